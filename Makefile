@@ -1,0 +1,60 @@
+# earshot — build, test, demo, package.
+# `make test` and `make demo` install what they need (apt, idempotent) on Debian.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+CACHE     := $(CURDIR)/.cache
+
+# Everything the build, the tests and the demo use. Runtime needs only
+# libpocketsphinx3, pocketsphinx-en-us and libportaudio2 (see the .deb).
+APT_PACKAGES := build-essential pkg-config ca-certificates git \
+	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx \
+	portaudio19-dev libasound2-dev alsa-utils \
+	mosquitto mosquitto-clients openssl \
+	flite espeak-ng sox libsox-fmt-all \
+	systemd dpkg-dev procps
+
+.PHONY: all deps build test vet unit bench demo clean fuzz
+
+all: build
+
+# Installs only what is missing, so a second run is quiet and needs no root.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "==> installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing >/dev/null || \
+		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
+	fi
+
+build: deps
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
+
+vet: deps
+	@test -z "$$(gofmt -l cmd device audio retention)" || { gofmt -l cmd device audio retention; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/earshot
+
+unit: deps
+	$(GO) test -race -count=1 -timeout 8m ./...
+
+test: vet unit build
+	bash systemd/test-install.sh
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+# Short fuzzing of every parser of outside input (not part of `make test`).
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./device/config
+
+clean:
+	rm -rf bin $(CACHE)
+
+-include systemd/install.mk
