@@ -1,0 +1,132 @@
+package intents
+
+import "strings"
+
+// maxWords bounds the sentence Match will consider; a spoken command is a
+// handful of words and anything longer cannot be one of ours anyway.
+const maxWords = 64
+
+// Match maps a recognised word sequence (wake phrase already stripped) to
+// its intent and slot values. Words are separated by white space and
+// compared case-insensitively. When several templates accept the sentence
+// the first in priority order wins: built-ins, then file order.
+func (g *Grammar) Match(words string) (Match, bool) {
+	m := g.matcher
+	st := m.state()
+	defer m.pool.Put(st)
+
+	in := st.in[:0]
+	for w := range strings.FieldsSeq(words) {
+		if len(in) == maxWords {
+			return Match{}, false
+		}
+		id, ok := m.vocab[w]
+		if !ok {
+			id, ok = m.vocab[strings.ToLower(w)]
+		}
+		if !ok {
+			return Match{}, false // a word the grammar cannot produce
+		}
+		in = append(in, id)
+	}
+	st.in = in
+	if len(in) == 0 {
+		return Match{}, false
+	}
+	intent, ok := m.run(st)
+	if !ok {
+		return Match{}, false
+	}
+	res := Match{Intent: m.intents[intent], Slots: map[string]string{}}
+	for si, vi := range st.caps {
+		if vi >= 0 {
+			s := m.slots[si]
+			res.Slots[s.name] = s.values[vi].value
+		}
+	}
+	return res, true
+}
+
+// matchState is the scratch space of one Match call, pooled so a match
+// allocates nothing but its result.
+type matchState struct {
+	in      []int32
+	caps    []int32 // slot index -> value index, -1 when unset
+	visited []uint64
+	jobs    []job
+}
+
+// job is a pending branch (pc, pos) or, when slot >= 0, an undo of a slot
+// capture made on the branch being abandoned.
+type job struct {
+	pc, pos   int32
+	slot, val int32
+}
+
+func (m *matcher) state() *matchState {
+	if st, ok := m.pool.Get().(*matchState); ok {
+		return st
+	}
+	return &matchState{in: make([]int32, 0, 16), caps: make([]int32, len(m.slots))}
+}
+
+func (m *matcher) run(st *matchState) (int32, bool) {
+	in := st.in
+	n := int32(len(in))
+	stride := n + 1
+	bits := (len(m.prog)*int(stride) + 63) / 64
+	if cap(st.visited) < bits {
+		st.visited = make([]uint64, bits)
+	}
+	visited := st.visited[:bits]
+	clear(visited)
+	for i := range st.caps {
+		st.caps[i] = -1
+	}
+	jobs := st.jobs[:0]
+	defer func() { st.jobs = jobs[:0] }()
+	entries := m.starts[in[0]]
+	for i := len(entries) - 1; i >= 0; i-- {
+		jobs = append(jobs, job{pc: entries[i], slot: -1})
+	}
+	for len(jobs) > 0 {
+		j := jobs[len(jobs)-1]
+		jobs = jobs[:len(jobs)-1]
+		if j.slot >= 0 {
+			st.caps[j.slot] = j.val
+			continue
+		}
+		pc, pos := j.pc, j.pos
+	thread:
+		for {
+			bit := int(pc)*int(stride) + int(pos)
+			if visited[bit/64]&(1<<(bit%64)) != 0 {
+				break // this (pc, pos) already failed
+			}
+			visited[bit/64] |= 1 << (bit % 64)
+			ins := m.prog[pc]
+			switch ins.op {
+			case opWord:
+				if pos == n || in[pos] != ins.x {
+					break thread
+				}
+				pc, pos = pc+1, pos+1
+			case opSplit:
+				jobs = append(jobs, job{pc: ins.y, pos: pos, slot: -1})
+				pc = ins.x
+			case opJmp:
+				pc = ins.x
+			case opSlot:
+				jobs = append(jobs, job{slot: ins.x, val: st.caps[ins.x]})
+				st.caps[ins.x] = ins.y
+				pc++
+			case opMatch:
+				if pos == n {
+					return ins.x, true
+				}
+				break thread
+			}
+		}
+	}
+	return 0, false
+}
