@@ -1,0 +1,46 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Client talks to a running daemon.
+type Client struct {
+	Path string
+}
+
+// Call sends req and decodes the result into out (which may be nil). It
+// returns an error wrapping ErrUnreachable when no daemon answers, and the
+// daemon's own message when it refuses the request.
+func (c Client) Call(ctx context.Context, req Request, out any) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.Path)
+	if err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.Path, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	conn.SetDeadline(time.Now().Add(ioTimeout))
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return fmt.Errorf("%w at %s: send: %v", ErrUnreachable, c.Path, err)
+	}
+	var resp Response
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		return fmt.Errorf("%w at %s: no answer: %v", ErrUnreachable, c.Path, err)
+	}
+	if !resp.OK {
+		return errors.New(resp.Error)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Result, out); err != nil {
+			return fmt.Errorf("decode %s result: %w", req.Cmd, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Package control is the local control socket between the earshot CLI and
+// the daemon: one JSON request and one JSON response per connection, over a
+// unix socket that only root and the earshot group can open. Voice history
+// (transcripts and audio) crosses this socket and nothing else.
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/earshot/earshot/retention"
+)
+
+// Commands understood by the daemon.
+const (
+	CmdStatus  = "status"
+	CmdHistory = "history"
+	CmdAudio   = "audio"
+	CmdDelete  = "delete"
+	CmdMute    = "mute"
+	CmdUnmute  = "unmute"
+)
+
+// maxRequest bounds what the server reads from a client.
+const maxRequest = 64 << 10
+
+// Request is what the CLI sends.
+type Request struct {
+	Cmd    string     `json:"cmd"`
+	IDs    []string   `json:"ids,omitempty"`    // delete (records), audio (one id)
+	All    bool       `json:"all,omitempty"`    // delete --all
+	Since  *time.Time `json:"since,omitempty"`  // history --since, delete --since
+	Before *time.Time `json:"before,omitempty"` // delete --before
+}
+
+// Response is what the daemon answers.
+type Response struct {
+	OK     bool            `json:"ok"`
+	Error  string          `json:"error,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// Status is the daemon's state as `earshot status` shows it.
+type Status struct {
+	DeviceID   string     `json:"device_id"`
+	Muted      bool       `json:"muted"`
+	MuteSource string     `json:"mute_source,omitempty"` // button | hub | cli
+	Window     string     `json:"window"`                // effective window
+	Ceiling    string     `json:"ceiling"`               // configured window
+	Records    int        `json:"records"`
+	Bytes      int64      `json:"bytes"`
+	Oldest     *time.Time `json:"oldest"`
+	Hub        string     `json:"hub"`         // connected | disconnected | none
+	FramesRead uint64     `json:"frames_read"` // microphone frames read since start; still while muted
+	Listening  bool       `json:"listening"`   // the capture stream is running
+	Started    time.Time  `json:"started"`
+}
+
+// HistoryEntry is one record of the voice history.
+type HistoryEntry struct {
+	ID         string            `json:"id"`
+	Time       time.Time         `json:"time"`
+	Intent     string            `json:"intent"` // "" when nothing matched
+	Slots      map[string]string `json:"slots,omitempty"`
+	Transcript string            `json:"transcript"`
+	Duration   time.Duration     `json:"duration"`
+}
+
+// Audio is a recording as returned for play and export.
+type Audio struct {
+	ID         string `json:"id"`
+	SampleRate int    `json:"sample_rate"`
+	PCM        []byte `json:"pcm"` // signed 16-bit little-endian mono
+}
+
+// DeleteResult is what a delete returns: the receipts of what went.
+type DeleteResult struct {
+	Receipts []retention.Receipt `json:"receipts"`
+}
+
+// ErrUnreachable means no daemon answered on the socket.
+var ErrUnreachable = errors.New("daemon unreachable")
