@@ -5,6 +5,7 @@
 package control
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"time"
@@ -81,3 +82,21 @@ type DeleteResult struct {
 
 // ErrUnreachable means no daemon answered on the socket.
 var ErrUnreachable = errors.New("daemon unreachable")
+
+// EncodePCM encodes samples as signed 16-bit little-endian bytes.
+func EncodePCM(pcm []int16) []byte {
+	b := make([]byte, 2*len(pcm))
+	for i, s := range pcm {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
+	}
+	return b
+}
+
+// DecodePCM is the inverse of EncodePCM; a trailing odd byte is ignored.
+func DecodePCM(b []byte) []int16 {
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return pcm
+}

@@ -64,8 +64,8 @@ func OpenMuteGate(path string) (g *MuteGate, warning error) {
 
 func validSource(s string) bool { return s == SourceButton || s == SourceHub || s == SourceCLI }
 
-// State reports whether the device is muted and by whom ("" when not).
-func (g *MuteGate) State() (muted bool, source string) {
+// Muted reports whether the device is muted and by whom ("" when not).
+func (g *MuteGate) Muted() (muted bool, source string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.muted, g.source

@@ -58,7 +58,7 @@ func TestMuteGateRules(t *testing.T) {
 				} else {
 					err = g.Unmute(s.source)
 				}
-				muted, src := g.State()
+				muted, src := g.Muted()
 				if !errors.Is(err, s.wantErr) || muted != s.wantMuted || src != s.wantSource {
 					t.Fatalf("step %d %s(%s): err=%v muted=%v source=%q; want %v %v %q",
 						i, s.op, s.source, err, muted, src, s.wantErr, s.wantMuted, s.wantSource)
@@ -68,7 +68,7 @@ func TestMuteGateRules(t *testing.T) {
 				if warn != nil {
 					t.Fatal(warn)
 				}
-				if m2, s2 := g2.State(); m2 != muted || s2 != src {
+				if m2, s2 := g2.Muted(); m2 != muted || s2 != src {
 					t.Fatalf("step %d: after reopen muted=%v source=%q, want %v %q", i, m2, s2, muted, src)
 				}
 			}
@@ -84,7 +84,7 @@ func TestMuteGateCorruptStateStaysMuted(t *testing.T) {
 		if warn == nil {
 			t.Errorf("%q: no warning", content)
 		}
-		if muted, src := g.State(); !muted || src != SourceCLI {
+		if muted, src := g.Muted(); !muted || src != SourceCLI {
 			t.Errorf("%q: muted=%v source=%q, want muted by cli", content, muted, src)
 		}
 		if err := g.Unmute(SourceCLI); err != nil {
@@ -104,7 +104,7 @@ func TestMuteGateChangedFires(t *testing.T) {
 	default:
 		t.Fatal("Changed not closed after a toggle")
 	}
-	if muted, _ := g.State(); !muted {
+	if muted, _ := g.Muted(); !muted {
 		t.Fatal("toggle did not mute")
 	}
 }
@@ -124,13 +124,13 @@ func TestMuteGateUnwritableDirStillMutes(t *testing.T) {
 	if err == nil {
 		t.Fatal("persist failure not reported")
 	}
-	if muted, _ := g.State(); !muted {
+	if muted, _ := g.Muted(); !muted {
 		t.Fatal("device not muted when the disk refused the state")
 	}
 	if err := g.Unmute(SourceCLI); err == nil {
 		t.Fatal("unmute that cannot be saved was accepted")
 	}
-	if muted, _ := g.State(); !muted {
+	if muted, _ := g.Muted(); !muted {
 		t.Fatal("unsaved unmute lifted the mute")
 	}
 }
