@@ -1,0 +1,90 @@
+package retention
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// crockford is the ULID alphabet: sortable, no I, L, O or U.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// idLen is the length of a textual id.
+const idLen = 26
+
+// recordID is a ULID: 48 bits of Unix milliseconds then 80 random bits, so
+// ids sort by time and two devices never collide in practice.
+type recordID [16]byte
+
+func newID(t time.Time) recordID {
+	var id recordID
+	ms := uint64(t.UnixMilli())
+	if t.Before(time.Unix(0, 0)) {
+		ms = 0
+	}
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], ms)
+	copy(id[:6], ts[2:])
+	rand.Read(id[6:]) // never fails since Go 1.24
+	return id
+}
+
+// bit returns bit i (0 = most significant) of the id prefixed by two zero
+// bits, which is how 128 bits spread over 26 five-bit characters.
+func (id recordID) bit(i int) byte {
+	if i < 2 {
+		return 0
+	}
+	i -= 2
+	return (id[i/8] >> (7 - i%8)) & 1
+}
+
+func (id recordID) String() string {
+	var out [idLen]byte
+	for c := range idLen {
+		var v byte
+		for b := range 5 {
+			v = v<<1 | id.bit(c*5+b)
+		}
+		out[c] = crockford[v]
+	}
+	return string(out[:])
+}
+
+// parseID accepts the 26-character form, in either case.
+func parseID(s string) (recordID, error) {
+	var id recordID
+	if len(s) != idLen {
+		return id, fmt.Errorf("invalid record id %q: want %d Crockford base32 characters", s, idLen)
+	}
+	var bits [130]byte
+	for c := range idLen {
+		v := crockVal(s[c])
+		if v < 0 {
+			return id, fmt.Errorf("invalid record id %q: character %q is not Crockford base32", s, s[c])
+		}
+		for b := range 5 {
+			bits[c*5+b] = byte(v>>(4-b)) & 1
+		}
+	}
+	if bits[0] != 0 || bits[1] != 0 {
+		return id, fmt.Errorf("invalid record id %q: first character must be 0-7", s)
+	}
+	for i := range 128 {
+		id[i/8] |= bits[i+2] << (7 - i%8)
+	}
+	return id, nil
+}
+
+func crockVal(c byte) int {
+	if c >= 'a' && c <= 'z' {
+		c -= 'a' - 'A'
+	}
+	for i := range len(crockford) {
+		if crockford[i] == c {
+			return i
+		}
+	}
+	return -1
+}
