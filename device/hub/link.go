@@ -1,0 +1,333 @@
+// Package hub is earshot's link to the home hub over MQTT (paho). The hub
+// learns only action records, deletion receipts and device state — never a
+// transcript, audio or the words said. An action is never handed to the
+// broker once older than action_ttl; hub commands are validated, bounded in
+// memory, rate limited and idempotent by correlation id.
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/earshot/earshot/retention"
+)
+
+// Store is what the link needs of the encrypted store. Every method must be
+// safe for concurrent use. A Delete* call returns only once the data is gone
+// from disk; the link replies to the hub after that.
+type Store interface {
+	Stats() retention.Stats
+	DeleteAll() (retention.Receipt, error)
+	Delete(ids ...string) (retention.Receipt, error)
+	DeleteBefore(t time.Time) (retention.Receipt, error)
+	SetWindow(d time.Duration) error
+}
+
+// Muter is the device's mute state. Unmute("hub") of a mute set by the
+// physical button must fail with an error whose text is "muted at device"
+// (ErrMutedAtDevice, or any error wrapping it).
+type Muter interface {
+	Mute(source string) error
+	Unmute(source string) error
+	Muted() (muted bool, source string)
+}
+
+// ErrMutedAtDevice is the error a Muter returns when the hub tries to lift a
+// mute set at the device. Its text is part of the hub contract.
+var ErrMutedAtDevice = errors.New("muted at device")
+
+// SourceHub is the mute source the link passes to Muter.
+const SourceHub = "hub"
+
+// Link is the hub link. Create it with New, run it with Run.
+type Link struct {
+	cfg    *settings
+	store  Store
+	mute   Muter
+	log    *slog.Logger
+	topics topics
+	client mqtt.Client
+	sent   *sentActions // actions handed to paho, for its resend filter
+
+	running atomic.Bool
+
+	mu       sync.Mutex
+	outbox   []Action
+	receipts []retention.Receipt
+	seen     *recentSet // receipt ids already queued, so a receipt goes out once
+
+	wake       chan struct{} // outbox or receipts changed
+	stateDirty chan struct{}
+	connUp     chan struct{}
+	cmds       chan inbound
+
+	droppedCmds atomic.Uint64
+	handledCmds atomic.Uint64
+
+	delivered func(actionID string) // test hook: called after the broker acked an action
+}
+
+type topics struct {
+	availability, state, action, receipt, reply, cmdPrefix string
+}
+
+func newTopics(prefix, device string) topics {
+	base := prefix + "/" + device + "/"
+	return topics{
+		availability: base + "availability",
+		state:        base + "state",
+		action:       base + "action",
+		receipt:      base + "receipt",
+		reply:        base + "reply",
+		cmdPrefix:    base + "cmd/",
+	}
+}
+
+// New validates cfg (errors name the key, e.g. "mqtt.broker: ..."), reads
+// the password and TLS material, and returns a link that is not yet
+// connected.
+func New(cfg Config, store Store, mute Muter) (*Link, error) {
+	if store == nil || mute == nil {
+		return nil, errors.New("hub: New needs a Store and a Muter")
+	}
+	s, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	l := &Link{
+		cfg:        s,
+		store:      store,
+		mute:       mute,
+		log:        s.Logger.With("component", "hub"),
+		topics:     newTopics(s.TopicPrefix, s.DeviceID),
+		seen:       newRecentSet(s.ReceiptQueue),
+		wake:       make(chan struct{}, 1),
+		stateDirty: make(chan struct{}, 1),
+		connUp:     make(chan struct{}, 1),
+		cmds:       make(chan inbound, s.CommandQueue),
+	}
+	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
+	l.client = mqtt.NewClient(l.clientOptions())
+	return l, nil
+}
+
+func (l *Link) clientOptions() *mqtt.ClientOptions {
+	s := l.cfg
+	o := mqtt.NewClientOptions().
+		AddBroker(s.brokerURL).
+		SetClientID("earshot-"+s.DeviceID).
+		// A persistent session: QoS1 commands sent while the device was
+		// briefly away are queued by the broker and delivered on reconnect.
+		SetCleanSession(false).
+		SetResumeSubs(true).
+		SetKeepAlive(s.KeepAlive).
+		SetPingTimeout(10*time.Second).
+		SetConnectTimeout(5*time.Second).
+		SetWriteTimeout(5*time.Second).
+		SetAutoReconnect(true).
+		SetMaxReconnectInterval(s.MaxReconnect).
+		SetConnectRetry(false). // Run retries the first connect itself, cancellable
+		SetOrderMatters(true).  // onMessage never blocks, so ordered delivery is cheap
+		SetBinaryWill(l.topics.availability, []byte("offline"), 1, true).
+		// paho's resend queue is memory only, filtered so it never sends an
+		// action past its TTL after a reconnect.
+		SetStore(l.sent.store()).
+		SetDefaultPublishHandler(l.onMessage).
+		SetOnConnectHandler(l.onConnect).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			l.log.Warn("hub link lost; reconnecting", "err", err)
+		})
+	if s.Username != "" {
+		o.SetUsername(s.Username)
+		o.SetPassword(s.password)
+	}
+	if s.tls != nil {
+		o.SetTLSConfig(s.tls)
+	}
+	return o
+}
+
+// Run connects, reconnects with backoff and serves hub commands until ctx
+// ends; then it publishes availability "offline" (retained) and disconnects
+// cleanly. It returns nil on a clean stop. Run may be called once.
+func (l *Link) Run(ctx context.Context) error {
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("hub: Run called more than once")
+	}
+	inner, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); l.sendLoop(inner) }()
+	go func() { defer wg.Done(); l.commandLoop(inner) }()
+
+	l.connect(ctx)
+	<-ctx.Done()
+	cancel()
+	wg.Wait()
+
+	if l.client.IsConnectionOpen() {
+		tok := l.client.Publish(l.topics.availability, 1, true, "offline")
+		if !tok.WaitTimeout(2*time.Second) || tok.Error() != nil {
+			l.log.Warn("hub link: could not publish availability offline", "err", tok.Error())
+		}
+	}
+	l.client.Disconnect(250)
+	l.log.Info("hub link stopped")
+	return nil
+}
+
+// connect makes the first connection, retrying with capped exponential
+// backoff; afterwards paho reconnects by itself (also with backoff).
+func (l *Link) connect(ctx context.Context) {
+	backoff := time.Second
+	for {
+		tok := l.client.Connect()
+		select {
+		case <-tok.Done():
+		case <-ctx.Done():
+			return
+		}
+		if tok.Error() == nil {
+			return
+		}
+		l.log.Warn("hub broker unreachable; retrying", "broker", redact(l.cfg.brokerURL), "err", tok.Error(), "retry_in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		backoff = min(2*backoff, l.cfg.MaxReconnect)
+	}
+}
+
+func (l *Link) onConnect(c mqtt.Client) {
+	// paho calls this on its own goroutine, so waiting here is allowed.
+	tok := c.Subscribe(l.topics.cmdPrefix+"+", 1, l.onMessage)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		l.log.Error("hub link: subscribe to commands failed", "topic", l.topics.cmdPrefix+"+", "err", tok.Error())
+	}
+	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
+	signal(l.connUp)
+}
+
+// Connected reports whether the link is connected to the broker right now.
+func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
+
+// PublishAction queues an action record for the hub and returns at once; it
+// never blocks the audio path. While the broker is unreachable actions wait
+// in a bounded in-memory outbox and are dropped, with a log line, once older
+// than action_ttl. An empty Device is filled with the device id, an empty
+// ID with a random one.
+func (l *Link) PublishAction(a Action) {
+	if a.Device == "" {
+		a.Device = l.cfg.DeviceID
+	}
+	if a.ID == "" {
+		a.ID = randomID()
+	}
+	if a.Time.IsZero() {
+		a.Time = l.cfg.Clock()
+	}
+	if len(a.Slots) > 0 { // the caller may reuse its map
+		slots := make(map[string]string, len(a.Slots))
+		for k, v := range a.Slots {
+			slots[k] = v
+		}
+		a.Slots = slots
+	}
+	l.mu.Lock()
+	var dropped *Action
+	if len(l.outbox) >= l.cfg.OutboxSize {
+		d := l.outbox[0]
+		dropped = &d
+		l.outbox = append(l.outbox[:0], l.outbox[1:]...)
+	}
+	l.outbox = append(l.outbox, a)
+	l.mu.Unlock()
+	if dropped != nil {
+		l.log.Warn("hub outbox full: dropped oldest action", "action", dropped.ID, "intent", dropped.Intent, "bound", l.cfg.OutboxSize)
+	}
+	signal(l.wake)
+}
+
+// PublishReceipt queues a deletion receipt (QoS1) and returns at once. A
+// receipt whose ID was queued before is ignored, so a hub-initiated delete
+// that the daemon also reports is published once.
+func (l *Link) PublishReceipt(r retention.Receipt) {
+	l.mu.Lock()
+	if r.ID != "" && !l.seen.add(r.ID) {
+		l.mu.Unlock()
+		return
+	}
+	var dropped *retention.Receipt
+	if len(l.receipts) >= l.cfg.ReceiptQueue {
+		d := l.receipts[0]
+		dropped = &d
+		l.receipts = append(l.receipts[:0], l.receipts[1:]...)
+	}
+	l.receipts = append(l.receipts, r)
+	l.mu.Unlock()
+	if dropped != nil {
+		l.log.Warn("hub receipt queue full: dropped oldest receipt", "receipt", dropped.ID, "bound", l.cfg.ReceiptQueue)
+	}
+	signal(l.wake)
+}
+
+// PublishState asks the link to publish the retained state; call it on any
+// change of mute, window or store. The link reads the state through Store
+// and Muter when it sends, so bursts of calls collapse into one publish.
+func (l *Link) PublishState() { signal(l.stateDirty) }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+func redact(broker string) string {
+	u, err := url.Parse(broker)
+	if err != nil {
+		return "(unparsable broker url)"
+	}
+	return u.Redacted()
+}
+
+var errAckTimeout = errors.New("no acknowledgement from broker in time")
+
+// publish hands one message to paho and waits for the broker's ack (QoS1) or
+// the write (QoS0), at most wait.
+func (l *Link) publish(ctx context.Context, topic string, qos byte, retained bool, payload []byte, wait time.Duration) error {
+	tok := l.client.Publish(topic, qos, retained, payload)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("publish %s: %w", topic, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("publish %s: %w", topic, errAckTimeout)
+	}
+}

@@ -1,0 +1,174 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/earshot/earshot/retention"
+)
+
+// inbound is a command as received, before validation. Oversized payloads
+// are not copied: only their size is kept for the reply.
+type inbound struct {
+	name    string
+	payload []byte
+	size    int
+}
+
+// onMessage runs on paho's router goroutine and must not block or publish:
+// it copies the command into a bounded queue and returns. When the queue is
+// full the command is dropped and counted, so a flood costs neither memory
+// nor the broker connection (nor, further away, the audio path).
+func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
+	name, ok := strings.CutPrefix(m.Topic(), l.topics.cmdPrefix)
+	if !ok || strings.Contains(name, "/") {
+		return
+	}
+	in := inbound{name: truncate(name, 64), size: len(m.Payload())}
+	if in.size <= MaxCommandSize {
+		in.payload = bytes.Clone(m.Payload())
+	}
+	select {
+	case l.cmds <- in:
+	default:
+		l.droppedCmds.Add(1)
+	}
+}
+
+// commandLoop handles commands one at a time, so store and mute calls from
+// the hub never race each other, and paces them by the reply rate.
+func (l *Link) commandLoop(ctx context.Context) {
+	lim := newLimiter(l.cfg.ReplyRate, l.cfg.ReplyBurst)
+	cache := newReplyCache(512)
+	report := time.NewTicker(5 * time.Second)
+	defer report.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-report.C:
+			if n := l.droppedCmds.Swap(0); n > 0 {
+				l.log.Warn("hub command flood: commands dropped, queue full", "dropped", n, "queue", l.cfg.CommandQueue)
+			}
+		case in := <-l.cmds:
+			if lim.wait(ctx) != nil {
+				return
+			}
+			reply := l.handle(in, cache)
+			l.handledCmds.Add(1)
+			if err := l.publish(ctx, l.topics.reply, 1, false, reply, 5*time.Second); err != nil {
+				// The hub retries with the same id and gets the cached reply.
+				l.log.Warn("hub link: reply not sent", "command", in.name, "err", err)
+			}
+		}
+	}
+}
+
+// handle validates and executes one command and returns its encoded reply.
+// A command seen before (same name and correlation id: a QoS1 duplicate or
+// a retry) is not executed again; its first reply is sent again.
+func (l *Link) handle(in inbound, cache *replyCache) []byte {
+	if in.payload == nil && in.size > MaxCommandSize {
+		return encodeReply(Reply{Error: fmt.Sprintf("cmd/%s: payload of %d bytes exceeds %d", in.name, in.size, MaxCommandSize)})
+	}
+	cmd, err := DecodeCommand(in.name, in.payload)
+	if err != nil {
+		l.log.Info("hub command refused", "command", in.name, "reason", err)
+		return encodeReply(Reply{ID: correlationID(in.payload), Error: "cmd/" + in.name + ": " + err.Error()})
+	}
+	key := cmd.Name + "\x00" + cmd.ID
+	if b, ok := cache.get(key); ok {
+		l.log.Debug("hub command repeated; sending first reply again", "command", cmd.Name, "id", cmd.ID)
+		return b
+	}
+	r, transient := l.execute(cmd)
+	r.ID = cmd.ID
+	b := encodeReply(r)
+	if !transient {
+		cache.put(key, b)
+	}
+	l.log.Info("hub command handled", "command", cmd.Name, "id", cmd.ID, "ok", r.OK, "error", r.Error)
+	return b
+}
+
+// execute runs a valid command. transient marks failures worth retrying with
+// the same id (store or mute errors), which are therefore not cached.
+func (l *Link) execute(cmd Command) (r Reply, transient bool) {
+	switch cmd.Name {
+	case CmdMute:
+		if !cmd.Mute {
+			return l.unmute()
+		}
+		if err := l.mute.Mute(SourceHub); err != nil {
+			return Reply{Error: "mute failed: " + err.Error()}, true
+		}
+		l.PublishState()
+		return Reply{OK: true, Result: l.state()}, false
+	case CmdUnmute:
+		return l.unmute()
+	case CmdState:
+		l.PublishState()
+		return Reply{OK: true, Result: l.state()}, false
+	case CmdDelete:
+		return l.delete(cmd)
+	case CmdRetention:
+		if cmd.Window > l.cfg.Window {
+			return Reply{Error: fmt.Sprintf("window %s exceeds the configured ceiling %s", FormatWindow(cmd.Window), FormatWindow(l.cfg.Window))}, false
+		}
+		if err := l.store.SetWindow(cmd.Window); err != nil {
+			return Reply{Error: "set window failed: " + err.Error()}, true
+		}
+		l.PublishState()
+		return Reply{OK: true, Result: map[string]string{"window": FormatWindow(cmd.Window)}}, false
+	}
+	return Reply{Error: "unknown command " + cmd.Name}, false
+}
+
+func (l *Link) unmute() (Reply, bool) {
+	err := l.mute.Unmute(SourceHub)
+	switch {
+	case err == nil:
+		l.PublishState()
+		return Reply{OK: true, Result: l.state()}, false
+	case errors.Is(err, ErrMutedAtDevice) || err.Error() == ErrMutedAtDevice.Error():
+		return Reply{Error: ErrMutedAtDevice.Error()}, false
+	default:
+		return Reply{Error: "unmute failed: " + err.Error()}, true
+	}
+}
+
+// delete returns after the store reports the data gone from disk, so the
+// reply (and the receipt) never precede the deletion.
+func (l *Link) delete(cmd Command) (Reply, bool) {
+	var receipt retention.Receipt
+	var err error
+	switch cmd.Scope {
+	case "all":
+		receipt, err = l.store.DeleteAll()
+	case "record":
+		receipt, err = l.store.Delete(cmd.Record)
+	default:
+		receipt, err = l.store.DeleteBefore(cmd.Before)
+	}
+	if err != nil {
+		return Reply{Error: "delete failed: " + err.Error()}, true
+	}
+	l.PublishReceipt(receipt)
+	l.PublishState()
+	return Reply{OK: true, Result: receipt}, false
+}
+
+func encodeReply(r Reply) []byte {
+	b, err := json.Marshal(r)
+	if err != nil { // a Result that does not encode is a bug; say so without it
+		b, _ = json.Marshal(Reply{ID: r.ID, Error: "internal error: reply not encodable"})
+	}
+	return b
+}
