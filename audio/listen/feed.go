@@ -1,0 +1,160 @@
+package listen
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/earshot/earshot/audio"
+)
+
+// Feed takes one 20 ms frame. ok is true when it completed an utterance.
+func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return Utterance{}, false, ErrClosed
+	}
+	if len(frame) != audio.FrameSamples {
+		return Utterance{}, false, fmt.Errorf("listen: frame of %d samples, expected %d", len(frame), audio.FrameSamples)
+	}
+	speech := l.vad.IsSpeech(frame)
+	if speech {
+		l.silent = 0
+	} else {
+		l.silent++
+	}
+	switch l.st {
+	case idle:
+		l.hist.Write(frame)
+		if !speech {
+			return Utterance{}, false, nil
+		}
+		l.lead = l.hist.Snapshot(l.lead[:0])
+		if n := frames(spotLead) * audio.FrameSamples; len(l.lead) > n {
+			l.lead = l.lead[len(l.lead)-n:]
+		}
+		l.st = spotting
+		if err := l.spot(l.lead); err != nil {
+			return Utterance{}, false, err
+		}
+	case spotting:
+		l.hist.Write(frame)
+		if err := l.spot(frame); err != nil {
+			return Utterance{}, false, err
+		}
+		if l.st == spotting && l.silent >= frames(spotHangover) {
+			// Speech is over without a wake word; the spotter sleeps
+			// until the next speech.
+			l.st = idle
+			if err := l.dec.EndUtt(); err != nil {
+				return Utterance{}, false, fmt.Errorf("listen: %w", err)
+			}
+		}
+	case capturing:
+		l.rec = append(l.rec, frame...)
+		l.recFrames++
+		if speech {
+			l.heard = true
+		}
+		if err := l.dec.Process(frame); err != nil {
+			return Utterance{}, false, l.fail(err)
+		}
+		wait := commandWait
+		if l.heard {
+			wait = l.cfg.EndSilence
+		}
+		if l.silent >= frames(wait) || l.recFrames >= frames(l.cfg.MaxUtterance) {
+			return l.finish()
+		}
+	}
+	return Utterance{}, false, nil
+}
+
+// Flush ends an utterance being captured, as at the end of a file.
+func (l *Listener) Flush() (Utterance, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return Utterance{}, false, ErrClosed
+	}
+	if l.st != capturing {
+		l.resetLocked()
+		return Utterance{}, false, nil
+	}
+	return l.finish()
+}
+
+// spot runs keyword spotting on pcm and starts capturing on a hit.
+func (l *Listener) spot(pcm []int16) error {
+	if err := l.dec.Process(pcm); err != nil {
+		return l.fail(err)
+	}
+	if hyp, _ := l.dec.Hyp(); hyp == "" {
+		return nil
+	}
+	l.log.Debug("wake phrase spotted")
+	// The history holds pre-roll + wake phrase; decode it again in the
+	// verifying search, then keep recording the command.
+	if err := l.dec.SetSearch(searchVerify); err != nil {
+		return l.fail(err)
+	}
+	l.rec = l.hist.Snapshot(make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples))
+	l.recFrames = 0
+	l.heard = false
+	l.silent = 0
+	l.st = capturing
+	if l.cfg.SkipVerify {
+		return nil // the baseline decodes only the command after the hit
+	}
+	if err := l.dec.Process(l.rec); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// finish decodes the captured utterance and hands it over.
+func (l *Listener) finish() (Utterance, bool, error) {
+	rec := l.rec
+	l.rec = nil
+	if err := l.dec.EndUtt(); err != nil {
+		return Utterance{}, false, l.fail(err)
+	}
+	hyp, _ := l.dec.Hyp()
+	l.st = idle
+	l.silent, l.heard, l.recFrames = 0, false, 0
+	l.hist.Reset()
+	if err := l.dec.SetSearch(searchWake); err != nil {
+		return Utterance{}, false, l.fail(err)
+	}
+	l.log.Debug("hyp", "hyp", hyp)
+	var v verdict
+	if l.cfg.SkipVerify {
+		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
+	} else {
+		v = judge(hyp, l.wake)
+	}
+	if !v.wake {
+		l.log.Debug("wake phrase rejected by verification")
+		clear(rec)
+		return Utterance{}, false, nil
+	}
+	u := Utterance{
+		Audio:      rec,
+		Transcript: v.transcript,
+		Duration:   time.Duration(len(rec)) * time.Second / audio.SampleRate,
+		Slots:      map[string]string{},
+	}
+	if v.complete {
+		if m, ok := l.gram.Match(v.transcript); ok {
+			u.Intent, u.Slots = m.Intent, m.Slots
+		}
+	}
+	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
+	return u, true, nil
+}
+
+// fail resets after a decoder error so the next frame starts cleanly.
+func (l *Listener) fail(err error) error {
+	l.resetLocked()
+	return fmt.Errorf("listen: %w", err)
+}

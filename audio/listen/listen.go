@@ -1,0 +1,289 @@
+// Package listen turns a stream of 20 ms frames into complete utterances:
+// wake word, end of speech, and the command's intent and slots.
+//
+// Keyword spotting runs only around speech (silence is never decoded) and
+// is tuned for recall; every candidate is verified by decoding pre-roll,
+// wake phrase and command against the intents grammar competing with a
+// phone loop, which rejects most false wakes. Utterance.Audio is handed
+// over to the caller; the listener keeps no reference to it.
+package listen
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/preroll"
+	"github.com/earshot/earshot/audio/sphinx"
+	"github.com/earshot/earshot/audio/vad"
+)
+
+// Config configures a Listener.
+type Config struct {
+	WakePhrase  string
+	Sensitivity float64 // 0..1; higher wakes more readily
+	Grammar     *intents.Grammar
+	// Preroll is how much audio before the wake phrase a recording keeps.
+	Preroll time.Duration
+	// MaxUtterance caps a recording; EndSilence of silence ends it.
+	MaxUtterance, EndSilence time.Duration
+	ModelDir                 string // default sphinx.DefaultModelDir
+	Logger                   *slog.Logger
+
+	// VAD tells speech from silence; nil uses audio/vad with its default
+	// sensitivity.
+	VAD SpeechDetector
+	// SkipVerify accepts every keyword-spotting hit and decodes the command
+	// alone: the plain-KWS baseline that eval reports next to the pipeline.
+	SkipVerify bool
+}
+
+// SpeechDetector classifies frames as speech or silence.
+type SpeechDetector interface {
+	IsSpeech(frame []int16) bool
+	Reset()
+}
+
+// Utterance is one completed wake-and-command.
+type Utterance struct {
+	// Audio is pre-roll + wake phrase + command: the recording to store.
+	Audio []int16
+	// Transcript holds the recognised command words, wake phrase stripped.
+	// It is private speech: never log it at INFO or above.
+	Transcript string
+	// Intent is "" when the command matched no intent.
+	Intent   string
+	Slots    map[string]string
+	Duration time.Duration
+}
+
+// ErrClosed is returned by a Listener after Close.
+var ErrClosed = errors.New("listen: listener closed")
+
+type state int
+
+const (
+	idle      state = iota // silence: nothing is decoded
+	spotting               // speech: keyword spotting runs
+	capturing              // wake word heard: recording the command
+)
+
+const (
+	// spotLead is the audio before speech onset given to the spotter, so
+	// the VAD's reaction time does not cut the start of the wake phrase.
+	spotLead = 300 * time.Millisecond
+	// spotHangover keeps the spotter running through short pauses.
+	spotHangover = 400 * time.Millisecond
+	// wakeSpan bounds how long a spoken wake phrase can take; the history
+	// ring holds it plus the pre-roll.
+	wakeSpan = 2 * time.Second
+	// commandWait is how long the listener waits for a command to start
+	// after the wake phrase before giving up on silence.
+	commandWait = 1500 * time.Millisecond
+)
+
+// Listener is the push-based recogniser. Feed, Flush and Reset are meant
+// for the capture goroutine; SetGrammar and Close may come from others.
+type Listener struct {
+	mu     sync.Mutex
+	log    *slog.Logger
+	cfg    Config
+	dec    *sphinx.Decoder
+	vad    SpeechDetector
+	wake   []string
+	gram   *intents.Grammar
+	hist   *preroll.Ring // pre-roll + wake phrase
+	lead   []int16
+	closed bool
+
+	st        state
+	silent    int // consecutive silent frames
+	heard     bool
+	rec       []int16 // recording in progress (capturing)
+	recFrames int
+}
+
+// New loads the decoder and checks that every word of the wake phrase and
+// the grammar is in the pronunciation dictionary.
+func New(cfg Config) (*Listener, error) {
+	if cfg.Grammar == nil {
+		return nil, errors.New("listen: no intents grammar")
+	}
+	if err := intents.CheckPhrase(cfg.WakePhrase); err != nil {
+		return nil, fmt.Errorf("listen: wake.phrase %q: %w", cfg.WakePhrase, err)
+	}
+	if cfg.Sensitivity < 0 || cfg.Sensitivity > 1 {
+		return nil, fmt.Errorf("listen: wake.sensitivity %g: expected 0..1", cfg.Sensitivity)
+	}
+	if cfg.MaxUtterance <= 0 {
+		cfg.MaxUtterance = 8 * time.Second
+	}
+	if cfg.EndSilence <= 0 {
+		cfg.EndSilence = 700 * time.Millisecond
+	}
+	if cfg.Preroll < 0 {
+		cfg.Preroll = 0
+	}
+	if cfg.ModelDir == "" {
+		cfg.ModelDir = sphinx.DefaultModelDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Listener{
+		log:  cfg.Logger.With("component", "listen"),
+		cfg:  cfg,
+		wake: strings.Fields(strings.ToLower(cfg.WakePhrase)),
+		vad:  cfg.VAD,
+		hist: preroll.New(cfg.Preroll + wakeSpan),
+	}
+	if l.vad == nil {
+		l.vad = vad.New(vad.Config{})
+	}
+	words, err := l.lookup(cfg.Grammar)
+	if err != nil {
+		return nil, err
+	}
+	for w, p := range garbageWords() {
+		words[w] = p
+	}
+	dec, err := sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words})
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	l.dec = dec
+	kws, _ := thresholds(cfg.Sensitivity)
+	if err := dec.SetKeyphrase(searchWake, strings.Join(l.wake, " "), kws); err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("listen: wake phrase %q: %w", cfg.WakePhrase, err)
+	}
+	if err := l.setGrammar(cfg.Grammar); err != nil {
+		dec.Close()
+		return nil, err
+	}
+	if err := dec.SetSearch(searchWake); err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return l, nil
+}
+
+// lookup returns the pronunciations of the wake phrase and grammar words,
+// or an error naming every word the dictionary lacks.
+func (l *Listener) lookup(g *intents.Grammar) (sphinx.Dictionary, error) {
+	words := append(g.Words(), l.wake...)
+	path := sphinx.DictionaryPath(l.cfg.ModelDir)
+	dict, missing, err := sphinx.LookupWords(path, words)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if len(missing) > 0 {
+		var where []string
+		for _, w := range missing {
+			if contains(l.wake, w) {
+				where = append(where, fmt.Sprintf("%q (wake.phrase)", w))
+			} else {
+				where = append(where, fmt.Sprintf("%q (%s)", w, g.File()))
+			}
+		}
+		return nil, fmt.Errorf("listen: words not in the pronunciation dictionary %s: %s; use words the dictionary knows or spell them as it does",
+			path, strings.Join(where, ", "))
+	}
+	return dict, nil
+}
+
+func contains(s []string, w string) bool {
+	for _, x := range s {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// SetGrammar switches to a new intents grammar (on SIGHUP) without
+// dropping the stream; an utterance being captured is decoded with the
+// grammar it started with... or, when that is impossible, dropped.
+func (l *Listener) SetGrammar(g *intents.Grammar) error {
+	if g == nil {
+		return errors.New("listen: no intents grammar")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	words, err := l.lookup(g)
+	if err != nil {
+		return err
+	}
+	if l.st == capturing {
+		// Replacing the running search ends its utterance: start over.
+		l.resetLocked()
+	}
+	if err := l.dec.AddWords(words); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if err := l.setGrammar(g); err != nil {
+		return err
+	}
+	return l.dec.SetSearch(searchWake)
+}
+
+func (l *Listener) setGrammar(g *intents.Grammar) error {
+	_, garbage := thresholds(l.cfg.Sensitivity)
+	var err error
+	if l.cfg.SkipVerify {
+		err = l.dec.SetJSGF(searchVerify, g.JSGF(""), intents.GrammarName+"."+intents.RuleCommand)
+	} else {
+		err = l.dec.SetJSGF(searchVerify, verifyJSGF(g, l.cfg.WakePhrase, garbage), intents.GrammarName+"."+verifyRule)
+	}
+	if err != nil {
+		return fmt.Errorf("listen: intents %s: %w", g.File(), err)
+	}
+	l.gram = g
+	return nil
+}
+
+// Reset drops any partial utterance and the audio history, as after
+// mute/unmute: nothing from before is decoded or recorded.
+func (l *Listener) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.resetLocked()
+	}
+}
+
+func (l *Listener) resetLocked() {
+	_ = l.dec.EndUtt()
+	_ = l.dec.SetSearch(searchWake)
+	l.vad.Reset()
+	l.hist.Reset()
+	clear(l.rec)
+	l.rec = nil
+	l.st, l.silent, l.heard, l.recFrames = idle, 0, false, 0
+}
+
+// Close frees the decoder. It is idempotent.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	clear(l.rec)
+	l.rec = nil
+	l.hist.Reset()
+	return l.dec.Close()
+}
+
+func frames(d time.Duration) int {
+	return int((d + audio.FrameDuration - 1) / audio.FrameDuration)
+}

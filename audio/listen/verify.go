@@ -1,0 +1,101 @@
+package listen
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/earshot/earshot/audio/intents"
+)
+
+// The verifier's grammar competes the wake phrase against a free phone
+// loop ("garbage"): speech that only resembles the wake phrase aligns
+// better to the loop than to the phrase, which is how most false accepts
+// of keyword spotting are rejected.
+const (
+	verifyRule   = "earshot_listen"
+	garbagePre   = "gbg_"
+	searchWake   = "wake"
+	searchVerify = "verify"
+)
+
+// phones is the phone set of the en-us acoustic model.
+var phones = strings.Fields("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH")
+
+// garbageWords returns the single-phone pseudo-words of the phone loop.
+func garbageWords() map[string][]string {
+	m := make(map[string][]string, len(phones))
+	for _, p := range phones {
+		m[garbagePre+strings.ToLower(p)] = []string{p}
+	}
+	return m
+}
+
+func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
+
+// verifyJSGF extends the intents grammar with the verification rule:
+//
+//	[garbage] wake (command | garbage) | garbage
+//
+// garbageWeight is the probability given to each phone-loop branch; lower
+// means the verifier believes the wake phrase more readily.
+func verifyJSGF(g *intents.Grammar, wake string, garbageWeight float64) string {
+	var b strings.Builder
+	b.WriteString(g.JSGF(wake))
+	w := fmt.Sprintf("%.3g", garbageWeight)
+	fmt.Fprintf(&b, "\npublic <%s> = /1/ [<earshot_garbage>] <%s> | /%s/ <earshot_garbage>;\n", verifyRule, "earshot_wake_any", w)
+	fmt.Fprintf(&b, "<earshot_wake_any> = <wake> (/1/ <%s> | /%s/ <earshot_garbage>);\n", intents.RuleCommand, w)
+	b.WriteString("<earshot_garbage> = <earshot_phone>+;\n<earshot_phone> = ")
+	for i, p := range phones {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(garbagePre + strings.ToLower(p))
+	}
+	b.WriteString(";\n")
+	return b.String()
+}
+
+// sensitivity maps the engine-independent 0..1 sensitivity to the keyword
+// spotting threshold and the verifier's garbage weight. Both move together
+// on a log scale: a more sensitive device spots more candidates and
+// believes more of them.
+func thresholds(s float64) (kws, garbage float64) {
+	s = math.Max(0, math.Min(1, s))
+	kws = math.Pow(10, -(10 + 40*s))
+	garbage = math.Pow(10, -(1 + 8*s))
+	return kws, garbage
+}
+
+// verdict is what the verifier made of one hypothesis.
+type verdict struct {
+	wake       bool
+	transcript string // command words, wake phrase and garbage stripped
+	complete   bool   // every command word is in the grammar
+}
+
+// judge reads the verifier's hypothesis.
+func judge(hyp string, wake []string) verdict {
+	words := strings.Fields(hyp)
+	i := 0
+	for i < len(words) && isGarbage(words[i]) {
+		i++
+	}
+	if len(words)-i < len(wake) {
+		return verdict{}
+	}
+	for j, w := range wake {
+		if words[i+j] != w {
+			return verdict{}
+		}
+	}
+	// The decoder may slip a phone of garbage between wake phrase and
+	// command (a breath, a click); the words around it still count.
+	var cmd []string
+	for _, w := range words[i+len(wake):] {
+		if !isGarbage(w) {
+			cmd = append(cmd, w)
+		}
+	}
+	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0}
+}

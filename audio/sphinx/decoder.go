@@ -1,0 +1,328 @@
+//go:build cgo && !nopocketsphinx
+
+package sphinx
+
+/*
+#cgo pkg-config: pocketsphinx sphinxbase
+#include <stdlib.h>
+#include <pocketsphinx.h>
+
+// earshot_config parses argv into a fresh PocketSphinx configuration; cgo
+// cannot call the variadic cmd_ln_init directly.
+static cmd_ln_t *earshot_config(int argc, char **argv) {
+	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unsafe"
+)
+
+// Available reports whether this build can decode speech.
+const Available = true
+
+// Decoder is one PocketSphinx decoder. It is not safe for concurrent use.
+type Decoder struct {
+	ps      *C.ps_decoder_t
+	cfg     *C.cmd_ln_t
+	model   string
+	inUtt   bool
+	current string
+}
+
+// New creates a decoder with the acoustic model from cfg.ModelDir and the
+// pronunciations in cfg.Words. It has no search until one is added.
+func New(cfg Config) (*Decoder, error) {
+	model := cfg.ModelDir
+	if model == "" {
+		model = DefaultModelDir
+	}
+	args := []string{
+		"earshot",
+		"-hmm", filepath.Join(model, "en-us"),
+		// The decoder starts with an empty dictionary; words are added
+		// one by one below so only what the grammar needs is in memory.
+		"-dict", "/dev/null",
+		"-logfn", "/dev/null",
+		"-samprate", "16000",
+	}
+	args = append(args, cfg.Extra...)
+	argv := make([]*C.char, len(args))
+	for i, a := range args {
+		argv[i] = C.CString(a)
+	}
+	defer func() {
+		for _, p := range argv {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	c := C.earshot_config(C.int(len(argv)), &argv[0])
+	if c == nil {
+		return nil, fmt.Errorf("sphinx: invalid decoder arguments %q", args[1:])
+	}
+	ps := C.ps_init(c)
+	if ps == nil {
+		C.cmd_ln_free_r(c)
+		return nil, fmt.Errorf("sphinx: cannot load acoustic model from %s", filepath.Join(model, "en-us"))
+	}
+	d := &Decoder{ps: ps, cfg: c, model: model}
+	if err := d.AddWords(cfg.Words); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// AddWords adds pronunciations; words the decoder already knows are kept
+// as they are. Searches added afterwards can use the new words.
+func (d *Decoder) AddWords(words map[string][]string) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(words))
+	for w := range words {
+		names = append(names, w)
+	}
+	sort.Strings(names)
+	for _, w := range names {
+		if d.known(w) {
+			continue
+		}
+		for i, phones := range words[w] {
+			name := w
+			if i > 0 {
+				name = fmt.Sprintf("%s(%d)", w, i+1)
+			}
+			if err := d.addWord(name, phones); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) known(word string) bool {
+	cw := C.CString(word)
+	defer C.free(unsafe.Pointer(cw))
+	p := C.ps_lookup_word(d.ps, cw)
+	if p == nil {
+		return false
+	}
+	C.free(unsafe.Pointer(p))
+	return true
+}
+
+func (d *Decoder) addWord(word, phones string) error {
+	cw, cp := C.CString(word), C.CString(strings.ToUpper(phones))
+	defer C.free(unsafe.Pointer(cw))
+	defer C.free(unsafe.Pointer(cp))
+	if C.ps_add_word(d.ps, cw, cp, 0) < 0 {
+		return fmt.Errorf("sphinx: add word %q with phones %q: rejected by the acoustic model", word, phones)
+	}
+	return nil
+}
+
+// Close frees the decoder. It is idempotent.
+func (d *Decoder) Close() error {
+	if d.ps == nil {
+		return nil
+	}
+	if d.inUtt {
+		C.ps_end_utt(d.ps)
+	}
+	C.ps_free(d.ps)
+	C.cmd_ln_free_r(d.cfg)
+	d.ps, d.cfg = nil, nil
+	return nil
+}
+
+func (d *Decoder) live() error {
+	if d.ps == nil {
+		return fmt.Errorf("sphinx: decoder closed")
+	}
+	return nil
+}
+
+// SetKeyphrase adds (or replaces) a keyword-spotting search for phrase.
+// threshold is the detection threshold as a probability (1e-50 spots
+// almost anything, 1e-5 almost nothing).
+func (d *Decoder) SetKeyphrase(name, phrase string, threshold float64) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	key := C.CString("-kws_threshold")
+	defer C.free(unsafe.Pointer(key))
+	// kws_search reads its threshold from the configuration when created.
+	C.cmd_ln_set_float_r(d.cfg, key, C.double(threshold))
+	cn, cp := C.CString(name), C.CString(strings.ToLower(phrase))
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cp))
+	if C.ps_set_keyphrase(d.ps, cn, cp) < 0 {
+		return fmt.Errorf("sphinx: keyphrase search %q for %q rejected", name, phrase)
+	}
+	return nil
+}
+
+// SetJSGF adds (or replaces) a grammar search compiled from JSGF text.
+// rule names the top rule, qualified by the grammar name
+// ("earshot.command"); empty means the first public rule.
+func (d *Decoder) SetJSGF(name, jsgf, rule string) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	key := C.CString("-toprule")
+	defer C.free(unsafe.Pointer(key))
+	var cr *C.char
+	if rule != "" {
+		cr = C.CString(rule)
+		defer C.free(unsafe.Pointer(cr))
+	}
+	// The JSGF search reads its top rule from the configuration; clear it
+	// afterwards so a later search does not inherit it.
+	C.cmd_ln_set_str_r(d.cfg, key, cr)
+	defer C.cmd_ln_set_str_r(d.cfg, key, nil)
+	cn, cj := C.CString(name), C.CString(jsgf)
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cj))
+	if C.ps_set_jsgf_string(d.ps, cn, cj) < 0 {
+		if rule != "" {
+			return fmt.Errorf("sphinx: grammar search %q: JSGF or top rule <%s> rejected by the decoder", name, rule)
+		}
+		return fmt.Errorf("sphinx: grammar search %q: JSGF rejected by the decoder", name)
+	}
+	return nil
+}
+
+// SetAllphone adds a phone-loop search using the model's phone language
+// model; its score is the reference a grammar hypothesis is compared to.
+func (d *Decoder) SetAllphone(name string) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	path := filepath.Join(d.model, "en-us-phone.lm.bin")
+	cn, cp := C.CString(name), C.CString(path)
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cp))
+	if C.ps_set_allphone_file(d.ps, cn, cp) < 0 {
+		return fmt.Errorf("sphinx: phone-loop search from %s rejected", path)
+	}
+	return nil
+}
+
+// SetSearch makes the named search active. It ends a running utterance.
+func (d *Decoder) SetSearch(name string) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if d.current == name {
+		return nil
+	}
+	if d.inUtt {
+		if err := d.EndUtt(); err != nil {
+			return err
+		}
+	}
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	if C.ps_set_search(d.ps, cn) < 0 {
+		return fmt.Errorf("sphinx: no search named %q", name)
+	}
+	d.current = name
+	return nil
+}
+
+// StartUtt begins an utterance in the active search.
+func (d *Decoder) StartUtt() error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if d.inUtt {
+		return nil
+	}
+	if C.ps_start_utt(d.ps) < 0 {
+		return fmt.Errorf("sphinx: start utterance in search %q failed", d.current)
+	}
+	d.inUtt = true
+	return nil
+}
+
+// InUtt reports whether an utterance is running.
+func (d *Decoder) InUtt() bool { return d.inUtt }
+
+// Process decodes 16 kHz mono samples in the running utterance.
+func (d *Decoder) Process(pcm []int16) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if len(pcm) == 0 {
+		return nil
+	}
+	if !d.inUtt {
+		if err := d.StartUtt(); err != nil {
+			return err
+		}
+	}
+	if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), 0, 0) < 0 {
+		return fmt.Errorf("sphinx: decoding %d samples failed", len(pcm))
+	}
+	return nil
+}
+
+// EndUtt finishes the running utterance; Hyp then returns the final result.
+func (d *Decoder) EndUtt() error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if !d.inUtt {
+		return nil
+	}
+	d.inUtt = false
+	if C.ps_end_utt(d.ps) < 0 {
+		return fmt.Errorf("sphinx: end utterance in search %q failed", d.current)
+	}
+	return nil
+}
+
+// Hyp returns the current best hypothesis and its path score (log domain,
+// higher is better); "" when there is none (for keyword spotting: no
+// keyphrase detected yet).
+func (d *Decoder) Hyp() (string, int32) {
+	if d.ps == nil {
+		return "", 0
+	}
+	var score C.int32
+	h := C.ps_get_hyp(d.ps, &score)
+	if h == nil {
+		return "", int32(score)
+	}
+	return C.GoString(h), int32(score)
+}
+
+// Frames is the number of 10 ms frames decoded in the utterance.
+func (d *Decoder) Frames() int {
+	if d.ps == nil {
+		return 0
+	}
+	return int(C.ps_get_n_frames(d.ps))
+}
+
+// Segments returns the words of the current hypothesis, fillers included.
+func (d *Decoder) Segments() []Segment {
+	if d.ps == nil {
+		return nil
+	}
+	var out []Segment
+	for it := C.ps_seg_iter(d.ps); it != nil; it = C.ps_seg_next(it) {
+		var sf, ef C.int
+		C.ps_seg_frames(it, &sf, &ef)
+		var a, l, b C.int32
+		p := C.ps_seg_prob(it, &a, &l, &b)
+		out = append(out, Segment{Word: C.GoString(C.ps_seg_word(it)), Start: int(sf), End: int(ef), Prob: int32(p)})
+	}
+	return out
+}
