@@ -249,3 +249,11 @@ func (d *decoder) durationIn(key string, v, lo, hi time.Duration) {
 		d.errorf(key, "want a duration from %s to %s, got %s", lo, hi, v)
 	}
 }
+
+// StoreDir is where the encrypted store lives inside retention.dir. The
+// store owns that directory alone (it quarantines files it does not know),
+// so the daemon's own small state sits beside it, not in it.
+func (r Retention) StoreDir() string { return filepath.Join(r.Dir, "store") }
+
+// MuteStatePath is the persisted mute state (not sensitive: a flag and its source).
+func (r Retention) MuteStatePath() string { return filepath.Join(r.Dir, "mute.json") }

@@ -1,0 +1,31 @@
+// Command earshot is the on-device voice daemon and its command line.
+// Everything it does lives in package cli; this file only wires the process.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/earshot/earshot/device/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	fi, _ := os.Stdout.Stat()
+	code := cli.Main(ctx, os.Args[1:], &cli.Env{
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Version:    version,
+		Reload:     hup,
+		IsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
+	})
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/earshot/earshot/audio/eval"
+	"github.com/earshot/earshot/device/daemon"
+	"github.com/earshot/earshot/retention"
+)
+
+func runDaemon(ctx context.Context, env *Env, args []string) error {
+	f := newFlags("run", env)
+	level := f.String("log-level", "info", "debug, info, warn or error (debug is the only level that may show transcripts)")
+	realtime := f.Bool("realtime", true, "pace file: inputs in real time (false: as fast as possible)")
+	group := f.String("socket-group", "", "group allowed on the control socket (systemd unit: earshot)")
+	if err := noArgs(f, args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})).With("device", cfg.DeviceID)
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime})
+	if err != nil {
+		return err
+	}
+	log.Info("earshot running", "version", env.Version, "input", cfg.Audio.Input, "window", cfg.Retention.Window)
+	err = d.Run(ctx)
+	log.Info("earshot stopped")
+	return err
+}
+
+// purge enforces the window on a stopped daemon's store. With the daemon
+// running it is the daemon's job, and the store's lock says so.
+func purge(_ context.Context, env *Env, args []string) error {
+	f := newFlags("purge", env)
+	if err := noArgs(f, args); err != nil {
+		return err
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	dir := cfg.Retention.StoreDir()
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		fmt.Fprintf(env.Stdout, "%s: no store yet, nothing to purge\n", dir)
+		return nil
+	}
+	rs, err := retention.Purge(dir, retention.Options{
+		Window:   cfg.Retention.Window,
+		MaxBytes: cfg.Retention.MaxBytes,
+		Keys:     retention.KeyMode(cfg.Retention.Keys),
+		Logger:   slog.New(slog.NewTextHandler(env.Stderr, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, r := range rs {
+		n += r.Records
+		if r.Records > 0 {
+			printReceipt(env.Stdout, r)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintf(env.Stdout, "%s: nothing has expired\n", dir)
+	}
+	return nil
+}
+
+func evalCmd(ctx context.Context, env *Env, args []string) error {
+	f := newFlags("eval", env)
+	corpus := f.String("corpus", "", "corpus directory with labels.tsv")
+	asJSON := f.Bool("json", false, "print JSON")
+	if err := noArgs(f, args); err != nil {
+		return err
+	}
+	if *corpus == "" {
+		return usagef("--corpus DIR is required")
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{JSON: *asJSON}, env.Stdout)
+	return err
+}

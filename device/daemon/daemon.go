@@ -1,0 +1,238 @@
+// Package daemon wires earshot together: microphone → listener → encrypted
+// store and hub link, the mute button and LED, and the control socket.
+//
+// It guarantees that while muted the capture stream is stopped (no frame is
+// read), that only action records (intent and slots) are handed to the hub,
+// and that every deletion, from any source, is published as a receipt.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdaemon "github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sync/errgroup"
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/listen"
+	"github.com/earshot/earshot/device/config"
+	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub"
+	"github.com/earshot/earshot/device/panel"
+	"github.com/earshot/earshot/retention"
+)
+
+// Options are the process-level pieces the daemon cannot make itself.
+type Options struct {
+	Logger *slog.Logger
+	// Reload delivers SIGHUP: re-read the intents file and the window.
+	Reload <-chan os.Signal
+	// Pins, when set, replaces the GPIO lookup (tests pass gpiotest pins).
+	Pins func(button, led string) (gpio.PinIn, gpio.PinOut, error)
+	// SocketGroup is the group allowed on the control socket ("" = none).
+	SocketGroup string
+	// Realtime paces file: inputs at real time (the demo); tests and eval
+	// feed them as fast as possible.
+	Realtime bool
+}
+
+// Daemon is a configured, not yet running earshot.
+type Daemon struct {
+	cfg  *config.Config
+	opts Options
+	log  *slog.Logger
+
+	store    *retention.Store
+	mute     *MuteGate
+	link     *hub.Link // nil without a broker
+	listener *listen.Listener
+	src      audio.Source
+	button   *panel.Button // nil without GPIO
+	led      *panel.LED    // nil without GPIO
+
+	started    time.Time
+	framesRead atomic.Uint64
+	listening  atomic.Bool
+	receipts   chan retention.Receipt // from the store's own deletions (window, size)
+
+	mu     sync.Mutex
+	lastID string // the newest record stored, for ForgetLast
+}
+
+// New opens everything the daemon needs and fails with a clear error,
+// naming the config key, when something is missing or wrong.
+func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	d = &Daemon{cfg: cfg, opts: opts, log: log, started: time.Now(), receipts: make(chan retention.Receipt, 64)}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+
+	g, err := intents.Load(cfg.Speech.Intents)
+	if err != nil {
+		return nil, fmt.Errorf("speech.intents: %w", err)
+	}
+	d.store, err = retention.Open(cfg.Retention.StoreDir(), retention.Options{
+		Window:    cfg.Retention.Window,
+		MaxBytes:  cfg.Retention.MaxBytes,
+		Keys:      retention.KeyMode(cfg.Retention.Keys),
+		Logger:    log,
+		OnReceipt: d.storeReceipt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retention.dir: %w", err)
+	}
+	var warn error
+	d.mute, warn = OpenMuteGate(cfg.Retention.MuteStatePath())
+	if warn != nil {
+		log.Error("mute state", "err", warn)
+	}
+	d.listener, err = listen.New(listen.Config{
+		WakePhrase:   cfg.Wake.Phrase,
+		Sensitivity:  cfg.Wake.Sensitivity,
+		Grammar:      g,
+		Preroll:      cfg.Audio.Preroll,
+		MaxUtterance: cfg.Speech.MaxUtterance,
+		EndSilence:   cfg.Speech.EndSilence,
+		Logger:       log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wake/speech: %w", err)
+	}
+	d.src, err = capture.Open(cfg.Audio.Input, capture.Options{Realtime: opts.Realtime, Logger: log.With("component", "capture")})
+	if err != nil {
+		return nil, fmt.Errorf("audio.input: %w", err)
+	}
+	if err := d.openPanel(); err != nil {
+		return nil, err
+	}
+	if cfg.MQTT.Broker != "" {
+		hub.RouteLogs(log.With("component", "paho"))
+		d.link, err = hub.New(hub.Config{
+			Broker:        cfg.MQTT.Broker,
+			Username:      cfg.MQTT.Username,
+			PasswordFile:  cfg.MQTT.PasswordFile,
+			CAFile:        cfg.MQTT.CAFile,
+			CertFile:      cfg.MQTT.CertFile,
+			KeyFile:       cfg.MQTT.KeyFile,
+			AllowInsecure: cfg.MQTT.AllowInsecure,
+			TopicPrefix:   cfg.MQTT.TopicPrefix,
+			DeviceID:      cfg.DeviceID,
+			ActionTTL:     cfg.MQTT.ActionTTL,
+			Discovery:     cfg.MQTT.Discovery,
+			Hermes:        cfg.MQTT.Hermes,
+			Window:        cfg.Retention.Window,
+			Logger:        log.With("component", "hub"),
+		}, hubStore{d.store, d}, d.mute)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// Run serves until ctx ends, then shuts everything down and returns.
+// A failing component (a microphone that vanished) ends Run with its
+// error so that systemd restarts the service.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.store.Run(ctx) })
+	g.Go(func() error { return d.forwardReceipts(ctx) })
+	if d.link != nil {
+		g.Go(func() error { return d.link.Run(ctx) })
+	}
+	g.Go(func() error {
+		srv := &control.Server{Path: d.cfg.Control.Socket, Group: d.opts.SocketGroup, Service: service{d}, Logger: d.log.With("component", "control")}
+		return srv.Run(ctx)
+	})
+	g.Go(func() error { return d.watchMute(ctx) })
+	if d.button != nil {
+		g.Go(func() error { return d.runButton(ctx) })
+	}
+	if d.led != nil {
+		g.Go(func() error { return d.led.Run(ctx) })
+	}
+	if d.opts.Reload != nil {
+		g.Go(func() error { return d.reloadLoop(ctx) })
+	}
+	g.Go(func() error { return d.captureLoop(ctx) })
+	sdaemon.SdNotify(false, sdaemon.SdNotifyReady)
+	d.notifyStatus()
+	err := g.Wait()
+	sdaemon.SdNotify(false, sdaemon.SdNotifyStopping)
+	return err
+}
+
+// Close releases the devices and the store; it is idempotent.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.src != nil {
+		errs = append(errs, d.src.Close())
+	}
+	if d.listener != nil {
+		errs = append(errs, d.listener.Close())
+	}
+	if d.store != nil {
+		errs = append(errs, d.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// storeReceipt is the store's callback for deletions nobody asked for
+// (window, size); it must not block, so receipts are queued.
+func (d *Daemon) storeReceipt(r retention.Receipt) {
+	select {
+	case d.receipts <- r:
+	default:
+		d.log.Error("receipt queue full; receipt not published", "scope", r.Scope, "records", r.Records)
+	}
+}
+
+func (d *Daemon) forwardReceipts(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-d.receipts:
+			d.published(r)
+		}
+	}
+}
+
+// published announces a completed deletion to the hub and the log.
+func (d *Daemon) published(r retention.Receipt) {
+	if r.Records == 0 && r.Scope != retention.ScopeAll && r.Scope != retention.ScopeRecord {
+		return
+	}
+	d.log.Info("voice history deleted", "scope", r.Scope, "records", r.Records, "bytes", r.Bytes, "receipt", r.ID)
+	if d.link != nil {
+		d.link.PublishReceipt(r)
+		d.link.PublishState()
+	}
+	d.notifyStatus()
+}
+
+func (d *Daemon) notifyStatus() {
+	st := d.store.Stats()
+	muted, _ := d.mute.Muted()
+	state := "listening"
+	if muted {
+		state = "muted"
+	}
+	sdaemon.SdNotify(false, fmt.Sprintf("STATUS=%s; %d records kept, window %s", state, st.Records, hub.FormatWindow(st.Window)))
+}

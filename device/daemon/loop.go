@@ -1,0 +1,232 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	sdaemon "github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/listen"
+	"github.com/earshot/earshot/device/config"
+	"github.com/earshot/earshot/device/hub"
+	"github.com/earshot/earshot/retention"
+)
+
+// captureLoop owns the audio source: it is the only goroutine that starts,
+// stops or reads it. Mute is checked before every frame, so a mute takes
+// effect within one frame and the stream is stopped, not ignored.
+func (d *Daemon) captureLoop(ctx context.Context) error {
+	frame := make([]int16, audio.FrameSamples)
+	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
+	var lastPing time.Time
+	ping := func() {
+		if watchdog > 0 && time.Since(lastPing) >= watchdog/3 {
+			sdaemon.SdNotify(false, sdaemon.SdNotifyWatchdog)
+			lastPing = time.Now()
+		}
+	}
+	stop := func() {
+		if d.listening.Load() {
+			if err := d.src.Stop(); err != nil {
+				d.log.Error("stopping the microphone", "err", err)
+			}
+			d.listening.Store(false)
+			d.listener.Reset()
+		}
+	}
+	defer stop()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		changed := d.mute.Changed()
+		if muted, _ := d.mute.Muted(); muted {
+			stop()
+			ping()
+			tick := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+			case <-changed:
+			case <-tick.C:
+			}
+			tick.Stop()
+			continue
+		}
+		if !d.listening.Load() {
+			if err := d.src.Start(); err != nil {
+				return fmt.Errorf("audio.input %s: start: %w", d.cfg.Audio.Input, err)
+			}
+			d.listening.Store(true)
+		}
+		err := d.src.Read(frame)
+		switch {
+		case errors.Is(err, audio.ErrStopped):
+			continue
+		case errors.Is(err, io.EOF):
+			// A file input has been played out; keep serving the CLI and hub.
+			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
+			stop()
+			<-ctx.Done()
+			return nil
+		case err != nil:
+			return fmt.Errorf("audio.input %s: %w", d.cfg.Audio.Input, err)
+		}
+		d.framesRead.Add(1)
+		ping()
+		u, ok, err := d.listener.Feed(frame)
+		if err != nil {
+			return fmt.Errorf("recogniser: %w", err)
+		}
+		if ok {
+			d.handle(u)
+		}
+	}
+}
+
+// handle acts on one complete utterance. The transcript goes only into the
+// encrypted store; the hub gets the intent and its slots.
+func (d *Daemon) handle(u listen.Utterance) {
+	// A record is dated when it was heard in full: a window shorter than
+	// the utterance still keeps it for the whole window.
+	now := time.Now()
+	switch u.Intent {
+	case intents.ForgetLast:
+		d.forgetLast()
+		return
+	case intents.ForgetToday:
+		y, m, dd := now.Date()
+		r, err := d.store.DeleteSince(time.Date(y, m, dd, 0, 0, 0, 0, now.Location()))
+		d.afterDelete("ForgetToday", r, err)
+		return
+	}
+	rec, err := d.store.Append(retention.Record{
+		Time:       now,
+		Duration:   u.Duration,
+		Transcript: u.Transcript,
+		Intent:     u.Intent,
+		Slots:      u.Slots,
+	}, u.Audio)
+	id := rec.ID
+	switch {
+	case errors.Is(err, retention.ErrNotKept):
+		// window 0: nothing is kept, the command still acts.
+		id = retention.NewID(now)
+	case err != nil:
+		d.log.Error("storing the recording failed; the command still acts", "err", err)
+		id = retention.NewID(now)
+	default:
+		d.mu.Lock()
+		d.lastID = id
+		d.mu.Unlock()
+	}
+	if u.Intent == "" {
+		d.log.Info("utterance not understood; kept on the device only", "id", id)
+	} else {
+		d.log.Info("command understood", "id", id, "intent", u.Intent)
+		if d.link != nil {
+			d.link.PublishAction(hub.Action{ID: id, Device: d.cfg.DeviceID, Time: now, Intent: u.Intent, Slots: u.Slots})
+		}
+	}
+	d.log.Debug("utterance", "id", id, "transcript", u.Transcript) // DEBUG only: never at INFO or above
+	if d.link != nil {
+		d.link.PublishState()
+	}
+	d.notifyStatus()
+}
+
+// forgetLast deletes the newest record: what the user just said before
+// asking to forget it.
+func (d *Daemon) forgetLast() {
+	d.mu.Lock()
+	id := d.lastID
+	d.lastID = ""
+	d.mu.Unlock()
+	if id == "" {
+		if recs, err := d.store.List(retention.Filter{Limit: 1}); err == nil && len(recs) > 0 {
+			id = recs[0].ID
+		}
+	}
+	if id == "" {
+		d.log.Info("ForgetLast: nothing to forget")
+		return
+	}
+	r, err := d.store.Delete(id)
+	d.afterDelete("ForgetLast", r, err)
+}
+
+func (d *Daemon) afterDelete(what string, r retention.Receipt, err error) {
+	if err != nil {
+		d.log.Error(what+" failed", "err", err)
+		return
+	}
+	d.published(r)
+}
+
+// watchMute keeps the LED and the hub's state in step with the mute gate.
+func (d *Daemon) watchMute(ctx context.Context) error {
+	for {
+		changed := d.mute.Changed()
+		muted, source := d.mute.Muted()
+		if d.led != nil {
+			d.led.Set(muted)
+		}
+		if d.link != nil {
+			d.link.PublishState()
+		}
+		d.log.Info("mute", "muted", muted, "source", source)
+		d.notifyStatus()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// reloadLoop applies SIGHUP: a new intents file and a window no longer
+// than the configured ceiling, without touching the audio stream.
+func (d *Daemon) reloadLoop(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.opts.Reload:
+			if err := d.Reload(); err != nil {
+				d.log.Error("reload refused; keeping the running configuration", "err", err)
+			}
+		}
+	}
+}
+
+// Reload re-reads the config file and the intents file it names.
+func (d *Daemon) Reload() error {
+	cfg, err := config.Load(d.cfg.Path)
+	if err != nil {
+		return err
+	}
+	g, err := intents.Load(cfg.Speech.Intents)
+	if err != nil {
+		return err
+	}
+	if err := d.listener.SetGrammar(g); err != nil {
+		return fmt.Errorf("speech.intents: %w", err)
+	}
+	if cfg.Retention.Window > d.cfg.Retention.Window {
+		d.log.Warn("reload cannot lengthen the retention window; restart the service for that",
+			"configured", d.cfg.Retention.Window, "asked", cfg.Retention.Window)
+	} else if r, err := d.store.SetWindow(cfg.Retention.Window); err != nil {
+		return fmt.Errorf("retention.window: %w", err)
+	} else {
+		d.published(r)
+	}
+	d.log.Info("reloaded", "intents", len(g.Intents()), "window", d.store.Stats().Window)
+	if d.link != nil {
+		d.link.PublishState()
+	}
+	return nil
+}
