@@ -19,7 +19,7 @@ const (
 	opWord  opcode = iota // consume word id x
 	opSplit               // try x first, then y
 	opJmp                 // continue at x
-	opSlot                // record slot x = value y
+	opSlot                // consume a value of slot x and record it
 	opMatch               // accept as intent x if all words are consumed
 )
 
@@ -34,10 +34,14 @@ type matcher struct {
 	// starts lists, for each first word id, the entry points of the
 	// templates that can begin with it, in priority order.
 	starts [][]int32
-	// intents and slot values are indexed by opMatch.x and opSlot.x/y.
-	intents []string
-	slots   []*slot
-	pool    sync.Pool // *matchState
+	// intents and slots are indexed by opMatch.x and opSlot.x. A slot is
+	// matched in place by one instruction, not compiled into every
+	// template that uses it, so a long slot list costs its size once.
+	intents   []string
+	slots     []*slot
+	slotWords [][][]int32         // slot -> value -> word ids
+	slotFirst []map[int32][]int32 // slot -> first word id -> values, in order
+	pool      sync.Pool           // *matchState
 }
 
 func (g *Grammar) finish() {
@@ -45,11 +49,16 @@ func (g *Grammar) finish() {
 	slotIndex := map[string]int32{}
 	for i, s := range g.slots {
 		slotIndex[s.name] = int32(i)
-		for _, v := range s.values {
+		words := make([][]int32, len(s.values))
+		first := map[int32][]int32{}
+		for vi, v := range s.values {
 			for _, w := range v.words {
-				m.wordID(w)
+				words[vi] = append(words[vi], m.wordID(w))
 			}
+			first[words[vi][0]] = append(first[words[vi][0]], int32(vi))
 		}
+		m.slotWords = append(m.slotWords, words)
+		m.slotFirst = append(m.slotFirst, first)
 	}
 	for _, it := range g.intents {
 		for _, t := range it.templates {
@@ -149,18 +158,7 @@ func (m *matcher) compile(n *node, slotIndex map[string]int32) {
 		m.compile(n.children[0], slotIndex)
 		m.prog[split].y = int32(len(m.prog))
 	case kindSlot:
-		si := slotIndex[n.text]
-		values := m.slots[si].values
-		branches := make([]func(), len(values))
-		for vi, v := range values {
-			branches[vi] = func() {
-				for _, w := range v.words {
-					m.emit(opWord, m.vocab[w], 0)
-				}
-				m.emit(opSlot, si, int32(vi))
-			}
-		}
-		m.alternation(branches)
+		m.emit(opSlot, slotIndex[n.text], 0)
 	}
 }
 

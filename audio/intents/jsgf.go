@@ -22,14 +22,25 @@ const (
 // 5prealpha. The public rule <command> accepts every command sentence; if
 // wake is not empty, the public rule <wake_command> accepts the wake
 // phrase followed by a command, so wake phrase and command can be verified
-// in one decode. wake is lower-cased and anything in it that is not a word
-// is dropped; validate it first with CheckPhrase.
+// in one decode. wake is lower-cased and characters the dictionary cannot
+// hold are dropped; validate it first with CheckPhrase.
 func (g *Grammar) JSGF(wake string) string {
 	var b strings.Builder
 	b.WriteString("#JSGF V1.0;\n\ngrammar " + GrammarName + ";\n\n")
 	var wakeWords []string
 	for _, f := range strings.Fields(wake) {
-		if w, err := normalizeWord(f); err == nil {
+		// Keep what the dictionary can hold, so "hey, jarvis!" still
+		// yields "hey jarvis" rather than a grammar PocketSphinx rejects.
+		w := strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r == '\'':
+				return r
+			case r >= 'A' && r <= 'Z':
+				return r + 'a' - 'A'
+			}
+			return -1
+		}, f)
+		if w, err := normalizeWord(w); err == nil {
 			wakeWords = append(wakeWords, w)
 		}
 	}

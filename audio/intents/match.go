@@ -1,6 +1,9 @@
 package intents
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // maxWords bounds the sentence Match will consider; a spoken command is a
 // handful of words and anything longer cannot be one of ours anyway.
@@ -56,12 +59,20 @@ type matchState struct {
 	jobs    []job
 }
 
-// job is a pending branch (pc, pos) or, when slot >= 0, an undo of a slot
-// capture made on the branch being abandoned.
+// job is work left on the backtracking stack.
 type job struct {
+	kind      jobKind
 	pc, pos   int32
 	slot, val int32
 }
+
+type jobKind uint8
+
+const (
+	jobBranch  jobKind = iota // continue at (pc, pos)
+	jobCapture                // set slot = val, then continue at (pc, pos)
+	jobUndo                   // restore slot = val: the branch that set it failed
+)
 
 func (m *matcher) state() *matchState {
 	if st, ok := m.pool.Get().(*matchState); ok {
@@ -87,14 +98,18 @@ func (m *matcher) run(st *matchState) (int32, bool) {
 	defer func() { st.jobs = jobs[:0] }()
 	entries := m.starts[in[0]]
 	for i := len(entries) - 1; i >= 0; i-- {
-		jobs = append(jobs, job{pc: entries[i], slot: -1})
+		jobs = append(jobs, job{pc: entries[i]})
 	}
 	for len(jobs) > 0 {
 		j := jobs[len(jobs)-1]
 		jobs = jobs[:len(jobs)-1]
-		if j.slot >= 0 {
+		switch j.kind {
+		case jobUndo:
 			st.caps[j.slot] = j.val
 			continue
+		case jobCapture:
+			jobs = append(jobs, job{kind: jobUndo, slot: j.slot, val: st.caps[j.slot]})
+			st.caps[j.slot] = j.val
 		}
 		pc, pos := j.pc, j.pos
 	thread:
@@ -112,14 +127,25 @@ func (m *matcher) run(st *matchState) (int32, bool) {
 				}
 				pc, pos = pc+1, pos+1
 			case opSplit:
-				jobs = append(jobs, job{pc: ins.y, pos: pos, slot: -1})
+				jobs = append(jobs, job{pc: ins.y, pos: pos})
 				pc = ins.x
 			case opJmp:
 				pc = ins.x
 			case opSlot:
-				jobs = append(jobs, job{slot: ins.x, val: st.caps[ins.x]})
-				st.caps[ins.x] = ins.y
-				pc++
+				if pos == n {
+					break thread
+				}
+				// Every value that fits here is a branch; pushed in
+				// reverse so the first value in the file is tried first.
+				values := m.slotFirst[ins.x][in[pos]]
+				for i := len(values) - 1; i >= 0; i-- {
+					words := m.slotWords[ins.x][values[i]]
+					end := pos + int32(len(words))
+					if end <= n && slices.Equal(in[pos:end], words) {
+						jobs = append(jobs, job{kind: jobCapture, pc: pc + 1, pos: end, slot: ins.x, val: values[i]})
+					}
+				}
+				break thread
 			case opMatch:
 				if pos == n {
 					return ins.x, true

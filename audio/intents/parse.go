@@ -26,7 +26,8 @@ func Parse(data []byte, filename string) (*Grammar, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: filename, Line: yamlErrorLine(err), Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		line, msg := yamlError(err)
+		return nil, &Error{File: filename, Line: line, Msg: "invalid YAML: " + msg}
 	}
 	g := &Grammar{file: filename}
 	if len(doc.Content) > 0 {
@@ -56,14 +57,17 @@ func (p *fileParser) fail(line int, format string, args ...any) error {
 	return err
 }
 
-// yamlErrorLine digs the line out of a yaml.v3 error ("yaml: line 3: ...").
-func yamlErrorLine(err error) int {
+// yamlError splits a yaml.v3 error ("yaml: line 3: did not find ...")
+// into its line and message.
+func yamlError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
-	msg := err.Error()
-	if i := strings.Index(msg, "line "); i >= 0 {
-		fmt.Sscanf(msg[i:], "line %d", &line)
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
 	}
-	return line
+	return line, msg
 }
 
 func (p *fileParser) document(g *Grammar, root *yaml.Node) {
@@ -262,10 +266,6 @@ func (p *fileParser) template(it *intent, n *yaml.Node, slots map[string]*slot) 
 			ok = false
 		}
 	})
-	if d := root.depth(); d > maxDepth {
-		p.fail(n.Line, "intent %s: template %q: brackets nested %d deep: expected at most %d", it.name, n.Value, d, maxDepth)
-		ok = false
-	}
 	if ok && root.nullable() {
 		p.fail(n.Line, "intent %s: template %q can match silence: expected at least one word outside [optional] parts", it.name, n.Value)
 		ok = false
@@ -301,17 +301,6 @@ func walk(n *node, fn func(*node)) {
 	for _, c := range n.children {
 		walk(c, fn)
 	}
-}
-
-func (n *node) depth() int {
-	d := 0
-	for _, c := range n.children {
-		d = max(d, c.depth())
-	}
-	if n.kind == kindAlt || n.kind == kindOpt {
-		d++
-	}
-	return d
 }
 
 func isNull(n *yaml.Node) bool {

@@ -63,12 +63,14 @@ func (s *sentenceGen) next(seen map[string]bool) (Sentence, bool) {
 		if seen[text] {
 			continue
 		}
-		seen[text] = true
 		want := Match{Intent: s.it.name, Slots: caps}
 		got, ok := s.g.Match(text)
 		if !ok || got.Intent != want.Intent || !maps.Equal(got.Slots, want.Slots) {
-			continue // claimed by a higher-priority intent
+			// Claimed by a higher-priority template, which will list it
+			// itself; marking it seen here would steal it from that one.
+			continue
 		}
+		seen[text] = true
 		return Sentence{Text: text, Match: want}, true
 	}
 	s.done = true

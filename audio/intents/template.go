@@ -50,8 +50,9 @@ func parseTemplate(s string) (*node, error) {
 }
 
 type templateParser struct {
-	src string
-	pos int
+	src   string
+	pos   int
+	depth int // open brackets, bounded so a hostile file cannot recurse deeply
 }
 
 func (p *templateParser) skipSpace() {
@@ -131,6 +132,9 @@ func (p *templateParser) sequence() (*node, error) {
 			return seq, nil
 		case c == '(' || c == '[':
 			open := p.pos
+			if p.depth++; p.depth > maxDepth {
+				return nil, &templateError{open + 1, fmt.Sprintf("brackets nested more than %d deep", maxDepth)}
+			}
 			p.pos++
 			closer := byte(')')
 			if c == '[' {
@@ -147,6 +151,7 @@ func (p *templateParser) sequence() (*node, error) {
 				return nil, &templateError{p.pos + 1, fmt.Sprintf("unbalanced brackets: %q opened at column %d but found %q", c, open+1, p.src[p.pos])}
 			}
 			p.pos++
+			p.depth--
 			if c == '[' {
 				inner = &node{kind: kindOpt, children: []*node{inner}}
 			}
