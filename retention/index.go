@@ -14,17 +14,17 @@ import (
 // live record, each sealed under the master key. A slot holds the record's
 // key: zeroing the slot is what destroys the record. See FORMAT.md.
 const (
-	indexFile       = "index"
-	headerCopySize  = 64
-	headerSize      = 2 * headerCopySize
-	slotSize        = 128
-	slotPlainSize   = 84
-	slotNonceSize   = 24
-	slotSealedSize  = slotNonceSize + slotPlainSize + 16
-	windowUnset     = -1
-	indexVersion    = 1
-	modeDiskByte    = 1
-	modeMemoryByte  = 2
+	indexFile      = "index"
+	headerCopySize = 64
+	headerSize     = 2 * headerCopySize
+	slotSize       = 128
+	slotPlainSize  = 84
+	slotNonceSize  = 24
+	slotSealedSize = slotNonceSize + slotPlainSize + 16
+	windowUnset    = -1
+	indexVersion   = 1
+	modeDiskByte   = 1
+	modeMemoryByte = 2
 )
 
 var headerMagic = []byte("ESIX")

@@ -103,6 +103,9 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 		return Record{}, pending, err
 	}
 	off := sg.size
+	if err := s.injected("segment"); err != nil {
+		return Record{}, pending, fmt.Errorf("write segment %s: %w", segName(sg.id), err)
+	}
 	if _, err := sg.w.WriteAt(blob, off); err != nil {
 		sg.w.Truncate(off)
 		return Record{}, pending, fmt.Errorf("write segment %s: %w", segName(sg.id), err)
@@ -121,7 +124,11 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 	e.slot = s.takeSlot()
 	var b [slotSize]byte
 	sealSlot(s.master, e.slot, &e.slotEntry, b[:])
-	if _, err := s.idx.WriteAt(b[:], headerSize+e.slot*slotSize); err != nil {
+	err = s.injected("slot")
+	if err == nil {
+		_, err = s.idx.WriteAt(b[:], headerSize+e.slot*slotSize)
+	}
+	if err != nil {
 		s.idx.WriteAt(zeros[:slotSize], headerSize+e.slot*slotSize)
 		heap.Push(&s.free, e.slot)
 		return Record{}, pending, fmt.Errorf("write index slot: %w", err)
@@ -144,6 +151,13 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 	out := *r
 	out.ID, out.Time, out.Bytes = id.String(), t, e.bytes()
 	return out, pending, nil
+}
+
+func (s *Store) injected(op string) error {
+	if s.fault == nil {
+		return nil
+	}
+	return s.fault(op)
 }
 
 func (s *Store) usable() error {

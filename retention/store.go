@@ -41,6 +41,11 @@ type Store struct {
 	bytes  int64
 	buf    []byte // scratch for sealing, reused so Append does not allocate per sample
 
+	// fault, when set by tests, is consulted before each write of record
+	// data ("segment", "slot") to stand in for a full disk where a tmpfs
+	// cannot be mounted.
+	fault func(op string) error
+
 	lastPersist time.Duration // monotonic time the high-water mark was last written
 	broken      error         // set when an index fsync failed: state on disk unknown
 	closed      bool
