@@ -29,9 +29,9 @@ func TestMain(m *testing.M) {
 
 // fakeStore is an in-memory Store that records what the link asked of it.
 type fakeStore struct {
-	mu      sync.Mutex
-	stats   retention.Stats
-	calls   []string
+	mu       sync.Mutex
+	stats    retention.Stats
+	calls    []string
 	n        int
 	failErr  error
 	receipts []retention.Receipt

@@ -46,6 +46,9 @@ type Muter interface {
 // mute set at the device. Its text is part of the hub contract.
 var ErrMutedAtDevice = errors.New("muted at device")
 
+// localIntents are handled on the device only (CONTRACT: privacy intents).
+var localIntents = map[string]bool{"ForgetLast": true, "ForgetToday": true}
+
 // SourceHub is the mute source the link passes to Muter.
 const SourceHub = "hub"
 
@@ -230,7 +233,14 @@ func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
 // in a bounded in-memory outbox and are dropped, with a log line, once older
 // than action_ttl. An empty Device is filled with the device id, an empty
 // ID with a random one.
+//
+// The built-in privacy intents (ForgetLast, ForgetToday) act locally and
+// never leave the device; they are refused here too.
 func (l *Link) PublishAction(a Action) {
+	if localIntents[a.Intent] {
+		l.log.Debug("hub link: local privacy intent not sent to the hub", "intent", a.Intent)
+		return
+	}
 	if a.Device == "" {
 		a.Device = l.cfg.DeviceID
 	}

@@ -1,0 +1,181 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+func TestHermesIntent(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "hermes/#")
+	cfg := testConfig(addr)
+	cfg.Hermes = true
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	waitUntil(t, "connected", l.Connected)
+	l.PublishAction(Action{ID: "s1", Intent: "SetTimer", Slots: map[string]string{"minutes": "5", "label": "tea"}})
+	msgs := obs.waitFor("hermes intent", func(m []message) bool { return len(onTopic(m, "hermes/intent/SetTimer")) == 1 })
+
+	var got map[string]any
+	if err := json.Unmarshal(onTopic(msgs, "hermes/intent/SetTimer")[0].Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"sessionId": "s1", "siteId": "kitchen-speaker", "input": "",
+		"intent": map[string]any{"intentName": "SetTimer", "confidenceScore": 1.0},
+		"slots": []any{
+			map[string]any{"slotName": "label", "entity": "label", "value": map[string]any{"kind": "Custom", "value": "tea"}},
+			map[string]any{"slotName": "minutes", "entity": "minutes", "value": map[string]any{"kind": "Number", "value": 5.0}},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("hermes payload\n got %v\nwant %v", got, want)
+	}
+	for _, banned := range []string{"asrTokens", "rawValue", "raw_value", "range"} {
+		if strings.Contains(string(onTopic(msgs, "hermes/intent/SetTimer")[0].Payload), banned) {
+			t.Errorf("hermes payload contains %q", banned)
+		}
+	}
+}
+
+func TestDiscoveryPublishedAndRemoved(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "homeassistant/#")
+	cfg := testConfig(addr)
+	cfg.Discovery = true
+	t.Run("on", func(t *testing.T) {
+		runLink(t, cfg, newFakeStore(), &fakeMuter{})
+		obs.waitFor("5 configs", func(m []message) bool { return len(m) >= 5 })
+	})
+	msgs := obs.messages()[:5]
+	wantTopics := []string{
+		"homeassistant/switch/kitchen-speaker/mute/config",
+		"homeassistant/button/kitchen-speaker/delete_history/config",
+		"homeassistant/sensor/kitchen-speaker/records/config",
+		"homeassistant/sensor/kitchen-speaker/store_bytes/config",
+		"homeassistant/sensor/kitchen-speaker/oldest_record/config",
+	}
+	uniq := map[string]bool{}
+	for i, m := range msgs {
+		if m.Topic != wantTopics[i] {
+			t.Errorf("discovery topic %d = %s, want %s", i, m.Topic, wantTopics[i])
+		}
+		var e struct {
+			UniqueID          string `json:"unique_id"`
+			AvailabilityTopic string `json:"availability_topic"`
+			Device            struct{ Identifiers []string }
+			CommandTopic      string `json:"command_topic"`
+			CommandTemplate   string `json:"command_template"`
+		}
+		if err := json.Unmarshal(m.Payload, &e); err != nil {
+			t.Fatalf("%s: %v", m.Topic, err)
+		}
+		if e.UniqueID == "" || uniq[e.UniqueID] {
+			t.Errorf("%s: unique_id %q missing or repeated", m.Topic, e.UniqueID)
+		}
+		uniq[e.UniqueID] = true
+		if e.AvailabilityTopic != topicAvail || !slices.Equal(e.Device.Identifiers, []string{"kitchen-speaker"}) {
+			t.Errorf("%s: availability %q, device %v", m.Topic, e.AvailabilityTopic, e.Device.Identifiers)
+		}
+		if e.CommandTopic != "" && !strings.HasPrefix(e.CommandTopic, topicCmd) {
+			t.Errorf("%s: command topic %s outside the device's cmd/", m.Topic, e.CommandTopic)
+		}
+	}
+
+	cfg.Discovery = false
+	runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	obs.waitFor("5 removals", func(m []message) bool {
+		n := 0
+		for _, x := range m[5:] {
+			if len(x.Payload) == 0 && slices.Contains(wantTopics, x.Topic) {
+				n++
+			}
+		}
+		return n == 5
+	})
+}
+
+// TestHomeAssistantCommandTemplates renders the discovery command templates
+// the way Home Assistant would for one press and checks the link accepts
+// the result.
+func TestHomeAssistantCommandTemplates(t *testing.T) {
+	l, err := New(testConfig("127.0.0.1:1883"), newFakeStore(), &fakeMuter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := strings.NewReplacer(
+		"{{ now().timestamp() }}", "1764270000.123456",
+		"{{ 'true' if value == 'ON' else 'false' }}", "false",
+	)
+	for _, d := range l.discovery() {
+		var e haEntity
+		if err := json.Unmarshal(d.payload, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.CommandTemplate == "" {
+			continue
+		}
+		name := strings.TrimPrefix(e.CommandTopic, l.topics.cmdPrefix)
+		if _, err := DecodeCommand(name, []byte(render.Replace(e.CommandTemplate))); err != nil {
+			t.Errorf("%s: rendered template refused: %v", d.topic, err)
+		}
+	}
+}
+
+func TestCommandFloodIsBounded(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	cfg := testConfig(addr)
+	cfg.CommandQueue, cfg.ReplyRate, cfg.ReplyBurst = 16, 500, 16
+	store := newFakeStore()
+	l := runLink(t, cfg, store, &fakeMuter{})
+	obs.waitFor("online", hasPayload(topicAvail, "online"))
+
+	const flood = 10000
+	payload := []byte(`{"id":"flood","scope":"all"}`)
+	for range flood {
+		obs.client.Publish(topicCmd+"delete", 0, false, payload) // QoS0: a burst, no flow control
+	}
+	// The audio path keeps working during the flood.
+	l.PublishAction(Action{ID: "during-flood", Intent: "LightsOn"})
+	obs.waitFor("action during flood", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "during-flood") })
+
+	waitUntil(t, "flood drained", func() bool { return len(l.cmds) == 0 && l.handledCmds.Load()+l.droppedCmds.Load() > 0 })
+	obs.publish(topicCmd+"state", `{"id":"after-flood"}`)
+	obs.waitFor("reply after flood", replyTo("after-flood"))
+
+	if l.droppedCmds.Load() == 0 {
+		t.Error("no command dropped: the queue bound never engaged")
+	}
+	if calls := store.Calls(); len(calls) != 1 {
+		t.Errorf("store calls = %d, want 1: one correlation id runs once", len(calls))
+	}
+	if !l.Connected() {
+		t.Error("flood cost the broker connection")
+	}
+}
+
+func TestRouteLogs(t *testing.T) {
+	saved := []mqtt.Logger{mqtt.ERROR, mqtt.CRITICAL, mqtt.WARN, mqtt.DEBUG}
+	t.Cleanup(func() { mqtt.ERROR, mqtt.CRITICAL, mqtt.WARN, mqtt.DEBUG = saved[0], saved[1], saved[2], saved[3] })
+	var buf bytes.Buffer
+	RouteLogs(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	mqtt.ERROR.Println("[client]", "boom")
+	mqtt.WARN.Printf("careful %d", 7)
+	mqtt.DEBUG.Println("chatter")
+	out := buf.String()
+	for _, want := range []string{"level=ERROR", `msg="[client] boom"`, "level=WARN", `msg="careful 7"`, "component=paho"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "chatter") {
+		t.Errorf("debug line logged at WARN level:\n%s", out)
+	}
+}
