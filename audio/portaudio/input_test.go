@@ -135,38 +135,68 @@ func TestInputThroughALSA(t *testing.T) {
 	}
 }
 
+// plugDevices are named ALSA devices over the file-backed default, the way
+// a Pi's /etc/asound.conf names a USB microphone.
+const plugDevices = `
+pcm.kitchen-mic {
+	type plug
+	slave.pcm "default"
+}
+pcm.kitchen-mic-2 {
+	type plug
+	slave.pcm "default"
+}
+`
+
 func TestOpenInputByName(t *testing.T) {
-	if !alsatest.InChild(t, alsatest.Raw(make([]int16, audio.SampleRate))) {
+	src := chirpyNoise(audio.SampleRate, 11)
+	if !alsatest.InChild(t, alsatest.Raw(src), plugDevices) {
 		return
 	}
 	tests := []struct {
-		device  string
-		wantErr string // "" means it opens
+		device   string
+		wantName string // resolved device; "" when an error is wanted
+		wantErr  string
 	}{
-		{"default", ""},
-		{"DEFAULT", ""}, // case-insensitive exact match
-		{"efaul", ""},   // substring
-		{"no-such-mic", `"no-such-mic" not found; input devices: "default"`},
+		{"default", "default", ""},
+		{"DEFAULT", "default", ""},                // case-insensitive
+		{"efaul", "default", ""},                  // substring
+		{"kitchen-mic", "kitchen-mic", ""},        // exact beats substring
+		{"MIC-2", "kitchen-mic-2", ""},            // unique substring
+		{"kitchen", "", `"kitchen" is ambiguous`}, // names both
+		{"no-such-mic", "", `"no-such-mic" not found; input devices: `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.device, func(t *testing.T) {
 			in, err := OpenInput(tt.device, InputOptions{})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("OpenInput(%q) = %v", tt.device, err)
+			if tt.wantErr != "" {
+				if err == nil {
+					in.Close()
+					t.Fatalf("OpenInput(%q) opened %q, want error containing %q", tt.device, in.Name(), tt.wantErr)
 				}
-				if in.Name() != "default" {
-					t.Errorf("Name() = %q, want %q", in.Name(), "default")
+				for _, want := range []string{tt.wantErr, `"kitchen-mic"`, `"kitchen-mic-2"`} {
+					if !strings.Contains(err.Error(), want) {
+						t.Fatalf("OpenInput(%q) error = %q, want it to contain %q", tt.device, err, want)
+					}
 				}
-				in.Close()
 				return
 			}
-			if err == nil {
-				in.Close()
-				t.Fatalf("OpenInput(%q) succeeded, want error containing %q", tt.device, tt.wantErr)
+			if err != nil {
+				t.Fatalf("OpenInput(%q) = %v", tt.device, err)
 			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("OpenInput(%q) error = %q, want it to contain %q", tt.device, err, tt.wantErr)
+			defer in.Close()
+			if in.Name() != tt.wantName {
+				t.Fatalf("OpenInput(%q) opened %q, want %q", tt.device, in.Name(), tt.wantName)
+			}
+			if err := in.Start(); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]int16, 5*audio.FrameSamples)
+			if err := in.Read(got); err != nil {
+				t.Fatal(err)
+			}
+			if c := correlation(got, src, 0); c < 0.999 {
+				t.Fatalf("%q: correlation with the file = %.4f, want >= 0.999", tt.device, c)
 			}
 		})
 	}
@@ -174,8 +204,14 @@ func TestOpenInputByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(devs) == 0 || devs[0].Name != "default" || !devs[0].DefaultInput || devs[0].MaxInputChannels < 1 {
-		t.Fatalf("Devices() = %+v, want the default file device first", devs)
+	var sawDefault bool
+	for _, d := range devs {
+		if d.Name == "default" {
+			sawDefault = d.DefaultInput && d.DefaultOutput && d.MaxInputChannels >= 1 && d.HostAPI == "ALSA"
+		}
+	}
+	if !sawDefault {
+		t.Fatalf("Devices() = %+v, want the ALSA default device marked as default input and output", devs)
 	}
 }
 

@@ -59,10 +59,12 @@ type Files struct {
 }
 
 // Setup writes rawPCM and a generated asound.conf into a temporary directory
-// and sets ALSA_CONFIG_PATH for the rest of the test. It only takes effect if
+// and sets ALSA_CONFIG_PATH for the rest of the test. Extra configuration
+// blocks (say a named plug device over the default) are appended to the
+// file. It only takes effect if
 // ALSA has not read its configuration yet in this process; tests normally use
 // InChild, which guarantees that.
-func Setup(t testing.TB, rawPCM []byte) Files {
+func Setup(t testing.TB, rawPCM []byte, extra ...string) Files {
 	t.Helper()
 	if _, err := os.Stat(SystemConfig); err != nil {
 		t.Skipf("alsatest: ALSA not installed (%v); install libasound2-data", err)
@@ -76,7 +78,8 @@ func Setup(t testing.TB, rawPCM []byte) Files {
 	if err := os.WriteFile(f.Infile, rawPCM, 0o600); err != nil {
 		t.Fatalf("alsatest: %v", err)
 	}
-	if err := os.WriteFile(f.Config, []byte(Config(f.Infile, f.Outfile)), 0o600); err != nil {
+	conf := Config(f.Infile, f.Outfile) + strings.Join(extra, "\n")
+	if err := os.WriteFile(f.Config, []byte(conf), 0o600); err != nil {
 		t.Fatalf("alsatest: %v", err)
 	}
 	t.Setenv("ALSA_CONFIG_PATH", f.Config)
@@ -84,7 +87,8 @@ func Setup(t testing.TB, rawPCM []byte) Files {
 }
 
 // InChild runs the calling test again in a fresh child process of the same
-// test binary, with ALSA's default device capturing rawPCM. In the parent it
+// test binary, with ALSA's default device capturing rawPCM and any extra
+// configuration blocks appended (see Setup). In the parent it
 // waits for the child, fails the test if the child failed, and returns
 // false. In the child it returns true, and the test continues with the
 // real PortAudio path:
@@ -93,20 +97,18 @@ func Setup(t testing.TB, rawPCM []byte) Files {
 //		return
 //	}
 //	files := alsatest.ChildFiles()
-func InChild(t *testing.T, rawPCM []byte) bool {
+func InChild(t *testing.T, rawPCM []byte, extra ...string) bool {
 	t.Helper()
 	if os.Getenv(envChild) == t.Name() {
 		return true
 	}
-	f := Setup(t, rawPCM)
+	f := Setup(t, rawPCM, extra...)
 	parts := strings.Split(t.Name(), "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
-	args := []string{"-test.run=" + strings.Join(parts, "/"), "-test.count=1"}
-	if testing.Verbose() {
-		args = append(args, "-test.v")
-	}
+	// -test.v so the parent can see that the child really ran the test.
+	args := []string{"-test.run=" + strings.Join(parts, "/"), "-test.count=1", "-test.v"}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(),
 		envChild+"="+t.Name(),
@@ -117,10 +119,16 @@ func InChild(t *testing.T, rawPCM []byte) bool {
 	if err != nil {
 		t.Fatalf("alsatest: child test failed: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "PASS") && !strings.Contains(string(out), "ok") {
-		t.Fatalf("alsatest: child test did not run:\n%s", out)
+	if testing.Verbose() {
+		t.Logf("child output:\n%s", out)
 	}
-	t.Logf("child output:\n%s", out)
+	switch {
+	case strings.Contains(string(out), "--- PASS: "+t.Name()+" "):
+	case strings.Contains(string(out), "--- SKIP: "+t.Name()+" "):
+		t.Skipf("alsatest: child skipped:\n%s", out)
+	default:
+		t.Fatalf("alsatest: child did not run %s:\n%s", t.Name(), out)
+	}
 	return false
 }
 
