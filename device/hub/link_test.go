@@ -22,13 +22,14 @@ const (
 func TestActionRecordCarriesExactlyTheContractFields(t *testing.T) {
 	addr, _ := startBroker(t, "")
 	obs := newObserver(t, "tcp://"+addr, "#")
-	l := runLink(t, testConfig(addr), newFakeStore(), &fakeMuter{})
-	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
-
 	at := time.Date(2026, 11, 27, 20, 0, 0, 0, time.UTC)
 	clock := &testClock{}
 	clock.offset.Store(int64(at.Add(time.Second).Sub(time.Now())))
-	l.cfg.Clock = clock.Now
+	cfg := testConfig(addr)
+	cfg.Clock = clock.Now
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+
 	slots := map[string]string{"room": "kitchen"}
 	l.PublishAction(Action{ID: "a1", Time: at, Intent: "LightsOn", Slots: slots})
 	slots["room"] = "changed after the call" // the link must have copied the map
