@@ -30,6 +30,22 @@ func newID(t time.Time) recordID {
 	return id
 }
 
+// after returns an id for the same millisecond as prev that sorts after it,
+// so records stored within one millisecond keep their order.
+func (id recordID) after(prev recordID) recordID {
+	if [6]byte(id[:6]) != [6]byte(prev[:6]) || string(id[6:]) > string(prev[6:]) {
+		return id
+	}
+	next := prev
+	for i := len(next) - 1; i >= 6; i-- {
+		next[i]++
+		if next[i] != 0 {
+			return next
+		}
+	}
+	return id // 2^80 ids in one millisecond: give up on order, keep uniqueness odds
+}
+
 // bit returns bit i (0 = most significant) of the id prefixed by two zero
 // bits, which is how 128 bits spread over 26 five-bit characters.
 func (id recordID) bit(i int) byte {

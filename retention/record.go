@@ -73,7 +73,7 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 	if r.Duration < 0 {
 		return Record{}, nil, fmt.Errorf("duration %s is negative", r.Duration)
 	}
-	id := newID(t)
+	id := newID(t).after(s.lastID)
 	var key [keySize]byte
 	rand.Read(key[:])
 	defer clear(key[:])
@@ -142,6 +142,7 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 
 	s.owner[e.slot] = e
 	s.byID[id] = e
+	s.lastID = id
 	i := sort.Search(len(s.byTime), func(i int) bool { return cmpEntry(s.byTime[i], e) > 0 })
 	s.byTime = slices.Insert(s.byTime, i, e)
 	sg.live++

@@ -39,6 +39,7 @@ type Store struct {
 	cur    *segment // segment appends go to; nil until the first append
 	next   uint32   // id of the next segment
 	bytes  int64
+	lastID recordID // newest id handed out, to keep ids in append order
 	buf    []byte // scratch for sealing, reused so Append does not allocate per sample
 
 	// fault, when set by tests, is consulted before each write of record
@@ -97,7 +98,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func open(dir string, opts Options) (s *Store, pending []Receipt, err error) {
+func open(dir string, opts Options) (*Store, []Receipt, error) {
 	if dir == "" {
 		return nil, nil, errors.New("retention: dir is empty")
 	}
@@ -108,7 +109,7 @@ func open(dir string, opts Options) (s *Store, pending []Receipt, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("retention: %w", err)
 	}
-	s = &Store{
+	s := &Store{
 		dir:    dir,
 		opts:   opts,
 		log:    opts.Logger.With("component", "retention", "dir", dir),
@@ -120,15 +121,10 @@ func open(dir string, opts Options) (s *Store, pending []Receipt, err error) {
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
-	defer func() {
-		if err != nil {
-			s.closeFiles()
-			err = fmt.Errorf("retention: open %s: %w", dir, err)
-		}
-	}()
-	pending, err = s.load()
+	pending, err := s.load()
 	if err != nil {
-		return nil, nil, err
+		s.closeFiles()
+		return nil, nil, fmt.Errorf("retention: open %s: %w", dir, err)
 	}
 	s.lastPersist = s.clk.mono()
 	return s, pending, nil
@@ -227,6 +223,7 @@ func (s *Store) load() ([]Receipt, error) {
 	}
 	if n := len(s.byTime); n > 0 {
 		s.clk.raise(time.Unix(0, s.byTime[n-1].time))
+		s.lastID = s.byTime[n-1].id
 	}
 	now := s.clk.now()
 	s.cleanQuarantine(now)
