@@ -136,7 +136,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 			Discovery:     cfg.MQTT.Discovery,
 			Hermes:        cfg.MQTT.Hermes,
 			Window:        cfg.Retention.Window,
-			Logger:        log.With("component", "hub"),
+			Logger:        log,
 		}, hubStore{d.store, d}, d.mute)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: %w", err)

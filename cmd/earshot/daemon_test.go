@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/earshot/earshot/device/control"
+)
+
+// TestDaemonServesVoiceCommandsToHub runs the real binary on spoken
+// commands with a real mosquitto: action records arrive with only intent and
+// slots, the device keeps the transcripts, a CLI wipe empties the history
+// and publishes a receipt, and SIGTERM leaves "offline" retained.
+func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
+	dir := t.TempDir()
+	b := startMosquitto(t)
+	sp := newSpy(t, b)
+	wav := speak(t, dir, "commands", 1500*time.Millisecond,
+		utterance{"hey jarvis, turn on the kitchen lights", "slt"},
+		utterance{"hey jarvis, set a timer for five minutes", "rms"},
+	)
+	cfg := writeConfig(t, dir, map[string]string{
+		"audio": "audio:\n  input: \"file:" + wav + "\"\n  preroll: 1s",
+		"mqtt":  "mqtt:\n  broker: " + b.url + "\n  topic_prefix: earshot\n  discovery: true",
+	})
+	d := startDaemon(t, cfg, nil, "--realtime=false")
+
+	waitFor(t, "two action records at the broker", 60*time.Second, func() bool { return len(sp.on("/action")) >= 2 })
+	var got []map[string]any
+	for _, m := range sp.on("/action") {
+		if m.Topic != "earshot/test-speaker/action" {
+			t.Errorf("action on topic %s", m.Topic)
+		}
+		var a map[string]any
+		decodeJSON(t, m.Payload, &a)
+		keys := make([]string, 0, len(a))
+		for k := range a {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if strings.Join(keys, ",") != "device,id,intent,slots,time" {
+			t.Errorf("action record fields = %v, want exactly id, device, time, intent, slots", keys)
+		}
+		got = append(got, a)
+	}
+	if got[0]["intent"] != "LightsOn" || got[0]["slots"].(map[string]any)["room"] != "kitchen" {
+		t.Errorf("first action = %v", got[0])
+	}
+	if got[1]["intent"] != "SetTimer" || got[1]["slots"].(map[string]any)["minutes"] != "5" {
+		t.Errorf("second action = %v", got[1])
+	}
+
+	// The device keeps what was said, under the same ids the hub saw.
+	h := d.history()
+	if len(h) != 2 {
+		t.Fatalf("history has %d records, want 2: %+v", len(h), h)
+	}
+	if h[0].Transcript != "turn on the kitchen lights" || h[0].ID != got[0]["id"] {
+		t.Errorf("history[0] = %+v, action id %v", h[0], got[0]["id"])
+	}
+	out, _, code := earshot(t, "history", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "set a timer for five minutes") || !strings.Contains(out, "minutes=5") {
+		t.Errorf("earshot history (exit %d):\n%s", code, out)
+	}
+
+	// Nothing said but slot values reached the hub.
+	for _, m := range sp.all() {
+		for _, w := range []string{"turn", "jarvis", "set a", "five", "the kitchen"} {
+			if strings.Contains(strings.ToLower(string(m.Payload)), w) {
+				t.Errorf("%s carries %q: %s", m.Topic, w, m.Payload)
+			}
+		}
+	}
+
+	// A CLI wipe empties the history and publishes a receipt.
+	out, errOut, code := earshot(t, "delete", "--all", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "deleted 2 record(s)") {
+		t.Fatalf("delete --all: exit %d\n%s%s", code, out, errOut)
+	}
+	if h := d.history(); len(h) != 0 {
+		t.Errorf("history after delete --all: %+v", h)
+	}
+	waitFor(t, "the all receipt", 10*time.Second, func() bool {
+		for _, m := range sp.on("/receipt") {
+			var r struct {
+				Scope   string `json:"scope"`
+				Records int    `json:"records"`
+			}
+			json.Unmarshal(m.Payload, &r)
+			if r.Scope == "all" && r.Records == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	if st := d.status(); st.Records != 0 || st.Hub != "connected" {
+		t.Errorf("status after wipe = %+v", st)
+	}
+
+	// SIGTERM: a clean, prompt exit that leaves "offline" retained.
+	start := time.Now()
+	if err := d.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+	t.Logf("SIGTERM to exit: %v", time.Since(start))
+	if _, err := os.Stat(filepath.Join(dir, "control.sock")); !os.IsNotExist(err) {
+		t.Errorf("control socket left behind: %v", err)
+	}
+	late := newSpy(t, b)
+	waitFor(t, "retained availability", 10*time.Second, func() bool { return len(late.on("/availability")) > 0 })
+	if m := late.on("/availability")[0]; string(m.Payload) != "offline" || !m.Retained {
+		t.Errorf("availability after SIGTERM = %q retained=%v", m.Payload, m.Retained)
+	}
+}
+
+// TestDaemonKillMidUtterance kills the daemon while it is hearing a command:
+// a restart keeps what was stored and brings back nothing deleted.
+func TestDaemonKillMidUtterance(t *testing.T) {
+	dir := t.TempDir()
+	wav := speak(t, dir, "three", 1200*time.Millisecond,
+		utterance{"hey jarvis, turn off the bedroom lights", "slt"},
+		utterance{"hey jarvis, turn on the office lights", "rms"},
+		utterance{"hey jarvis, set a timer for ten minutes", "slt"},
+	)
+	cfg := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + wav + "\""})
+	d := startDaemon(t, cfg, nil, "--realtime=true")
+
+	waitFor(t, "the first command stored", 60*time.Second, func() bool { return len(d.history()) >= 1 })
+	first := d.history()[0]
+	var res control.DeleteResult
+	if err := d.call(control.Request{Cmd: control.CmdDelete, IDs: []string{first.ID}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second command stored", 60*time.Second, func() bool { return len(d.history()) >= 1 })
+	kept := d.history()
+	// Input is paced in real time: 2 s after the second command was stored,
+	// past the 1.2 s gap, the third command is being spoken. Kill then.
+	mark := d.status().FramesRead
+	waitFor(t, "the third command under way", 60*time.Second, func() bool { return d.status().FramesRead >= mark+100 })
+	d.cmd.Process.Kill()
+	<-d.exited
+
+	// Restart on silence: what was stored is there, what was deleted is not.
+	cfg2 := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + silence(t, dir, 2*time.Second) + "\""})
+	d2 := startDaemon(t, cfg2, nil, "--realtime=false")
+	after := d2.history()
+	for _, e := range after {
+		if e.ID == first.ID {
+			t.Errorf("deleted record %s came back after SIGKILL", first.ID)
+		}
+	}
+	for _, k := range kept {
+		found := slices.ContainsFunc(after, func(e control.HistoryEntry) bool { return e.ID == k.ID && e.Transcript == k.Transcript })
+		if !found {
+			t.Errorf("record %s (%q) lost after SIGKILL", k.ID, k.Transcript)
+		}
+	}
+}

@@ -1,0 +1,400 @@
+package main
+
+// The end-to-end harness: the real earshot binary as a process, a real
+// mosquitto, speech generated with flite and sox, and the real CLI.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/earshot/earshot/device/control"
+)
+
+var binary string // built once in TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "earshot-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "earshot")
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build earshot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// need fails the test when a tool is missing in CI, and skips it elsewhere.
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is missing; `make deps` installs it", tool)
+			}
+			t.Skipf("%s not installed (make deps)", tool)
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling, with a deadline
+	}
+}
+
+// ---- speech ----
+
+type utterance struct {
+	text, voice string
+}
+
+// speak renders utterances with flite, 16 kHz mono, separated by silence,
+// into one WAV, and returns its path.
+func speak(t *testing.T, dir, name string, gap time.Duration, us ...utterance) string {
+	t.Helper()
+	need(t, "flite", "sox")
+	sil := filepath.Join(dir, "silence.wav")
+	run(t, "sox", "-n", "-r", "16000", "-c", "1", "-b", "16", sil, "trim", "0", fmt.Sprintf("%.3f", gap.Seconds()))
+	parts := []string{sil}
+	for i, u := range us {
+		raw := filepath.Join(dir, fmt.Sprintf("%s-%d-raw.wav", name, i))
+		out := filepath.Join(dir, fmt.Sprintf("%s-%d.wav", name, i))
+		run(t, "flite", "-voice", u.voice, "-t", u.text, "-o", raw)
+		run(t, "sox", raw, "-r", "16000", "-c", "1", "-b", "16", out)
+		parts = append(parts, out, sil)
+	}
+	path := filepath.Join(dir, name+".wav")
+	run(t, "sox", append(parts, path)...)
+	return path
+}
+
+// silence writes a WAV of silence of length d.
+func silence(t *testing.T, dir string, d time.Duration) string {
+	t.Helper()
+	need(t, "sox")
+	path := filepath.Join(dir, fmt.Sprintf("silence-%s.wav", d))
+	run(t, "sox", "-n", "-r", "16000", "-c", "1", "-b", "16", path, "trim", "0", fmt.Sprintf("%.3f", d.Seconds()))
+	return path
+}
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// ---- mosquitto ----
+
+type broker struct {
+	url  string
+	port int
+	conf string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startMosquitto runs a real mosquitto on a free loopback port.
+func startMosquitto(t *testing.T) *broker {
+	t.Helper()
+	need(t, "mosquitto")
+	dir := t.TempDir()
+	b := &broker{port: freePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: &bytes.Buffer{}}
+	b.url = fmt.Sprintf("tcp://127.0.0.1:%d", b.port)
+	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", b.port)
+	if err := os.WriteFile(b.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	t.Cleanup(b.stop)
+	return b
+}
+
+func (b *broker) start(t *testing.T) {
+	t.Helper()
+	path, _ := exec.LookPath("mosquitto")
+	b.cmd = exec.Command(path, "-c", b.conf)
+	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "mosquitto to listen", 10*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (b *broker) stop() {
+	if b.cmd != nil && b.cmd.Process != nil {
+		b.cmd.Process.Kill()
+		b.cmd.Wait()
+		b.cmd = nil
+	}
+}
+
+// message is one MQTT message seen by the spy.
+type message struct {
+	Topic    string
+	Payload  []byte
+	Retained bool
+}
+
+// spy subscribes to every topic for the whole test and keeps what it sees.
+type spy struct {
+	client mqtt.Client
+	mu     sync.Mutex
+	msgs   []message
+}
+
+func newSpy(t *testing.T, b *broker) *spy {
+	t.Helper()
+	s := &spy{}
+	opts := mqtt.NewClientOptions().AddBroker(b.url).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
+	opts.SetOnConnectHandler(func(c mqtt.Client) {
+		c.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) {
+			s.mu.Lock()
+			s.msgs = append(s.msgs, message{m.Topic(), append([]byte(nil), m.Payload()...), m.Retained()})
+			s.mu.Unlock()
+		})
+	})
+	s.client = mqtt.NewClient(opts)
+	if tok := s.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("spy connect: %v", tok.Error())
+	}
+	t.Cleanup(func() { s.client.Disconnect(100) })
+	return s
+}
+
+func (s *spy) all() []message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]message(nil), s.msgs...)
+}
+
+// on returns the payloads seen on topics ending in suffix.
+func (s *spy) on(suffix string) []message {
+	var out []message
+	for _, m := range s.all() {
+		if strings.HasSuffix(m.Topic, suffix) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (s *spy) publish(t *testing.T, topic, payload string) {
+	t.Helper()
+	tok := s.client.Publish(topic, 1, false, payload)
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// ---- the daemon ----
+
+type daemonProc struct {
+	t      *testing.T
+	dir    string
+	config string
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// writeConfig writes an earshot config into dir from the shipped example,
+// with overrides given as YAML sections.
+func writeConfig(t *testing.T, dir string, sections map[string]string) string {
+	t.Helper()
+	base := map[string]string{
+		"device_id": "device_id: test-speaker",
+		"audio":     "audio:\n  input: default\n  preroll: 1s",
+		"wake":      "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5",
+		"speech":    "speech:\n  intents: " + absPath(t, "../../configs/intents.yaml") + "\n  max_utterance: 8s\n  end_silence: 700ms",
+		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 1h\n  max_bytes: 64MiB",
+		"mqtt":      "mqtt:\n  broker: \"\"",
+		"gpio":      "gpio:\n  mute_button: \"\"\n  mute_led: \"\"",
+		"control":   "control:\n  socket: " + filepath.Join(dir, "control.sock"),
+	}
+	for k, v := range sections {
+		base[k] = v
+	}
+	var b strings.Builder
+	for _, k := range []string{"device_id", "audio", "wake", "speech", "retention", "mqtt", "gpio", "control"} {
+		b.WriteString(base[k] + "\n")
+	}
+	path := filepath.Join(dir, "earshot.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func absPath(t *testing.T, p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// startDaemon runs `earshot run` and waits until its control socket answers.
+func startDaemon(t *testing.T, config string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	d := &daemonProc{t: t, dir: filepath.Dir(config), config: config, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	d.cmd = exec.Command(binary, append([]string{"run", "--config", config}, args...)...)
+	d.cmd.Env = append(os.Environ(), env...)
+	d.cmd.Stderr = d.stderr
+	d.cmd.Stdout = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.exited
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.stderr.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st control.Status
+		if err := d.call(control.Request{Cmd: control.CmdStatus}, &st); err == nil {
+			return d
+		}
+		select {
+		case err := <-d.exited:
+			t.Fatalf("daemon exited at start: %v\n%s", err, d.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not come up:\n%s", d.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (d *daemonProc) call(req control.Request, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return control.Client{Path: filepath.Join(d.dir, "control.sock")}.Call(ctx, req, out)
+}
+
+func (d *daemonProc) status() control.Status {
+	d.t.Helper()
+	var st control.Status
+	if err := d.call(control.Request{Cmd: control.CmdStatus}, &st); err != nil {
+		d.t.Fatalf("status: %v", err)
+	}
+	return st
+}
+
+func (d *daemonProc) history() []control.HistoryEntry {
+	d.t.Helper()
+	var h []control.HistoryEntry
+	if err := d.call(control.Request{Cmd: control.CmdHistory}, &h); err != nil {
+		d.t.Fatalf("history: %v", err)
+	}
+	return h
+}
+
+// signal sends sig and waits for the process to exit.
+func (d *daemonProc) stop(sig syscall.Signal, timeout time.Duration) error {
+	d.t.Helper()
+	d.cmd.Process.Signal(sig)
+	select {
+	case err := <-d.exited:
+		return err
+	case <-time.After(timeout):
+		d.t.Fatalf("daemon still running %s after %v", timeout, sig)
+		return nil
+	}
+}
+
+// earshot runs the binary and returns stdout, stderr and the exit code.
+func earshot(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func decodeJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decode %q: %v", data, err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
