@@ -199,6 +199,13 @@ func (in *Input) readFrame(dst []int16) error {
 			return audio.ErrStopped
 		}
 		avail, err := in.stream.AvailableToRead()
+		if errors.Is(err, pa.InputOverflowed) {
+			// ALSA reports an overrun here when it recovers from one;
+			// the stream is running again, so count it and go on.
+			in.mu.Unlock()
+			in.overflowed()
+			continue
+		}
 		if err != nil {
 			in.mu.Unlock()
 			return fmt.Errorf("portaudio: input %q: %w", in.name, err)
