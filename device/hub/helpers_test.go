@@ -177,6 +177,7 @@ type observer struct {
 func newObserver(t testing.TB, broker, filter string, opts ...func(*mqtt.ClientOptions)) *observer {
 	t.Helper()
 	o := &observer{t: t, notify: make(chan struct{}, 1)}
+	subscribed := make(chan struct{}, 1)
 	co := mqtt.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("observer-%d", time.Now().UnixNano())).
 		SetCleanSession(true).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
 		SetConnectTimeout(2 * time.Second).
@@ -187,7 +188,7 @@ func newObserver(t testing.TB, broker, filter string, opts ...func(*mqtt.ClientO
 				o.mu.Unlock()
 				signal(o.notify)
 			}).Wait()
-			signal(o.notify)
+			signal(subscribed)
 		})
 	for _, f := range opts {
 		f(co)
@@ -195,6 +196,11 @@ func newObserver(t testing.TB, broker, filter string, opts ...func(*mqtt.ClientO
 	o.client = mqtt.NewClient(co)
 	if tok := o.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("observer connect %s: %v", broker, tok.Error())
+	}
+	select {
+	case <-subscribed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("observer: no subscription to %s", filter)
 	}
 	t.Cleanup(func() { o.client.Disconnect(50) })
 	return o
@@ -354,6 +360,7 @@ func freePort(t testing.TB) string {
 // proxy forwards TCP to a broker; cut drops every open connection at once,
 // which looks to both ends like the network went away.
 type proxy struct {
+	held  atomic.Bool // refuse new connections: the device stays away
 	addr  string
 	ln    net.Listener
 	mu    sync.Mutex
@@ -375,6 +382,10 @@ func newProxy(t testing.TB, target string) *proxy {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if p.held.Load() {
+				c.Close()
+				continue
 			}
 			u, err := net.Dial("tcp", target)
 			if err != nil {

@@ -1,0 +1,118 @@
+package hub
+
+import (
+	"os"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"slices"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// TestEndToEndMosquitto runs the link against a real mosquitto with TLS
+// (CA and client certificates generated here), password authentication and
+// an ACL that lets the device publish only under its own prefix. The device
+// reaches the broker through a TCP proxy so the test can take it away
+// without touching the broker, and the broker itself is killed and
+// restarted mid-stream.
+func TestEndToEndMosquitto(t *testing.T) {
+	p := newPKI(t)
+	broker := newMosquitto(t, p, []brokerUser{
+		{"earshot", "device-secret", "topic write earshot/kitchen-speaker/#\ntopic read earshot/kitchen-speaker/cmd/#"},
+		{"hub", "hub-secret", "topic readwrite #"},
+	})
+	proxy := newProxy(t, broker.addr)
+
+	dir := t.TempDir()
+	passFile := filepath.Join(dir, "mqtt.pass")
+	if err := os.WriteFile(passFile, []byte("device-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, key := p.issue(t, "kitchen-speaker", false)
+	clock := &testClock{}
+	cfg := testConfig(proxy.addr)
+	cfg.Broker = "ssl://" + proxy.addr
+	cfg.Username, cfg.PasswordFile = "earshot", passFile
+	cfg.CAFile, cfg.CertFile, cfg.KeyFile = p.CAFile, cert, key
+	cfg.Clock = clock.Now
+	hubTLS := p.clientTLS(t, "hub")
+	hubOpts := func(o *mqtt.ClientOptions) { o.SetTLSConfig(hubTLS).SetUsername("hub").SetPassword("hub-secret") }
+
+	obs := newObserver(t, "ssl://"+broker.addr, "earshot/#", hubOpts)
+	store := newFakeStore()
+	l := runLink(t, cfg, store, &fakeMuter{})
+	obs.waitFor("online", hasPayload(topicAvail, "online"))
+
+	l.PublishAction(Action{ID: "a1", Intent: "LightsOn", Slots: map[string]string{"room": "kitchen"}})
+	obs.waitFor("a1", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "a1") })
+
+	t.Run("device briefly away", func(t *testing.T) {
+		proxy.held.Store(true)
+		proxy.cut()
+		obs.waitFor("last will", hasPayload(topicAvail, "offline"))
+		// QoS1 to the persistent session: the broker keeps it for the device.
+		obs.publish(topicCmd+"delete", `{"id":"while-away","scope":"all"}`)
+		proxy.held.Store(false)
+		msgs := obs.waitFor("reply to the command sent while away", replyTo("while-away"))
+		if r, _ := findReply(msgs, "while-away"); r["ok"] != true {
+			t.Errorf("reply = %v", r)
+		}
+		if calls := store.Calls(); !slices.Equal(calls, []string{"all"}) {
+			t.Errorf("store calls = %q", calls)
+		}
+		obs.waitFor("online again", func(m []message) bool {
+			avail := onTopic(m, topicAvail)
+			return string(avail[len(avail)-1].Payload) == "online"
+		})
+	})
+
+	t.Run("broker killed and restarted", func(t *testing.T) {
+		proxy.held.Store(true) // keep the device away until the hub is listening again
+		broker.kill()
+		waitUntil(t, "link down", func() bool { return !l.Connected() })
+		now := clock.Now()
+		l.PublishAction(Action{ID: "fresh", Time: now, Intent: "LightsOn"})
+		l.PublishAction(Action{ID: "stale", Time: now.Add(-50 * time.Second), Intent: "LightsOff"})
+		clock.Advance(20 * time.Second) // TTL 60 s: stale is 70 s old now, fresh 20 s
+
+		broker.start()
+		obs2 := newObserver(t, "ssl://"+broker.addr, "earshot/#", hubOpts)
+		proxy.held.Store(false)
+		obs2.waitFor("online after restart", hasPayload(topicAvail, "online"))
+		obs2.waitFor("fresh", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "fresh") })
+		l.PublishAction(Action{ID: "sentinel", Time: clock.Now(), Intent: "LightsOn"})
+		msgs := obs2.waitFor("sentinel", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "sentinel") })
+		if ids := actionIDs(msgs, topicAction); !slices.Equal(ids, []string{"fresh", "sentinel"}) {
+			t.Errorf("actions after restart = %q, want [fresh sentinel] (each once, stale never)", ids)
+		}
+	})
+}
+
+// TestEndToEndRefusesWrongCredentials: a wrong password never connects and
+// Run still stops cleanly.
+func TestEndToEndRefusesWrongCredentials(t *testing.T) {
+	p := newPKI(t)
+	broker := newMosquitto(t, p, []brokerUser{{"earshot", "right", "topic write earshot/#"}})
+	passFile := filepath.Join(t.TempDir(), "mqtt.pass")
+	if err := os.WriteFile(passFile, []byte("wrong"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, key := p.issue(t, "dev", false)
+	cfg := testConfig(broker.addr)
+	cfg.Broker = "ssl://" + broker.addr
+	cfg.Username, cfg.PasswordFile = "earshot", passFile
+	cfg.CAFile, cfg.CertFile, cfg.KeyFile = p.CAFile, cert, key
+	logs := &lockedBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	waitUntil(t, "a refused connection", func() bool { return strings.Contains(logs.String(), "hub broker unreachable") })
+	if l.Connected() {
+		t.Error("connected with a wrong password")
+	}
+	if strings.Contains(logs.String(), "wrong") {
+		t.Errorf("password in logs: %s", logs)
+	}
+}
