@@ -1,11 +1,11 @@
 package hub
 
 import (
-	"os"
 	"log/slog"
+	"os"
 	"path/filepath"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 

@@ -123,10 +123,10 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 // mosquitto is a broker process on a fixed loopback port that a test can
 // kill and start again.
 type mosquitto struct {
-	t    testing.TB
-	bin  string
-	conf string
-	addr string
+	t      testing.TB
+	bin    string
+	conf   string
+	addr   string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
