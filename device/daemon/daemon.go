@@ -38,11 +38,17 @@ type Options struct {
 	Reload <-chan os.Signal
 	// Pins, when set, replaces the GPIO lookup (tests pass gpiotest pins).
 	Pins func(button, led string) (gpio.PinIn, gpio.PinOut, error)
+	// Button and LED tune the panel; zero values are the product's
+	// timings (5 s long press). Tests shorten them.
+	Button panel.ButtonOptions
+	LED    panel.LEDOptions
 	// SocketGroup is the group allowed on the control socket ("" = none).
 	SocketGroup string
 	// Realtime paces file: inputs at real time (the demo); tests and eval
 	// feed them as fast as possible.
 	Realtime bool
+	// Loop replays a file: input forever (tests of a microphone that never ends).
+	Loop bool
 }
 
 // Daemon is a configured, not yet running earshot.
@@ -113,7 +119,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("wake/speech: %w", err)
 	}
-	d.src, err = capture.Open(cfg.Audio.Input, capture.Options{Realtime: opts.Realtime, Logger: log.With("component", "capture")})
+	d.src, err = capture.Open(cfg.Audio.Input, capture.Options{Realtime: opts.Realtime, Loop: opts.Loop, Logger: log.With("component", "capture")})
 	if err != nil {
 		return nil, fmt.Errorf("audio.input: %w", err)
 	}

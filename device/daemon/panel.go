@@ -32,12 +32,16 @@ func (d *Daemon) openPanel() error {
 	}
 	log := d.log.With("component", "panel")
 	if bp != nil {
-		if d.button, err = panel.NewButton(bp, panel.ButtonOptions{Logger: log}); err != nil {
+		bo := d.opts.Button
+		bo.Logger = log
+		if d.button, err = panel.NewButton(bp, bo); err != nil {
 			return fmt.Errorf("gpio.mute_button %s: %w", bn, err)
 		}
 	}
 	if lp != nil {
-		if d.led, err = panel.NewLED(lp, panel.LEDOptions{Logger: log}); err != nil {
+		lo := d.opts.LED
+		lo.Logger = log
+		if d.led, err = panel.NewLED(lp, lo); err != nil {
 			return fmt.Errorf("gpio.mute_led %s: %w", ln, err)
 		}
 	}

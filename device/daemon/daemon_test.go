@@ -1,0 +1,304 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
+	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/device/config"
+	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/localbroker"
+	"github.com/earshot/earshot/device/panel"
+	"github.com/earshot/earshot/retention"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// PortAudio is never started here (file input), but paho keeps a
+		// package-level logger goroutine-free; nothing else is expected.
+		goleak.IgnoreCurrent())
+}
+
+// rig is a daemon running in-process on a looping silent input, with
+// gpiotest pins for the panel and an embedded broker for the hub.
+type rig struct {
+	t      *testing.T
+	cfg    *config.Config
+	d      *Daemon
+	button *gpiotest.Pin
+	led    *gpiotest.Pin
+	broker *localbroker.Broker
+	cancel context.CancelFunc
+	done   chan error
+
+	mu   sync.Mutex
+	msgs map[string][]string // topic suffix -> payloads
+}
+
+func newRig(t *testing.T, records int) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "silence.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := capture.WriteWAV(f, make([]int16, 16000), 16000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	b, err := localbroker.Start("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	r := &rig{t: t, broker: b, msgs: map[string][]string{}, done: make(chan error, 1)}
+	if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		k := topic[strings.LastIndex(topic, "/")+1:]
+		r.msgs[k] = append(r.msgs[k], string(payload))
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	yaml := strings.Join([]string{
+		"device_id: den",
+		"audio: {input: \"file:" + wav + "\"}",
+		"speech: {intents: " + abs(t, "../../configs/intents.yaml") + "}",
+		"retention: {dir: " + filepath.Join(dir, "state") + ", window: 1h}",
+		"mqtt: {broker: \"" + b.URL() + "\"}",
+		"gpio: {mute_button: GPIO17, mute_led: GPIO27}",
+		"control: {socket: " + filepath.Join(dir, "c.sock") + "}",
+	}, "\n")
+	cfgPath := filepath.Join(dir, "earshot.yaml")
+	os.WriteFile(cfgPath, []byte(yaml), 0o600)
+	r.cfg, err = config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Voice history from an earlier run.
+	st, err := retention.Open(r.cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < records; i++ {
+		if _, err := st.Append(retention.Record{Transcript: "turn on the kitchen lights", Intent: "LightsOn",
+			Slots: map[string]string{"room": "kitchen"}}, make([]int16, 1600)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	r.button = &gpiotest.Pin{N: "GPIO17", Num: 17, EdgesChan: make(chan gpio.Level)}
+	r.led = &gpiotest.Pin{N: "GPIO27", Num: 27}
+	r.d, err = New(r.cfg, Options{
+		Logger:   slog.New(slog.DiscardHandler),
+		Realtime: true,
+		Loop:     true,
+		Pins: func(bn, ln string) (gpio.PinIn, gpio.PinOut, error) {
+			if bn != "GPIO17" || ln != "GPIO27" {
+				return nil, nil, errors.New("unexpected pin names " + bn + ", " + ln)
+			}
+			return r.button, r.led, nil
+		},
+		Button: panel.ButtonOptions{Debounce: 2 * time.Millisecond, WarnAfter: 40 * time.Millisecond,
+			LongPress: 120 * time.Millisecond, Poll: 2 * time.Millisecond},
+		LED: panel.LEDOptions{Unit: time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- r.d.Run(ctx) }()
+	t.Cleanup(func() { r.stop() })
+	r.waitFor("listening", func() bool { return r.status().Listening })
+	r.waitFor("hub connected", func() bool { return r.status().Hub == "connected" })
+	return r
+}
+
+func abs(t *testing.T, p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (r *rig) stop() error {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return err
+	case <-time.After(10 * time.Second):
+		r.t.Fatal("daemon did not stop within 10 s of cancel")
+		return nil
+	}
+}
+
+func (r *rig) status() control.Status { return service{r.d}.Status() }
+
+func (r *rig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s; status %+v", what, r.status())
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+}
+
+func (r *rig) seen(suffix string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs[suffix]...)
+}
+
+// press holds the button for hold (real time: the button's timings are
+// shortened) and releases it.
+func (r *rig) press(hold time.Duration) {
+	r.button.EdgesChan <- gpio.Low
+	time.Sleep(hold) // the press itself: how long a finger stays down
+	r.button.EdgesChan <- gpio.High
+}
+
+func (r *rig) reply(id string) map[string]any {
+	for _, p := range r.seen("reply") {
+		var m map[string]any
+		json.Unmarshal([]byte(p), &m)
+		if m["id"] == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func TestButtonMuteStopsTheMicrophoneAndOnlyTheDeviceLiftsIt(t *testing.T) {
+	r := newRig(t, 0)
+
+	r.press(10 * time.Millisecond)
+	r.waitFor("button mute", func() bool { m, src := r.d.mute.Muted(); return m && src == SourceButton })
+	r.waitFor("stream stopped", func() bool { return !r.status().Listening })
+	r.waitFor("LED lit", func() bool { return r.led.Read() == gpio.High })
+	frames := r.status().FramesRead
+	// While muted no frame is read: many frame periods later the count is still.
+	time.Sleep(200 * time.Millisecond) // ten frame periods of real-time input
+	if now := r.status().FramesRead; now != frames {
+		t.Errorf("frames read while muted: %d -> %d", frames, now)
+	}
+
+	// The hub cannot lift a button mute.
+	r.broker.Publish("earshot/den/cmd/unmute", []byte(`{"id":"u1"}`), false)
+	r.waitFor("reply to u1", func() bool { return r.reply("u1") != nil })
+	if rep := r.reply("u1"); rep["ok"] != false || rep["error"] != "muted at device" {
+		t.Errorf("hub unmute of a button mute: %v", rep)
+	}
+	if m, _ := r.d.mute.Muted(); !m {
+		t.Fatal("hub lifted a button mute")
+	}
+	// The state topic says who muted.
+	r.waitFor("state muted by button", func() bool {
+		for _, p := range r.seen("state") {
+			if strings.Contains(p, `"muted":true`) && strings.Contains(p, `"mute_source":"button"`) {
+				return true
+			}
+		}
+		return false
+	})
+
+	// The button lifts it, and the microphone runs again.
+	r.press(10 * time.Millisecond)
+	r.waitFor("unmuted", func() bool { m, _ := r.d.mute.Muted(); return !m })
+	r.waitFor("listening again", func() bool { return r.status().Listening && r.status().FramesRead > frames })
+	r.waitFor("LED dark", func() bool { return r.led.Read() == gpio.Low })
+}
+
+func TestMuteSurvivesRestart(t *testing.T) {
+	r := newRig(t, 0)
+	if err := (service{r.d}).Mute(SourceCLI); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("stream stopped", func() bool { return !r.status().Listening })
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	g, warn := OpenMuteGate(r.cfg.Retention.MuteStatePath())
+	if warn != nil {
+		t.Fatal(warn)
+	}
+	if m, src := g.Muted(); !m || src != SourceCLI {
+		t.Errorf("after restart muted=%v source=%q", m, src)
+	}
+}
+
+func TestLongPressWipesHistoryWithReceipt(t *testing.T) {
+	r := newRig(t, 3)
+	if n := r.status().Records; n != 3 {
+		t.Fatalf("records before = %d", n)
+	}
+	r.press(300 * time.Millisecond) // well past the shortened 120 ms long press
+	r.waitFor("history wiped", func() bool { return r.status().Records == 0 })
+	r.waitFor("receipt published", func() bool {
+		for _, p := range r.seen("receipt") {
+			if strings.Contains(p, `"scope":"all"`) && strings.Contains(p, `"records":3`) {
+				return true
+			}
+		}
+		return false
+	})
+	if m, _ := r.d.mute.Muted(); m {
+		t.Error("a long press also toggled mute")
+	}
+}
+
+func TestHubDeleteAndRetentionCommands(t *testing.T) {
+	r := newRig(t, 2)
+	// Lengthening past the configured ceiling is refused and changes nothing.
+	r.broker.Publish("earshot/den/cmd/retention", []byte(`{"id":"w1","window":"48h"}`), false)
+	r.waitFor("reply w1", func() bool { return r.reply("w1") != nil })
+	if rep := r.reply("w1"); rep["ok"] != false {
+		t.Errorf("lengthening accepted: %v", rep)
+	}
+	if w := r.status().Window; w != "1h" {
+		t.Errorf("window = %s after a refused lengthening", w)
+	}
+	// Shortening is allowed.
+	r.broker.Publish("earshot/den/cmd/retention", []byte(`{"id":"w2","window":"30m"}`), false)
+	r.waitFor("window shortened", func() bool { return r.status().Window == "30m" })
+
+	r.broker.Publish("earshot/den/cmd/delete", []byte(`{"id":"d1","scope":"all"}`), false)
+	r.waitFor("reply d1", func() bool { return r.reply("d1") != nil })
+	if rep := r.reply("d1"); rep["ok"] != true {
+		t.Fatalf("hub delete: %v", rep)
+	}
+	// The reply comes after the data is gone.
+	if n := r.status().Records; n != 0 {
+		t.Errorf("records after hub delete reply = %d", n)
+	}
+	r.waitFor("one all receipt", func() bool {
+		n := 0
+		for _, p := range r.seen("receipt") {
+			if strings.Contains(p, `"scope":"all"`) {
+				n++
+			}
+		}
+		return n == 1
+	})
+}
