@@ -40,7 +40,7 @@ type Store struct {
 	next   uint32   // id of the next segment
 	bytes  int64
 	lastID recordID // newest id handed out, to keep ids in append order
-	buf    []byte // scratch for sealing, reused so Append does not allocate per sample
+	buf    []byte   // scratch for sealing, reused so Append does not allocate per sample
 
 	// fault, when set by tests, is consulted before each write of record
 	// data ("segment", "slot") to stand in for a full disk where a tmpfs
