@@ -38,6 +38,13 @@ type InputOptions struct {
 	// Latency is the suggested input latency; 0 means the device's default
 	// high latency, which is what keeps a busy Pi from overflowing.
 	Latency time.Duration
+	// DeviceRate and DeviceChannels force the format asked of the device.
+	// Zero means automatic: 16 kHz mono when the device can, otherwise its
+	// default rate and/or stereo. Read always delivers 16 kHz mono,
+	// averaging channels and resampling as needed; the rate must be a whole
+	// number of samples per 20 ms (a multiple of 50 Hz).
+	DeviceRate     int
+	DeviceChannels int
 }
 
 // DeviceInfo describes one PortAudio device.

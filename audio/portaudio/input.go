@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +34,10 @@ type Input struct {
 	release func()  // drops the PortAudio reference taken at open
 	running bool
 	closed  bool
+	starts  uint64    // counts Start calls, so Read drops converter state from before
 	lastLog time.Time // last overflow warning
+
+	conv converter // device format -> 16 kHz mono; touched only by Read
 
 	framesRead atomic.Uint64
 	overflows  atomic.Uint64
@@ -64,29 +68,72 @@ func openInput(device string, opts InputOptions) (*Input, error) {
 	if latency <= 0 {
 		latency = dev.DefaultHighInputLatency
 	}
+	f, frame, err := chooseFormat(dev, latency, opts)
+	if err != nil {
+		return nil, err
+	}
 	p := pa.StreamParameters{
-		Input:           pa.StreamDeviceParameters{Device: dev, Channels: 1, Latency: latency},
-		SampleRate:      audio.SampleRate,
-		FramesPerBuffer: audio.FrameSamples,
+		Input:           pa.StreamDeviceParameters{Device: dev, Channels: f.channels, Latency: latency},
+		SampleRate:      float64(f.rate),
+		FramesPerBuffer: f.frameLen(),
+	}
+	s, err := pa.OpenStream(p, frame)
+	if err != nil {
+		return nil, fmt.Errorf("portaudio: open input device %q at %d Hz, %d channel(s): %w", dev.Name, f.rate, f.channels, err)
 	}
 	in := &Input{
 		log:      opts.logger().With("component", "capture", "device", dev.Name),
 		name:     dev.Name,
 		watchdog: opts.watchdog(),
-		frame:    make([]int16, audio.FrameSamples),
+		stream:   s,
+		frame:    frame,
+		release:  release,
 	}
-	if err := pa.IsFormatSupported(p, in.frame); err != nil {
-		return nil, fmt.Errorf("portaudio: input device %q cannot capture 16 kHz mono 16-bit (%w); "+
-			"use a device that converts, such as \"default\" or an ALSA plug device", dev.Name, err)
+	if err := in.setFormat(f); err != nil {
+		s.Close()
+		return nil, err
 	}
-	s, err := pa.OpenStream(p, in.frame)
-	if err != nil {
-		return nil, fmt.Errorf("portaudio: open input device %q: %w", dev.Name, err)
-	}
-	in.stream = s
-	in.release = release
-	in.log.Debug("input opened", "latency", latency, "default_rate", dev.DefaultSampleRate)
+	in.log.Debug("input opened", "latency", latency, "rate", f.rate, "channels", f.channels)
 	return in, nil
+}
+
+// chooseFormat picks what to ask of the device: 16 kHz mono when it can,
+// else its default rate and/or stereo, which Read converts. Hardware
+// devices of many USB microphones record only at 44.1 or 48 kHz.
+func chooseFormat(dev *pa.DeviceInfo, latency time.Duration, opts InputOptions) (format, []int16, error) {
+	var candidates []format
+	if opts.DeviceRate > 0 || opts.DeviceChannels > 0 {
+		f := format{rate: opts.DeviceRate, channels: opts.DeviceChannels}
+		if f.rate <= 0 {
+			f.rate = audio.SampleRate
+		}
+		if f.channels <= 0 {
+			f.channels = 1
+		}
+		candidates = append(candidates, f)
+	} else {
+		def := int(dev.DefaultSampleRate)
+		candidates = append(candidates, format{audio.SampleRate, 1}, format{def, 1}, format{audio.SampleRate, 2}, format{def, 2})
+	}
+	var tried []string
+	for _, f := range candidates {
+		if !f.usable() || f.channels > dev.MaxInputChannels {
+			continue
+		}
+		frame := make([]int16, f.frameLen()*f.channels)
+		p := pa.StreamParameters{
+			Input:           pa.StreamDeviceParameters{Device: dev, Channels: f.channels, Latency: latency},
+			SampleRate:      float64(f.rate),
+			FramesPerBuffer: f.frameLen(),
+		}
+		err := pa.IsFormatSupported(p, frame)
+		if err == nil {
+			return f, frame, nil
+		}
+		tried = append(tried, fmt.Sprintf("%d Hz %d ch: %v", f.rate, f.channels, err))
+	}
+	return format{}, nil, fmt.Errorf("portaudio: input device %q supports no usable 16-bit format (tried %s); "+
+		"use a device that converts, such as \"default\" or an ALSA plug device", dev.Name, strings.Join(tried, "; "))
 }
 
 // stream is the part of *pa.Stream an Input uses. It exists so tests can
@@ -124,6 +171,7 @@ func (in *Input) Start() error {
 		return fmt.Errorf("portaudio: start input %q: %w", in.name, err)
 	}
 	in.running = true
+	in.starts++
 	return nil
 }
 
@@ -183,10 +231,33 @@ func (in *Input) Read(buf []int16) error {
 	return nil
 }
 
-// readFrame waits until a whole frame is available and then reads it, so the
-// blocking Pa_ReadStream never blocks and Stop, Close and the watchdog are
-// never stuck behind a call into a dead driver.
+// readFrame delivers one 16 kHz mono frame, converting from the device's
+// format when it is not that already.
 func (in *Input) readFrame(dst []int16) error {
+	if in.conv.direct() {
+		if err := in.readDevice(dst); err != nil {
+			return err
+		}
+		in.framesRead.Add(1)
+		return nil
+	}
+	for !in.conv.ready() {
+		if err := in.readDevice(nil); err != nil {
+			return err
+		}
+		in.conv.push(in.frame)
+	}
+	in.conv.pop(dst)
+	in.framesRead.Add(1)
+	return nil
+}
+
+// readDevice waits until a whole device frame is available and then reads
+// it (into in.frame, and copied to dst if given), so the blocking
+// Pa_ReadStream never blocks and Stop, Close and the watchdog are never
+// stuck behind a call into a dead driver.
+func (in *Input) readDevice(dst []int16) error {
+	want := in.conv.f.frameLen()
 	deadline := time.Now().Add(in.watchdog)
 	for {
 		in.mu.Lock()
@@ -197,6 +268,10 @@ func (in *Input) readFrame(dst []int16) error {
 		if !in.running {
 			in.mu.Unlock()
 			return audio.ErrStopped
+		}
+		if in.starts != in.conv.starts {
+			// Audio converted before a Stop must not leak into this run.
+			in.conv.reset(in.starts)
 		}
 		avail, err := in.stream.AvailableToRead()
 		if errors.Is(err, pa.InputOverflowed) {
@@ -210,9 +285,9 @@ func (in *Input) readFrame(dst []int16) error {
 			in.mu.Unlock()
 			return fmt.Errorf("portaudio: input %q: %w", in.name, err)
 		}
-		if avail >= audio.FrameSamples {
+		if avail >= want {
 			err := in.stream.Read()
-			if err == nil || errors.Is(err, pa.InputOverflowed) {
+			if dst != nil && (err == nil || errors.Is(err, pa.InputOverflowed)) {
 				copy(dst, in.frame)
 			}
 			overflowed := err != nil && errors.Is(err, pa.InputOverflowed)
@@ -222,7 +297,6 @@ func (in *Input) readFrame(dst []int16) error {
 			} else if err != nil {
 				return fmt.Errorf("portaudio: read input %q: %w", in.name, err)
 			}
-			in.framesRead.Add(1)
 			return nil
 		}
 		in.mu.Unlock()
@@ -230,15 +304,15 @@ func (in *Input) readFrame(dst []int16) error {
 		if now.After(deadline) {
 			return fmt.Errorf("%w: %q gave nothing for %v (unplugged?)", ErrStalled, in.name, in.watchdog)
 		}
-		time.Sleep(waitFor(audio.FrameSamples - avail))
+		time.Sleep(waitFor(want-avail, in.conv.f.rate))
 	}
 }
 
 // waitFor is how long to sleep before missing samples can have arrived:
 // their duration, clamped so Stop is noticed within a frame and a slow
 // clock is not polled in a hot loop.
-func waitFor(missing int) time.Duration {
-	d := time.Duration(missing) * time.Second / audio.SampleRate
+func waitFor(missing, rate int) time.Duration {
+	d := time.Duration(missing) * time.Second / time.Duration(rate)
 	return min(max(d, 2*time.Millisecond), audio.FrameDuration)
 }
 
@@ -254,4 +328,14 @@ func (in *Input) overflowed() {
 	if logIt {
 		in.log.Warn("input overflow: the reader fell behind and audio was dropped", "overflows", n)
 	}
+}
+
+// setFormat prepares Read for the device format chosen at open.
+func (in *Input) setFormat(f format) error {
+	c, err := newConverter(f)
+	if err != nil {
+		return err
+	}
+	in.conv = c
+	return nil
 }

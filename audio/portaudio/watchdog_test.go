@@ -86,6 +86,7 @@ func newStubInput(t *testing.T, d *deviceStub, opts InputOptions) *Input {
 		stream:   d,
 		frame:    frame,
 		release:  func() {},
+		conv:     converter{f: format{audio.SampleRate, 1}},
 	}
 	t.Cleanup(func() { in.Close() })
 	if err := in.Start(); err != nil {
@@ -245,7 +246,7 @@ func TestWaitFor(t *testing.T) {
 		{100000, 20 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		if got := waitFor(tt.missing); got != tt.want {
+		if got := waitFor(tt.missing, audio.SampleRate); got != tt.want {
 			t.Errorf("waitFor(%d) = %v, want %v", tt.missing, got, tt.want)
 		}
 	}
