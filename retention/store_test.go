@@ -3,6 +3,7 @@ package retention
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -19,7 +20,15 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if benchTemplate != "" {
+		os.RemoveAll(benchTemplate)
+	}
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 func TestAppendRoundTrip(t *testing.T) {
