@@ -43,10 +43,12 @@ type Input struct {
 	overflows  atomic.Uint64
 }
 
-// OpenInput opens a capture stream on device ("default" or a name, matched as
-// described in the package docs) at 16 kHz mono int16. The stream starts
-// stopped: nothing is read from the microphone until Start, so a device that
-// boots muted never listens.
+// OpenInput opens a capture stream on device: "default", or a name matched
+// case-insensitively, exactly first, then as a unique substring (the error
+// lists the input devices when nothing or several match). Read delivers
+// 16 kHz mono int16 whatever the device records (see InputOptions). The
+// stream starts stopped: nothing is read from the microphone until Start,
+// so a device that boots muted never listens.
 func OpenInput(device string, opts InputOptions) (*Input, error) {
 	if err := acquire(); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/capture/resample"
 	"github.com/earshot/earshot/audio/portaudio/alsatest"
 )
 
@@ -243,5 +244,39 @@ func TestPlayThroughALSA(t *testing.T) {
 	}
 	if err := Play(context.Background(), "default", pcm, 0); err == nil {
 		t.Fatal("Play at 0 Hz succeeded, want an error")
+	}
+}
+
+// TestPlayConvertsForDevice plays 16 kHz mono to a device that takes only
+// 48 kHz stereo, as many USB speakers' hardware devices do.
+func TestPlayConvertsForDevice(t *testing.T) {
+	if !alsatest.InChild(t, nil) {
+		return
+	}
+	pcm := chirpyNoise(audio.SampleRate/4, 3)
+	if err := play(context.Background(), "default", pcm, audio.SampleRate, format{48000, 2}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(alsatest.ChildFiles().Outfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := alsatest.Samples(raw)
+	left := make([]int16, len(out)/2)
+	for i := range left {
+		left[i] = out[2*i]
+		if out[2*i+1] != out[2*i] {
+			t.Fatalf("frame %d: left %d right %d, want mono copied to both channels", i, out[2*i], out[2*i+1])
+		}
+	}
+	want, err := resample.PCM(pcm, audio.SampleRate, 48000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) < len(want) {
+		t.Fatalf("device received %d frames, want at least %d", len(left), len(want))
+	}
+	if c := correlation(want, left, 0); c < 0.999 {
+		t.Fatalf("played audio correlates %.4f with the resampled input, want >= 0.999", c)
 	}
 }
