@@ -314,3 +314,22 @@ func TestDiskFull(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyReplacedOnEmptyStore is the state a crash leaves between DeleteAll
+// renaming a new key file into place and the header naming it: the index
+// is empty, so the new key is adopted.
+func TestKeyReplacedOnEmptyStore(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock(epoch)
+	s := mustOpen(t, dir, testOptions(t, clk, nil))
+	r := mustAppend(t, s, Record{}, nil)
+	if _, err := s.Delete(r.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	os.WriteFile(filepath.Join(dir, masterKeyFile), encodeMasterKey(randomKey()), 0o600)
+	s = mustOpen(t, dir, testOptions(t, clk, nil))
+	r = mustAppend(t, s, Record{Transcript: "new"}, nil)
+	s.Close()
+	checkIntact(t, mustOpen(t, dir, testOptions(t, clk, nil)), []Record{r})
+}

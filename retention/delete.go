@@ -45,9 +45,22 @@ func (s *Store) Delete(ids ...string) (Receipt, error) {
 	})
 }
 
-// DeleteAll destroys every record.
+// DeleteAll destroys every record, then replaces the master key, so even
+// stale copies of the index that flash wear-levelling may keep no longer
+// open under any key the device holds.
 func (s *Store) DeleteAll() (Receipt, error) {
-	return s.deleteWith(ScopeAll, func() ([]*entry, error) { return slices.Clone(s.byTime), nil })
+	rc, err := s.deleteWith(ScopeAll, func() ([]*entry, error) { return slices.Clone(s.byTime), nil })
+	if err != nil {
+		return rc, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.byID) == 0 && s.usable() == nil {
+		if err := s.rekeyEmpty(); err != nil {
+			s.log.Error("records deleted but the master key was not replaced", "err", err)
+		}
+	}
+	return rc, nil
 }
 
 // DeleteBefore destroys every record stored strictly before t.

@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // KeyMode says where the master key lives.
@@ -153,4 +155,27 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// rekeyEmpty replaces the master key of an empty store. The new key file is
+// renamed into place before the header names it; a crash in between leaves
+// an empty index under a key check that does not match, which Open adopts.
+func (s *Store) rekeyEmpty() error {
+	key := randomKey()
+	defer clear(key)
+	if s.opts.Keys != KeysMemory {
+		if err := writeFileAtomic(s.dir, masterKeyFile, encodeMasterKey(key)); err != nil {
+			return err
+		}
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return err
+	}
+	s.master = aead
+	s.hdr.keyCheck = keyCheck(key)
+	if err := s.stampHeader(s.clk.now()); err != nil {
+		return err
+	}
+	return s.syncIndex()
 }

@@ -565,3 +565,40 @@ func TestAppendAllocsIndependentOfLength(t *testing.T) {
 		t.Fatalf("Append of 8 s allocates %.0f times, of 0.5 s %.0f: allocations grow with audio length", long, short)
 	}
 }
+
+// TestDeleteAllReplacesKey: after DeleteAll the master key is new, so a
+// stale copy of an old index slot (as flash wear-levelling may keep) no
+// longer opens, and the store carries on across restarts.
+func TestDeleteAllReplacesKey(t *testing.T) {
+	for _, mode := range []KeyMode{KeysDisk, KeysMemory} {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			clk := newFakeClock(epoch)
+			o := testOptions(t, clk, nil)
+			o.Keys = mode
+			s := mustOpen(t, dir, o)
+			mustAppend(t, s, Record{Transcript: "x"}, tone(100, 1))
+			stale, _ := os.ReadFile(filepath.Join(dir, indexFile))
+			oldKey, _ := os.ReadFile(filepath.Join(dir, masterKeyFile))
+			if _, err := s.DeleteAll(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := openSlot(s.master, 0, stale[headerSize:headerSize+slotSize]); err == nil {
+				t.Fatal("a stale slot still opens under the current key")
+			}
+			if newKey, _ := os.ReadFile(filepath.Join(dir, masterKeyFile)); mode == KeysDisk && bytes.Equal(newKey, oldKey) {
+				t.Fatal("key file unchanged by DeleteAll")
+			}
+			r := mustAppend(t, s, Record{Transcript: "after"}, tone(100, 2))
+			s.Close()
+			s = mustOpen(t, dir, o)
+			want := 1
+			if mode == KeysMemory {
+				want = 0
+			}
+			if got := mustList(t, s); len(got) != want || (want == 1 && got[0].ID != r.ID) {
+				t.Fatalf("after restart: %v", ids(got))
+			}
+		})
+	}
+}
