@@ -99,3 +99,28 @@ func TestFormatUsable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkConvert measures turning one 20 ms device frame into pipeline
+// audio, for the formats USB microphones offer; cpu-% is the share of one
+// core it takes in real time.
+func BenchmarkConvert(b *testing.B) {
+	for _, f := range []format{{48000, 2}, {44100, 1}, {16000, 2}} {
+		b.Run(fmt.Sprintf("%dHz_%dch", f.rate, f.channels), func(b *testing.B) {
+			c, err := newConverter(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			frame := chirpyNoise(f.frameLen()*f.channels, 1)
+			out := make([]int16, audio.FrameSamples)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.push(frame)
+				for c.ready() {
+					c.pop(out)
+				}
+			}
+			perFrame := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(100*perFrame/float64(audio.FrameDuration.Nanoseconds()), "cpu-%")
+		})
+	}
+}
