@@ -27,10 +27,32 @@ func acquire() error {
 		if err := pa.Initialize(); err != nil {
 			return fmt.Errorf("portaudio: initialize: %w", err)
 		}
-		afterInitialize()
+		burnStreamIDs()
 	}
 	lib.refs++
 	return nil
+}
+
+// gordonklaus/portaudio passes each stream's small integer id to C as
+// unsafe.Pointer(id). The runtime treats non-nil pointers below 4096 as
+// corrupt: checkptr (on under -race, -msan, -asan) aborts the process on
+// the second stream opened, and stack copying may too. Ids are never reused
+// and an OpenStream that fails its argument check still takes one, so
+// burning the first 4096 once (about a millisecond) makes every id a legal
+// pointer value.
+const minLegalPointer = 4096
+
+var idsBurned bool // guarded by lib.mu
+
+func burnStreamIDs() {
+	if idsBurned {
+		return
+	}
+	idsBurned = true
+	for range minLegalPointer {
+		// No buffers or callback: fails in Go before reaching C.
+		_, _ = pa.OpenStream(pa.StreamParameters{})
+	}
 }
 
 func release() {
