@@ -6,6 +6,7 @@
 package alsatest
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Environment variables that pass the harness to the child process.
@@ -109,7 +111,16 @@ func InChild(t *testing.T, rawPCM []byte, extra ...string) bool {
 	}
 	// -test.v so the parent can see that the child really ran the test.
 	args := []string{"-test.run=" + strings.Join(parts, "/"), "-test.count=1", "-test.v"}
-	cmd := exec.Command(os.Args[0], args...)
+	// The child inherits the test's deadline, so a hang inside ALSA fails
+	// the test instead of stalling the whole run.
+	ctx := t.Context()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.WaitDelay = time.Second
 	cmd.Env = append(os.Environ(),
 		envChild+"="+t.Name(),
 		envInfile+"="+f.Infile,
