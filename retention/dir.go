@@ -35,6 +35,11 @@ func (s *Store) scanDir() (map[uint32]int64, error) {
 			continue
 		}
 		id, ok := parseSegName(name)
+		if ok {
+			// Never reuse the number of a segment seen here, even one that
+			// is quarantined or removed below.
+			s.next = max(s.next, id+1)
+		}
 		if !ok || !de.Type().IsRegular() {
 			s.quarantine(name, "not a file of this store")
 			continue

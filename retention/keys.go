@@ -67,6 +67,11 @@ func loadMasterKey(dir string) (key []byte, created bool, err error) {
 	path := filepath.Join(dir, masterKeyFile)
 	b, err := os.ReadFile(path)
 	if err == nil {
+		if st, serr := os.Stat(path); serr == nil && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, false, fmt.Errorf("key file %s is readable by others (%s) and cannot be fixed: %w", path, st.Mode().Perm(), err)
+			}
+		}
 		key, err := decodeMasterKey(b)
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: key file %s: %w", ErrKeyMismatch, path, err)

@@ -105,6 +105,11 @@ func open(dir string, opts Options) (*Store, []Receipt, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("retention: create dir: %w", err)
 	}
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			opts.Logger.Warn("store dir is open to group or others and cannot be fixed", "dir", dir, "mode", st.Mode().Perm(), "err", err)
+		}
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("retention: %w", err)

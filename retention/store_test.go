@@ -602,3 +602,21 @@ func TestDeleteAllReplacesKey(t *testing.T) {
 		})
 	}
 }
+
+func TestFilePermissions(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, testOptions(t, newFakeClock(epoch), nil))
+	mustAppend(t, s, Record{}, nil)
+	s.Close()
+	os.Chmod(filepath.Join(dir, masterKeyFile), 0o644)
+	mustOpen(t, dir, testOptions(t, newFakeClock(epoch), nil)).Close()
+	for name := range storeFiles(t, dir) {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %s, want no access for group or others", name, st.Mode().Perm())
+		}
+	}
+}
