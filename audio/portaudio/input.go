@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,12 @@ func openInput(device string, opts InputOptions) (*Input, error) {
 		s.Close()
 		return nil, err
 	}
-	in.log.Debug("input opened", "latency", latency, "rate", f.rate, "channels", f.channels)
+	if in.conv.direct() {
+		in.log.Debug("input opened", "latency", latency)
+	} else {
+		in.log.Info("input device cannot record 16 kHz mono; converting from its format",
+			"rate", f.rate, "channels", f.channels, "latency", latency)
+	}
 	return in, nil
 }
 
@@ -118,8 +124,8 @@ func chooseFormat(dev *pa.DeviceInfo, latency time.Duration, opts InputOptions) 
 		candidates = append(candidates, format{audio.SampleRate, 1}, format{def, 1}, format{audio.SampleRate, 2}, format{def, 2})
 	}
 	var tried []string
-	for _, f := range candidates {
-		if !f.usable() || f.channels > dev.MaxInputChannels {
+	for i, f := range candidates {
+		if !f.usable() || f.channels > dev.MaxInputChannels || slices.Contains(candidates[:i], f) {
 			continue
 		}
 		frame := make([]int16, f.frameLen()*f.channels)
