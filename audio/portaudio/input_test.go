@@ -135,6 +135,24 @@ func TestInputThroughALSA(t *testing.T) {
 	if err := in.Read(buf); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Read after Close = %v, want ErrClosed", err)
 	}
+	if refs := libRefs(); refs != 0 {
+		t.Fatalf("%d PortAudio references held after Close, want 0 (Pa_Terminate never runs)", refs)
+	}
+	// A second input after the library was terminated initialises it again.
+	in2, err := OpenInput("default", InputOptions{})
+	if err != nil {
+		t.Fatalf("reopening after Pa_Terminate: %v", err)
+	}
+	if refs := libRefs(); refs != 1 {
+		t.Errorf("%d PortAudio references with one input open, want 1", refs)
+	}
+	in2.Close()
+}
+
+func libRefs() int {
+	lib.mu.Lock()
+	defer lib.mu.Unlock()
+	return lib.refs
 }
 
 // plugDevices are named ALSA devices over the file-backed default, the way
