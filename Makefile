@@ -47,6 +47,11 @@ unit: deps
 test: vet unit build
 	bash systemd/test-install.sh
 
+# The README's first command: the real daemon on generated speech, with an
+# embedded broker as the hub. No root needed once the packages are there.
+demo: build
+	@$(GO) run ./cmd/earshot-demo --earshot bin/earshot --intents configs/intents.yaml
+
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
