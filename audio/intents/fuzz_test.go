@@ -77,3 +77,30 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTemplate drives the template parser directly (FuzzParseIntents has to
+// get through YAML quoting first): it must not panic, and a parsed template
+// rendered back must parse to the same thing.
+func FuzzTemplate(f *testing.F) {
+	for _, s := range []string{
+		"(turn | switch) on the {room} lights",
+		"[please] ((a | b) [c | d] {x} | e) f",
+		"(a | )", "([a)]", "{", "}", "a | b", "what's up", "", "[[[]]]",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := parseTemplate(src)
+		if err != nil {
+			return
+		}
+		rendered := n.String()
+		again, err := parseTemplate(rendered)
+		if err != nil {
+			t.Fatalf("%q parsed, but its rendering %q does not: %v", src, rendered, err)
+		}
+		if again.String() != rendered {
+			t.Fatalf("%q renders as %q, which renders as %q", src, rendered, again.String())
+		}
+	})
+}

@@ -3,6 +3,7 @@ package intents
 import (
 	"fmt"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 )
@@ -185,6 +186,19 @@ func spell(i int) string {
 		i /= 26
 		if i == 0 {
 			return string(s)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("../corpus/intents.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "intents.yaml"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
