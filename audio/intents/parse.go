@@ -1,8 +1,10 @@
 package intents
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -24,10 +26,20 @@ func Parse(data []byte, filename string) (*Grammar, error) {
 	if len(data) > MaxFileSize {
 		return nil, p.fail(0, "file is %d bytes: expected at most %d", len(data), MaxFileSize)
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		line, msg := yamlError(err)
 		return nil, &Error{File: filename, Line: line, Msg: "invalid YAML: " + msg}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		// A second document would be silently ignored by most readers.
+		line := extra.Line
+		if err != nil {
+			line, _ = yamlError(err)
+		}
+		return nil, &Error{File: filename, Line: line, Msg: "a second YAML document (---): expected exactly one"}
 	}
 	g := &Grammar{file: filename}
 	if len(doc.Content) > 0 {

@@ -61,6 +61,7 @@ func TestParseErrors(t *testing.T) {
 		{"top not mapping", "- a\n- b\n", 1, `expected a mapping with keys slots and intents`},
 		{"intents not mapping", "intents: [a, b]\n", 1, `intents: expected a mapping`},
 		{"slots not mapping", "slots: [a, b]\n", 1, `slots: expected a mapping`},
+		{"two documents", "intents:\n  A: [on]\n---\nintents:\n  B: [off]\n", 3, `a second YAML document`},
 		{"bad yaml", "intents:\n  A: on\n\tB: off\n", 2, `invalid YAML: found a tab character`},
 		{"alias template", "x: &a on\nintents:\n  A: [*a]\n", 1, `unknown key "x"`},
 		{"nested too deep", "intents:\n  A: [\"" + strings.Repeat("(", 40) + "on" + strings.Repeat(")", 40) + "\"]\n", 2, `brackets nested more than 32 deep`},
@@ -109,6 +110,7 @@ func TestParseAccepts(t *testing.T) {
 	}{
 		{"empty file", "", []string{ForgetLast, ForgetToday}},
 		{"comment only", "# nothing yet\n", []string{ForgetLast, ForgetToday}},
+		{"document marker", "---\nintents:\n  Stop: [stop]\n", []string{ForgetLast, ForgetToday, "Stop"}},
 		{"empty sections", "slots:\nintents:\n", []string{ForgetLast, ForgetToday}},
 		{"single string template", "intents:\n  Stop: stop\n", []string{ForgetLast, ForgetToday, "Stop"}},
 		{"upper case words", "intents:\n  Stop: [\"STOP the Music\"]\n", []string{ForgetLast, ForgetToday, "Stop"}},
