@@ -48,9 +48,10 @@ type sentenceGen struct {
 	root  *node
 	cover int   // number of covering expansions
 	k     int   // next covering expansion
-	odo   []int // current odometer choice per choice point
-	sizes []int // choice point sizes seen on the last walk
-	done  bool
+	odo     []int // current odometer choice per choice point
+	sizes   []int // choice point sizes seen on the last walk
+	started bool  // the odometer has produced its first expansion
+	done    bool
 }
 
 func (s *sentenceGen) next(seen map[string]bool) (Sentence, bool) {
@@ -87,10 +88,11 @@ func (s *sentenceGen) step() ([]string, map[string]string, bool) {
 		s.k++
 		return s.expand(func(n int) int { return k % n })
 	}
-	if s.odo != nil && !s.advance() {
+	if s.started && !s.advance() {
 		s.done = true
 		return nil, nil, false
 	}
+	s.started = true
 	i := 0
 	s.sizes = s.sizes[:0]
 	words, caps, _ := s.expand(func(n int) int {

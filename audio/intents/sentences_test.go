@@ -133,3 +133,41 @@ func TestWords(t *testing.T) {
 		t.Error("Words has a value of a slot no template uses")
 	}
 }
+
+// TestSentenceGenTerminates counts raw expansions: the covering pass, then
+// every expansion exactly once, then done.
+func TestSentenceGenTerminates(t *testing.T) {
+	tests := []struct {
+		template string
+		steps    int // covering expansions + all expansions
+	}{
+		{"stop", 1 + 1},
+		{"(a | b) [c]", 2 + 4},
+		{"x (a | b (c | d | e)) [f]", 3 + 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template, func(t *testing.T) {
+			root, err := parseTemplate(tt.template)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := &Grammar{}
+			gen := &sentenceGen{g: g, it: &intent{name: "X"}, root: root, cover: g.coverage(root)}
+			all := map[string]bool{}
+			steps := 0
+			for ; steps < 1000; steps++ {
+				words, _, ok := gen.step()
+				if !ok {
+					break
+				}
+				all[joinWords(words)] = true
+			}
+			if steps != tt.steps || !gen.done {
+				t.Fatalf("%d steps (done=%v), want %d", steps, gen.done, tt.steps)
+			}
+			if want := tt.steps - g.coverage(root); len(all) != want {
+				t.Fatalf("%d distinct sentences, want %d: %v", len(all), want, sortedKeys(all))
+			}
+		})
+	}
+}
