@@ -43,11 +43,11 @@ func (g *Grammar) Sentences(limit int) []Sentence {
 // (expansion k takes option k mod n at every choice point), then every
 // expansion in odometer order.
 type sentenceGen struct {
-	g     *Grammar
-	it    *intent
-	root  *node
-	cover int   // number of covering expansions
-	k     int   // next covering expansion
+	g       *Grammar
+	it      *intent
+	root    *node
+	cover   int   // number of covering expansions
+	k       int   // next covering expansion
 	odo     []int // current odometer choice per choice point
 	sizes   []int // choice point sizes seen on the last walk
 	started bool  // the odometer has produced its first expansion
