@@ -39,6 +39,11 @@ func FuzzParseIntents(f *testing.F) {
 		if !strings.Contains(g.JSGF("hey jarvis"), "public <command> = ") {
 			t.Fatal("JSGF has no public command rule")
 		}
+		for _, w := range g.Unreachable() {
+			if w.File != "fuzz.yaml" || w.Line < 1 {
+				t.Fatalf("warning %v does not name file and line", w)
+			}
+		}
 		words := g.Words()
 		for _, s := range g.Sentences(30) {
 			got, ok := g.Match(s.Text)
