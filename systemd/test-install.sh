@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Tests `make install` and `make deb`: the installed tree, the units
+# (systemd-analyze verify, security exposure <= 2.0), the .deb's metadata,
+# contents and maintainer scripts. Called by `make test`.
+#   EARSHOT_LONG=1 also cross-builds `make deb GOARCH=arm64`.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+MAKE=${MAKE:-make}
+MAX_EXPOSURE=${MAX_EXPOSURE:-2.0}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+pass() { echo "ok    $*"; }
+fail() { echo "FAIL  $*"; fails=$((fails + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/      /' "$work/out"; fi
+}
+mode_is() { [ "$(stat -c %a "$2")" = "$1" ] || { echo "$2: mode $(stat -c %a "$2"), want $1"; return 1; }; }
+
+units="earshot.service earshot-purge.service earshot-purge.timer"
+
+# --- make install into a DESTDIR ---------------------------------------------
+root=$work/root
+$MAKE -s install DESTDIR="$root" >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "make install"; exit 1; }
+pass "make install DESTDIR=…"
+
+expect_files() {
+	local r=$1
+	mode_is 755 "$r/usr/bin/earshot"
+	for u in $units; do mode_is 644 "$r/usr/lib/systemd/system/$u"; done
+	mode_is 644 "$r/usr/lib/sysusers.d/earshot.conf"
+	mode_is 644 "$r/usr/lib/udev/rules.d/60-earshot-gpio.rules"
+	mode_is 644 "$r/usr/share/doc/earshot/install.md"
+	mode_is 644 "$r/etc/earshot/earshot.yaml"
+	mode_is 644 "$r/etc/earshot/intents.yaml"
+}
+check "installed files and modes" expect_files "$root"
+check "mqtt.pass placeholder is 0640 and empty" bash -c "[ \"\$(stat -c %a '$root/etc/earshot/mqtt.pass')\" = 640 ] && [ ! -s '$root/etc/earshot/mqtt.pass' ]"
+check "installed binary runs" "$root/usr/bin/earshot" version
+
+# A second install keeps the admin's config and password.
+echo "# edited" >>"$root/etc/earshot/earshot.yaml"
+echo "s3cret" >"$root/etc/earshot/mqtt.pass"
+$MAKE -s install DESTDIR="$root" >"$work/install2.log" 2>&1 || { cat "$work/install2.log"; fail "second make install"; }
+check "reinstall keeps an edited earshot.yaml, ships earshot.yaml.dist" \
+	bash -c "grep -q '# edited' '$root/etc/earshot/earshot.yaml' && cmp -s configs/earshot.yaml '$root/etc/earshot/earshot.yaml.dist'"
+check "reinstall keeps mqtt.pass" grep -qx s3cret "$root/etc/earshot/mqtt.pass"
+
+# PREFIX and SYSCONFDIR reach the units.
+lroot=$work/local
+$MAKE -s install DESTDIR="$lroot" PREFIX=/usr/local SYSCONFDIR=/usr/local/etc >"$work/install3.log" 2>&1 || { cat "$work/install3.log"; fail "make install PREFIX=/usr/local"; }
+check "PREFIX=/usr/local: units run /usr/local/bin/earshot with /usr/local/etc/earshot" bash -c "
+	u='$lroot/usr/local/lib/systemd/system/earshot.service'
+	grep -q '^ExecStart=/usr/local/bin/earshot run --config /usr/local/etc/earshot/earshot.yaml\$' \"\$u\" &&
+	! grep -q '/usr/bin/earshot\|=/etc/earshot' \"\$u\" $lroot/usr/local/lib/systemd/system/earshot-purge.service"
+
+# --- the units ---------------------------------------------------------------
+# verify checks that executables exist, so point the units at the installed
+# binary; any message at all (unknown key, bad value) is a failure.
+vdir=$work/verify
+mkdir -p "$vdir"
+for u in $units; do
+	sed "s|/usr/bin/earshot|$root/usr/bin/earshot|g" "$root/usr/lib/systemd/system/$u" >"$vdir/$u"
+done
+verify() { (cd "$vdir" && systemd-analyze verify $(printf './%s ' $units) 2>&1) | tee "$work/verify.out"; [ ! -s "$work/verify.out" ]; }
+check "systemd-analyze verify: no warnings" verify
+
+exposure() { # exposure UNIT -> prints the overall exposure number
+	systemd-analyze security --offline=yes "$1" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p'
+}
+for u in earshot.service earshot-purge.service; do
+	score=$(exposure "systemd/$u")
+	check "$u exposure $score <= $MAX_EXPOSURE" awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
+done
+check "earshot.service keeps its required settings" bash -c '
+	u=systemd/earshot.service
+	for k in "Type=notify" "WatchdogSec=" "Restart=on-failure" "User=earshot" "SupplementaryGroups=audio gpio" \
+		"StateDirectory=earshot" "RuntimeDirectory=earshot" "RuntimeDirectoryMode=0750" \
+		"ExecStartPre=/usr/bin/earshot purge" "ExecStopPost=/usr/bin/earshot purge" \
+		"DeviceAllow=char-alsa rw" "DeviceAllow=char-gpiochip rw" "BindPaths=-/dev/snd" \
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"; do
+		grep -q "^$k" $u || { echo "missing $k"; exit 1; }
+	done'
+
+sysroot=$work/sysusers
+mkdir -p "$sysroot/etc"
+check "sysusers creates user earshot, groups earshot and gpio" bash -c "
+	systemd-sysusers --root='$sysroot' '$PWD/systemd/earshot.sysusers' &&
+	grep -q '^earshot:x:[0-9]*:[0-9]*:.*:/var/lib/earshot:/usr/sbin/nologin\$' '$sysroot/etc/passwd' &&
+	grep -q '^earshot:' '$sysroot/etc/group' && grep -q '^gpio:' '$sysroot/etc/group'"
+
+# --- make deb ----------------------------------------------------------------
+deb_check() { # deb_check DEB ARCH
+	local deb=$1 arch=$2 x=$work/x-$2
+	check "$arch: dpkg-deb -I: package, arch, version" bash -c "
+		dpkg-deb -f '$deb' Package | grep -qx earshot &&
+		dpkg-deb -f '$deb' Architecture | grep -qx '$arch' &&
+		dpkg-deb -f '$deb' Version | grep -q '^[0-9]'"
+	check "$arch: conffiles are the two configs" bash -c "
+		dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | sort | diff - <(printf '/etc/earshot/earshot.yaml\n/etc/earshot/intents.yaml\n')"
+	check "$arch: maintainer scripts are executable shell" bash -c "
+		mkdir -p '$x/DEBIAN' && dpkg-deb -e '$deb' '$x/DEBIAN' &&
+		for s in postinst prerm postrm; do [ -x '$x/DEBIAN/'\$s ] && sh -n '$x/DEBIAN/'\$s || exit 1; done &&
+		grep -q 'systemd-sysusers' '$x/DEBIAN/postinst' && grep -q 'deb-systemd-helper enable' '$x/DEBIAN/postinst'"
+	check "$arch: dpkg-deb -c: files owned by root, no mqtt.pass" bash -c "
+		dpkg-deb -c '$deb' >'$x.list' &&
+		! grep -v ' root/root ' '$x.list' && ! grep -q mqtt.pass '$x.list' &&
+		grep -q ' ./usr/bin/earshot\$' '$x.list' && grep -q ' ./usr/lib/systemd/system/earshot.service\$' '$x.list' &&
+		grep -q ' ./usr/lib/systemd/system/earshot-purge.timer\$' '$x.list' && grep -q ' ./usr/lib/sysusers.d/earshot.conf\$' '$x.list'"
+	check "$arch: Depends covers every library the binary links" bash -c "
+		dpkg-deb -x '$deb' '$x/root' && deps=\$(dpkg-deb -f '$deb' Depends) &&
+		for lib in \$(readelf -d '$x/root/usr/bin/earshot' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			case \$lib in libpocketsphinx*) want=libpocketsphinx3;; libportaudio*) want=libportaudio2;; libsphinxbase*) want=libsphinxbase3;; *) want=libc6;; esac
+			echo \"\$deps\" | grep -q \"\$want\" || { echo \"\$lib linked but \$want not in Depends: \$deps\"; exit 1; }
+		done"
+}
+
+host_arch=$(dpkg --print-architecture)
+$MAKE -s deb >"$work/deb.log" 2>&1 || { cat "$work/deb.log"; fail "make deb"; exit 1; }
+deb=$(sed -n 's/^deb: //p' "$work/deb.log" | tail -1)
+[ -f "$deb" ] && pass "make deb -> $deb" || fail "make deb produced no package (log: $(cat "$work/deb.log"))"
+deb_check "$deb" "$host_arch"
+check "$host_arch: package tree matches make install (minus mqtt.pass, .dist)" bash -c "
+	diff <(cd '$work/x-$host_arch/root' && find . -type f | sort) \
+	     <(cd '$root' && find . -type f ! -name mqtt.pass ! -name '*.dist' | sort)"
+
+if [ "${EARSHOT_LONG:-}" = 1 ]; then
+	$MAKE -s deb GOARCH=arm64 >"$work/deb-arm64.log" 2>&1 || { cat "$work/deb-arm64.log"; fail "make deb GOARCH=arm64"; }
+	deb=$(sed -n 's/^deb: //p' "$work/deb-arm64.log" | tail -1)
+	deb_check "$deb" arm64
+	check "arm64: binary is aarch64" bash -c "readelf -h '$work/x-arm64/root/usr/bin/earshot' | grep -q AArch64"
+fi
+
+if [ "$fails" -gt 0 ]; then
+	echo "test-install: $fails check(s) failed"
+	exit 1
+fi
+echo "test-install: all checks passed"
