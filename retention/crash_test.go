@@ -146,6 +146,9 @@ func TestCrashSafety(t *testing.T) {
 			failures++
 			t.Errorf("trial %d: %v", trial, err)
 		}
+		if trial%250 == 0 {
+			t.Logf("%d trials, %d failures", trial, failures)
+		}
 	}
 	t.Logf("crash trials: %d, failures: %d, records at the end: %d, deletions checked: %d", trials, failures, len(m.present), len(m.deleted))
 }
