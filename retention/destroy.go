@@ -179,7 +179,13 @@ func (s *Store) zeroAllSlots() error {
 func (s *Store) removeFromTimeline(victims []*entry, all bool) {
 	switch {
 	case all:
+		clear(s.byTime)
 		s.byTime = s.byTime[:0]
+	case isPrefix(victims, s.byTime):
+		// Expiry and eviction take the oldest: drop the front without
+		// moving the rest, so the cost follows what expired.
+		clear(s.byTime[:len(victims)])
+		s.byTime = s.byTime[len(victims):]
 	case len(victims) <= 8:
 		for _, e := range victims {
 			i := sort.Search(len(s.byTime), func(i int) bool { return cmpEntry(s.byTime[i], e) >= 0 })
@@ -190,6 +196,18 @@ func (s *Store) removeFromTimeline(victims []*entry, all bool) {
 	default:
 		s.byTime = slices.DeleteFunc(s.byTime, func(e *entry) bool { return s.byID[e.id] != e })
 	}
+}
+
+func isPrefix(victims, timeline []*entry) bool {
+	if len(victims) > len(timeline) {
+		return false
+	}
+	for i, e := range victims {
+		if timeline[i] != e {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Store) dropSegment(sg *segment) {
