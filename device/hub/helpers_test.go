@@ -323,6 +323,12 @@ func runLink(t testing.TB, cfg Config, store Store, mute Muter) *Link {
 	if err != nil {
 		t.Fatal(err)
 	}
+	startLink(t, l)
+	return l
+}
+
+func startLink(t testing.TB, l *Link) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
@@ -332,7 +338,6 @@ func runLink(t testing.TB, cfg Config, store Store, mute Muter) *Link {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return l
 }
 
 func waitUntil(t testing.TB, what string, cond func() bool) {
