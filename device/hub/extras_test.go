@@ -3,13 +3,18 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
 func TestHermesIntent(t *testing.T) {
@@ -161,21 +166,78 @@ func TestCommandFloodIsBounded(t *testing.T) {
 	}
 }
 
+// TestRouteLogs: TestMain routed paho's globals (before any client ran, as
+// the daemon must); here their output is checked, and the level mapping.
 func TestRouteLogs(t *testing.T) {
-	saved := []mqtt.Logger{mqtt.ERROR, mqtt.CRITICAL, mqtt.WARN, mqtt.DEBUG}
-	t.Cleanup(func() { mqtt.ERROR, mqtt.CRITICAL, mqtt.WARN, mqtt.DEBUG = saved[0], saved[1], saved[2], saved[3] })
+	mqtt.ERROR.Println("[client]", "boom-route-test")
+	if out := pahoLogs.String(); !strings.Contains(out, `msg="[client] boom-route-test"`) || !strings.Contains(out, "component=paho") {
+		t.Errorf("paho ERROR not routed into slog:\n%s", out)
+	}
+
 	var buf bytes.Buffer
-	RouteLogs(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	mqtt.ERROR.Println("[client]", "boom")
-	mqtt.WARN.Printf("careful %d", 7)
-	mqtt.DEBUG.Println("chatter")
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pahoLogger{logger, slog.LevelError}.Println("[net]", "down")
+	pahoLogger{logger, slog.LevelWarn}.Printf("careful %d", 7)
+	pahoLogger{logger, slog.LevelDebug}.Println("chatter")
 	out := buf.String()
-	for _, want := range []string{"level=ERROR", `msg="[client] boom"`, "level=WARN", `msg="careful 7"`, "component=paho"} {
+	for _, want := range []string{`level=ERROR msg="[net] down"`, `level=WARN msg="careful 7"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %q:\n%s", want, out)
 		}
 	}
 	if strings.Contains(out, "chatter") {
 		t.Errorf("debug line logged at WARN level:\n%s", out)
+	}
+}
+
+func TestWebSocketBroker(t *testing.T) {
+	wsAddr := freePort(t)
+	srv := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		t.Fatal(err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
+	ws := listeners.NewWebsocket(listeners.Config{ID: "ws", Address: wsAddr})
+	for _, ln := range []listeners.Listener{tcp, ws} {
+		if err := srv.AddListener(ln); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+
+	obs := newObserver(t, "tcp://"+tcp.Address(), topicAction)
+	cfg := testConfig(wsAddr)
+	cfg.Broker = "ws://" + wsAddr + "/mqtt"
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	l.PublishAction(Action{ID: "over-ws", Intent: "LightsOn"})
+	obs.waitFor("action over websocket", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "over-ws") })
+}
+
+func TestRetentionCeilingNeverLengthens(t *testing.T) {
+	tests := []struct{ config, store, want time.Duration }{
+		{24 * time.Hour, 12 * time.Hour, 12 * time.Hour},
+		{24 * time.Hour, 0, 24 * time.Hour},
+		{2 * time.Hour, 24 * time.Hour, 2 * time.Hour},
+		{0, 24 * time.Hour, 0},
+	}
+	for _, tc := range tests {
+		cfg := testConfig("127.0.0.1:1883")
+		cfg.Window = tc.config
+		store := newFakeStore()
+		store.stats.Ceiling = tc.store
+		l, err := New(cfg, store, &fakeMuter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.ceiling(); got != tc.want {
+			t.Errorf("ceiling(config %v, store %v) = %v, want %v", tc.config, tc.store, got, tc.want)
+		}
+		r, _ := l.execute(Command{Name: CmdRetention, ID: "x", Window: tc.want + time.Second})
+		if r.OK || len(store.Calls()) != 0 {
+			t.Errorf("window %v past ceiling %v accepted", tc.want+time.Second, tc.want)
+		}
 	}
 }

@@ -23,7 +23,11 @@ import (
 	"github.com/earshot/earshot/retention"
 )
 
+// pahoLogs collects paho's own warnings and errors for the whole run.
+var pahoLogs = &lockedBuffer{}
+
 func TestMain(m *testing.M) {
+	RouteLogs(slog.New(slog.NewTextHandler(pahoLogs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	goleak.VerifyTestMain(m)
 }
 

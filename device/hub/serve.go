@@ -119,8 +119,8 @@ func (l *Link) execute(cmd Command) (r Reply, transient bool) {
 	case CmdDelete:
 		return l.delete(cmd)
 	case CmdRetention:
-		if cmd.Window > l.cfg.Window {
-			return Reply{Error: fmt.Sprintf("window %s exceeds the configured ceiling %s", FormatWindow(cmd.Window), FormatWindow(l.cfg.Window))}, false
+		if ceiling := l.ceiling(); cmd.Window > ceiling {
+			return Reply{Error: fmt.Sprintf("window %s exceeds the configured ceiling %s", FormatWindow(cmd.Window), FormatWindow(ceiling))}, false
 		}
 		if err := l.store.SetWindow(cmd.Window); err != nil {
 			return Reply{Error: "set window failed: " + err.Error()}, true
@@ -129,6 +129,16 @@ func (l *Link) execute(cmd Command) (r Reply, transient bool) {
 		return Reply{OK: true, Result: map[string]string{"window": FormatWindow(cmd.Window)}}, false
 	}
 	return Reply{Error: "unknown command " + cmd.Name}, false
+}
+
+// ceiling is the longest window the hub may set: the configured window, or
+// the store's ceiling if that is shorter. Never longer than either.
+func (l *Link) ceiling() time.Duration {
+	c := l.cfg.Window
+	if sc := l.store.Stats().Ceiling; sc > 0 && sc < c {
+		c = sc
+	}
+	return c
 }
 
 func (l *Link) unmute() (Reply, bool) {
