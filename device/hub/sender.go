@@ -137,7 +137,9 @@ func (l *Link) sendActions(ctx context.Context) {
 			continue
 		}
 		l.sent.track(a.ID, deadline)
-		err = l.publish(ctx, l.topics.action, 1, false, payload, deadline.Sub(now))
+		// Wait for the ack at most until the TTL ends (and no more than 10 s,
+		// so receipts and state are not held up by a dead connection).
+		err = l.publish(ctx, l.topics.action, 1, false, payload, min(deadline.Sub(now), 10*time.Second))
 		switch {
 		case err == nil:
 			l.sent.done(a.ID)
