@@ -68,8 +68,16 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 		case errors.Is(err, audio.ErrStopped):
 			continue
 		case errors.Is(err, io.EOF):
-			// A file input has been played out; keep serving the CLI and hub.
+			// A file input has been played out; a command still being
+			// spoken at its end is completed as if silence followed.
 			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
+			clear(frame)
+			for range (d.cfg.Speech.EndSilence + 200*time.Millisecond) / audio.FrameDuration {
+				if u, ok, err := d.listener.Feed(frame); err == nil && ok {
+					d.handle(u)
+					break
+				}
+			}
 			stop()
 			<-ctx.Done()
 			return nil
