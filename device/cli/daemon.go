@@ -8,6 +8,7 @@ import (
 
 	"github.com/earshot/earshot/audio/eval"
 	"github.com/earshot/earshot/device/daemon"
+	"github.com/earshot/earshot/device/hub"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -28,6 +29,8 @@ func runDaemon(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})).With("device", cfg.DeviceID)
+	// paho's loggers are package globals: set once per process, here.
+	hub.RouteLogs(log.With("component", "paho"))
 	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime})
 	if err != nil {
 		return err

@@ -127,7 +127,6 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		return nil, err
 	}
 	if cfg.MQTT.Broker != "" {
-		hub.RouteLogs(log.With("component", "paho"))
 		d.link, err = hub.New(hub.Config{
 			Broker:        cfg.MQTT.Broker,
 			Username:      cfg.MQTT.Username,
