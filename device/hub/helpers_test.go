@@ -369,12 +369,13 @@ func freePort(t testing.TB) string {
 // proxy forwards TCP to a broker; cut drops every open connection at once,
 // which looks to both ends like the network went away.
 type proxy struct {
-	held  atomic.Bool // refuse new connections: the device stays away
-	addr  string
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
+	held      atomic.Bool // refuse new connections: the device stays away
+	blackhole atomic.Bool // swallow what the device sends: no packet reaches the broker
+	addr      string
+	ln        net.Listener
+	mu        sync.Mutex
+	conns     []net.Conn
+	wg        sync.WaitGroup
 }
 
 func newProxy(t testing.TB, target string) *proxy {
@@ -405,12 +406,27 @@ func newProxy(t testing.TB, target string) *proxy {
 			p.conns = append(p.conns, c, u)
 			p.mu.Unlock()
 			p.wg.Add(2)
-			go func() { defer p.wg.Done(); _, _ = io.Copy(u, c); u.Close() }()
+			go func() { defer p.wg.Done(); p.forward(u, c); u.Close() }()
 			go func() { defer p.wg.Done(); _, _ = io.Copy(c, u); c.Close() }()
 		}
 	}()
 	t.Cleanup(func() { ln.Close(); p.cut(); p.wg.Wait() })
 	return p
+}
+
+func (p *proxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.blackhole.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (p *proxy) cut() {

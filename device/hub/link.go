@@ -61,6 +61,10 @@ type Link struct {
 	topics topics
 	client mqtt.Client
 	sent   *sentActions // actions handed to paho, for its resend filter
+	pstore mqtt.Store   // paho's in-flight store (memory only)
+
+	lostMu sync.Mutex
+	lostCh chan struct{} // closed and replaced on every connection loss
 
 	running atomic.Bool
 
@@ -118,8 +122,10 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		stateDirty: make(chan struct{}, 1),
 		connUp:     make(chan struct{}, 1),
 		cmds:       make(chan inbound, s.CommandQueue),
+		lostCh:     make(chan struct{}),
 	}
 	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
+	l.pstore = l.sent.store()
 	l.client = mqtt.NewClient(l.clientOptions())
 	return l, nil
 }
@@ -144,12 +150,10 @@ func (l *Link) clientOptions() *mqtt.ClientOptions {
 		SetBinaryWill(l.topics.availability, []byte("offline"), 1, true).
 		// paho's resend queue is memory only, filtered so it never sends an
 		// action past its TTL after a reconnect.
-		SetStore(l.sent.store()).
+		SetStore(l.pstore).
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
-		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
-			l.log.Warn("hub link lost; reconnecting", "err", err)
-		})
+		SetConnectionLostHandler(l.onConnectionLost)
 	if s.Username != "" {
 		o.SetUsername(s.Username)
 		o.SetPassword(s.password)
@@ -223,6 +227,14 @@ func (l *Link) onConnect(c mqtt.Client) {
 	}
 	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
 	signal(l.connUp)
+}
+
+func (l *Link) onConnectionLost(_ mqtt.Client, err error) {
+	l.log.Warn("hub link lost; reconnecting", "err", err)
+	l.lostMu.Lock()
+	close(l.lostCh)
+	l.lostCh = make(chan struct{})
+	l.lostMu.Unlock()
 }
 
 // Connected reports whether the link is connected to the broker right now.
@@ -321,11 +333,19 @@ func redact(broker string) string {
 	return u.Redacted()
 }
 
-var errAckTimeout = errors.New("no acknowledgement from broker in time")
+var (
+	errAckTimeout = errors.New("no acknowledgement from broker in time")
+	errConnLost   = errors.New("connection lost before the acknowledgement")
+)
 
 // publish hands one message to paho and waits for the broker's ack (QoS1) or
-// the write (QoS0), at most wait.
+// the write (QoS0), at most wait, and not past a connection loss: what paho
+// holds then it resends after reconnecting, so waiting on would only hold up
+// the messages behind this one.
 func (l *Link) publish(ctx context.Context, topic string, qos byte, retained bool, payload []byte, wait time.Duration) error {
+	l.lostMu.Lock()
+	lost := l.lostCh
+	l.lostMu.Unlock()
 	tok := l.client.Publish(topic, qos, retained, payload)
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -339,5 +359,7 @@ func (l *Link) publish(ctx context.Context, topic string, qos byte, retained boo
 		return ctx.Err()
 	case <-t.C:
 		return fmt.Errorf("publish %s: %w", topic, errAckTimeout)
+	case <-lost:
+		return fmt.Errorf("publish %s: %w", topic, errConnLost)
 	}
 }

@@ -278,3 +278,50 @@ func TestRunTwiceIsRefused(t *testing.T) {
 		t.Error("second Run succeeded")
 	}
 }
+
+// TestUnacknowledgedActionIsNotResentPastTTL covers paho's own resend queue:
+// an action handed to paho whose PUBLISH never reached the broker is resent
+// after the reconnect only while it is within its TTL.
+func TestUnacknowledgedActionIsNotResentPastTTL(t *testing.T) {
+	tests := []struct {
+		name          string
+		offlineFor    time.Duration
+		wantDelivered bool
+	}{
+		{"within ttl", 10 * time.Second, true},
+		{"past ttl", 61 * time.Second, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := startBroker(t, "")
+			proxy := newProxy(t, addr)
+			obs := newObserver(t, "tcp://"+addr, topicAction)
+			clock := &testClock{}
+			cfg := testConfig(proxy.addr)
+			cfg.Clock = clock.Now
+			l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+			waitUntil(t, "connected", l.Connected)
+
+			proxy.blackhole.Store(true)
+			l.PublishAction(Action{ID: "in-flight", Time: clock.Now(), Intent: "LightsOn"})
+			waitUntil(t, "action in paho's store", func() bool { return len(l.pstore.All()) > 0 })
+			proxy.held.Store(true)
+			proxy.cut()
+			proxy.blackhole.Store(false)
+			waitUntil(t, "link down", func() bool { return !l.Connected() })
+			clock.Advance(tc.offlineFor)
+			proxy.held.Store(false)
+
+			waitUntil(t, "link up", l.Connected)
+			l.PublishAction(Action{ID: "sentinel", Time: clock.Now(), Intent: "LightsOn"})
+			msgs := obs.waitFor("sentinel", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "sentinel") })
+			want := []string{"sentinel"}
+			if tc.wantDelivered {
+				want = []string{"in-flight", "sentinel"}
+			}
+			if ids := actionIDs(msgs, topicAction); !slices.Equal(ids, want) {
+				t.Errorf("actions = %q, want %q", ids, want)
+			}
+		})
+	}
+}
