@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -160,5 +163,101 @@ func TestDaemonKillMidUtterance(t *testing.T) {
 		if !found {
 			t.Errorf("record %s (%q) lost after SIGKILL", k.ID, k.Transcript)
 		}
+	}
+}
+
+// TestSystemdNotifyWatchdogAndReload checks the service integration:
+// READY=1 once listening, WATCHDOG=1 from the audio loop, STATUS= lines,
+// and SIGHUP reloading intents and a shorter window without dropping the
+// audio stream; a broken intents file is refused and the daemon carries on.
+func TestSystemdNotifyWatchdogAndReload(t *testing.T) {
+	dir := t.TempDir()
+	notify := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var mu sync.Mutex
+	var got []string
+	ready := make(chan time.Time, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			for _, l := range strings.Split(string(buf[:n]), "\n") {
+				got = append(got, l)
+				if l == "READY=1" {
+					select {
+					case ready <- time.Now():
+					default:
+					}
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	count := func(prefix string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, l := range got {
+			if strings.HasPrefix(l, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+
+	intents := filepath.Join(dir, "intents.yaml")
+	os.WriteFile(intents, []byte("intents:\n  LightsOn: [\"turn on the lights\"]\n"), 0o600)
+	cfg := writeConfig(t, dir, map[string]string{
+		"audio":  "audio:\n  input: \"file:" + silence(t, dir, 30*time.Second) + "\"",
+		"speech": "speech:\n  intents: " + intents,
+	})
+	start := time.Now()
+	d := startDaemon(t, cfg, []string{"NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=300000"}, "--realtime=true")
+	select {
+	case at := <-ready:
+		t.Logf("start to READY=1: %v", at.Sub(start))
+	case <-time.After(30 * time.Second):
+		t.Fatal("no READY=1")
+	}
+	waitFor(t, "watchdog pings from the audio loop", 10*time.Second, func() bool { return count("WATCHDOG=1") >= 3 })
+	if count("STATUS=") == 0 {
+		t.Error("no STATUS= line")
+	}
+
+	frames := d.status().FramesRead
+	// Reload: a new intents file and a shorter window.
+	os.WriteFile(intents, []byte("intents:\n  LightsOn: [\"turn on the lights\"]\n  LightsOff: [\"turn off the lights\"]\n"), 0o600)
+	writeConfig(t, dir, map[string]string{
+		"audio":     "audio:\n  input: \"file:" + filepath.Join(dir, "silence-30s.wav") + "\"",
+		"speech":    "speech:\n  intents: " + intents,
+		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 20m",
+	})
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the reloaded window", 10*time.Second, func() bool { return d.status().Window == "20m" })
+	// LightsOn, LightsOff and the two built-ins.
+	waitFor(t, "the reload logged with four intents", 10*time.Second, func() bool {
+		return regexp.MustCompile(`msg=reloaded .*intents=4`).MatchString(d.stderr.String())
+	})
+	// A broken intents file is refused; the daemon keeps running and listening.
+	os.WriteFile(intents, []byte("intents:\n  LightsOn: [\"turn on the {nothing}\"]\n"), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the refusal", 10*time.Second, func() bool { return strings.Contains(d.stderr.String(), "reload refused") })
+	st := d.status()
+	if !st.Listening || st.FramesRead <= frames || st.Window != "20m" {
+		t.Errorf("after reloads: %+v (frames before %d)", st, frames)
+	}
+	if err := d.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+		t.Error(err)
+	}
+	if count("STOPPING=1") != 1 {
+		t.Error("no STOPPING=1 on SIGTERM")
 	}
 }
