@@ -64,6 +64,9 @@ func checkConfig(_ context.Context, env *Env, args []string) error {
 	if err := checkWords(cfg, g); err != nil {
 		return err
 	}
+	for _, w := range g.Unreachable() {
+		fmt.Fprintf(env.Stderr, "warning: %v\n", w)
+	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q)\n",
 		path, len(g.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase)
 	return nil

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/retention"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, &Env{Stdout: &out, Stderr: &errb, Version: "test"})
+	return out.String(), errb.String(), code
+}
+
+// fakeDaemon serves the control socket with canned answers.
+type fakeDaemon struct{ deleted []control.Request }
+
+func (f *fakeDaemon) Status() control.Status {
+	old := time.Now().Add(-90 * time.Minute)
+	return control.Status{DeviceID: "den", Muted: true, MuteSource: "button", Window: "2h", Ceiling: "24h",
+		Records: 2, Bytes: 3 << 20, Oldest: &old, Hub: "connected", FramesRead: 42}
+}
+
+func (f *fakeDaemon) History(since time.Time) ([]control.HistoryEntry, error) {
+	return []control.HistoryEntry{
+		{ID: "01AAA", Time: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC), Intent: "LightsOn", Slots: map[string]string{"room": "living room"},
+			Transcript: "turn on the living room lights", Duration: 2300 * time.Millisecond},
+		{ID: "01BBB", Time: time.Date(2026, 11, 27, 8, 5, 0, 0, time.UTC), Transcript: "", Duration: time.Second},
+	}, nil
+}
+
+func (f *fakeDaemon) Audio(id string) (control.Audio, error) {
+	if id != "01AAA" {
+		return control.Audio{}, retention.ErrNotFound
+	}
+	return control.Audio{ID: id, SampleRate: 16000, PCM: control.EncodePCM([]int16{1, -1, 300, -300})}, nil
+}
+
+func (f *fakeDaemon) Delete(req control.Request) (control.DeleteResult, error) {
+	f.deleted = append(f.deleted, req)
+	t := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	return control.DeleteResult{Receipts: []retention.Receipt{{ID: "01RRR", Time: t, Scope: retention.ScopeAll, Records: 2, Bytes: 4096, Oldest: &t, Newest: &t}}}, nil
+}
+
+func (f *fakeDaemon) Mute(string) error   { return nil }
+func (f *fakeDaemon) Unmute(string) error { return retentionErr("muted at device") }
+
+type retentionErr string
+
+func (e retentionErr) Error() string { return string(e) }
+
+// serve runs a control server and returns a config file pointing at it.
+func serve(t *testing.T, svc control.Service) string {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "c.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&control.Server{Path: sock, Service: svc}).Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(10 * time.Second)
+	for (control.Client{Path: sock}).Call(ctx, control.Request{Cmd: control.CmdStatus}, nil) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("control socket never came up")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the listener
+	}
+	return writeConfig(t, dir, "control: {socket: "+sock+"}\n")
+}
+
+func writeConfig(t *testing.T, dir, extra string) string {
+	t.Helper()
+	intents, _ := filepath.Abs("../../configs/intents.yaml")
+	path := filepath.Join(dir, "earshot.yaml")
+	body := "device_id: den\nspeech: {intents: " + intents + "}\nretention: {dir: " + filepath.Join(dir, "state") + "}\n" + extra
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	noDaemon := writeConfig(t, dir, "control: {socket: "+filepath.Join(dir, "none.sock")+"}\n")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("device_id: den\nretention:\n  window: forever\n"), 0o600)
+	tests := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{nil, ExitUsage, "usage:"},
+		{[]string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
+		{[]string{"status", "--config", noDaemon}, ExitUnreachable, "daemon unreachable"},
+		{[]string{"history", "--config", noDaemon}, ExitUnreachable, "is the daemon running"},
+		{[]string{"delete", "--config", noDaemon}, ExitUsage, "exactly one of --all"},
+		{[]string{"delete", "01AAA", "--all", "--config", noDaemon}, ExitUsage, "exactly one of"},
+		{[]string{"history", "--since", "last tuesday", "--config", noDaemon}, ExitUsage, "--since: want RFC 3339"},
+		{[]string{"status", "extra", "--config", noDaemon}, ExitUsage, `unexpected argument "extra"`},
+		{[]string{"status", "--bogus"}, ExitUsage, "flag provided but not defined"},
+		{[]string{"export", "01AAA", "--config", noDaemon}, ExitUsage, "-o FILE.wav"},
+		{[]string{"check-config", bad}, ExitUsage, "bad.yaml:3: retention.window"},
+		{[]string{"purge", "--config", bad}, ExitUsage, "bad.yaml:3:"},
+		{[]string{"status", "--config", filepath.Join(dir, "missing.yaml")}, ExitUsage, "missing.yaml"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runCLI(t, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("earshot %v: exit %d, stderr %q; want exit %d with %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := writeConfig(t, dir, "")
+	out, stderr, code := runCLI(t, "check-config", good)
+	if code != 0 || !strings.Contains(out, "ok (") {
+		t.Errorf("good config: exit %d\n%s%s", code, out, stderr)
+	}
+	// A word the recogniser could never hear is caught before the daemon runs.
+	odd := filepath.Join(dir, "odd.yaml")
+	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the flibbertigibbetz\"]\n"), 0o600)
+	cfg := filepath.Join(dir, "odd-earshot.yaml")
+	os.WriteFile(cfg, []byte("device_id: den\nspeech: {intents: "+odd+"}\n"), 0o600)
+	_, stderr, code = runCLI(t, "check-config", cfg)
+	if code != ExitUsage || !strings.Contains(stderr, "flibbertigibbetz") || !strings.Contains(stderr, "not in the speech dictionary") {
+		t.Errorf("unknown word: exit %d, %s", code, stderr)
+	}
+	// A broken intents file names its line.
+	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the (tango\"]\n"), 0o600)
+	_, stderr, code = runCLI(t, "check-config", cfg)
+	if code != ExitUsage || !strings.Contains(stderr, "odd.yaml:2") {
+		t.Errorf("broken intents: exit %d, %s", code, stderr)
+	}
+}
+
+func TestClientCommandsAgainstADaemon(t *testing.T) {
+	fd := &fakeDaemon{}
+	cfg := serve(t, fd)
+
+	out, _, code := runCLI(t, "status", "--config", cfg)
+	for _, want := range []string{"yes, by button (microphone stopped)", "2h (shortened from 24h)", "records      2", "3.0 MiB", "connected", "1h30m0s ago"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, code = runCLI(t, "history", "--config", cfg)
+	for _, want := range []string{"ID", "TRANSCRIPT", "room=living room", "\"turn on the living room lights\"", "2.3s", "(not understood)"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("history lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, _ = runCLI(t, "history", "--json", "--config", cfg)
+	if !strings.Contains(out, `"transcript": "turn on the living room lights"`) {
+		t.Errorf("history --json:\n%s", out)
+	}
+
+	out, _, code = runCLI(t, "delete", "--all", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "deleted 2 record(s), 4.0 KiB (scope all") || !strings.Contains(out, "receipt 01RRR") {
+		t.Errorf("delete --all: %d\n%s", code, out)
+	}
+	runCLI(t, "delete", "--before", "2026-11-27", "--config", cfg)
+	if len(fd.deleted) != 2 || !fd.deleted[0].All || fd.deleted[1].Before == nil {
+		t.Errorf("daemon saw deletes %+v", fd.deleted)
+	}
+
+	_, stderr, code := runCLI(t, "unmute", "--config", cfg)
+	if code != ExitUsage || !strings.Contains(stderr, "muted at device") {
+		t.Errorf("refused unmute: %d %s", code, stderr)
+	}
+}
+
+func TestExportWritesAPrivateWAVAndNeverOverwrites(t *testing.T) {
+	cfg := serve(t, &fakeDaemon{})
+	wav := filepath.Join(t.TempDir(), "x.wav")
+	out, stderr, code := runCLI(t, "export", "01AAA", "-o", wav, "--config", cfg)
+	if code != 0 {
+		t.Fatalf("export: %d %s%s", code, out, stderr)
+	}
+	fi, err := os.Stat(wav)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("exported file: %v %v", fi, err)
+	}
+	f, _ := os.Open(wav)
+	pcm, rate, err := capture.ReadWAV(f)
+	f.Close()
+	if err != nil || rate != 16000 || len(pcm) != 4 || pcm[2] != 300 || pcm[3] != -300 {
+		t.Errorf("exported WAV: %v %d %v", pcm, rate, err)
+	}
+	if _, _, code := runCLI(t, "export", "01AAA", "-o", wav, "--config", cfg); code == 0 {
+		t.Error("export overwrote an existing file")
+	}
+	_, stderr, code = runCLI(t, "export", "01ZZZ", "-o", wav+"2", "--config", cfg)
+	if code == 0 || !strings.Contains(stderr, "not found") {
+		t.Errorf("export of an unknown id: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(wav + "2"); !os.IsNotExist(err) {
+		t.Error("a failed export left a file")
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 11, 27, 15, 4, 5, 0, time.Local)
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"now", now},
+		{"today", time.Date(2026, 11, 27, 0, 0, 0, 0, time.Local)},
+		{"2h", now.Add(-2 * time.Hour)},
+		{"1d", now.Add(-24 * time.Hour)},
+		{"2026-11-20", time.Date(2026, 11, 20, 0, 0, 0, 0, time.Local)},
+		{"2026-11-20 08:30", time.Date(2026, 11, 20, 8, 30, 0, 0, time.Local)},
+		{"2026-11-20T08:30:00Z", time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		got, err := parseTime(tt.in, now)
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday-ish", "-2h", "0s", "2026-13-01"} {
+		if _, err := parseTime(bad, now); err == nil {
+			t.Errorf("parseTime(%q) accepted", bad)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "earshot test") || !strings.Contains(out, "engine") {
+		t.Errorf("version: %d\n%s", code, out)
+	}
+}
