@@ -56,7 +56,7 @@ if [ -z "$DESTDIR" ]; then
 	systemd-sysusers "$SYSUSERSDIR/earshot.conf"
 fi
 if [ ! -e "$pass" ]; then
-	install -m 0640 /dev/null "$pass"
+	(umask 0137 && : >"$pass")
 	if [ "$(id -u)" = 0 ] && getent group earshot >/dev/null 2>&1; then
 		chgrp earshot "$pass"
 	else
