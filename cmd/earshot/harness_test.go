@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 // need fails the test when a tool is missing in CI, and skips it elsewhere.
-func need(t *testing.T, tools ...string) {
+func need(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -59,7 +59,7 @@ func need(t *testing.T, tools ...string) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -78,7 +78,7 @@ type utterance struct {
 
 // speak renders utterances with flite, 16 kHz mono, separated by silence,
 // into one WAV, and returns its path.
-func speak(t *testing.T, dir, name string, gap time.Duration, us ...utterance) string {
+func speak(t testing.TB, dir, name string, gap time.Duration, us ...utterance) string {
 	t.Helper()
 	need(t, "flite", "sox")
 	sil := filepath.Join(dir, "silence.wav")
@@ -97,7 +97,7 @@ func speak(t *testing.T, dir, name string, gap time.Duration, us ...utterance) s
 }
 
 // silence writes a WAV of silence of length d.
-func silence(t *testing.T, dir string, d time.Duration) string {
+func silence(t testing.TB, dir string, d time.Duration) string {
 	t.Helper()
 	need(t, "sox")
 	path := filepath.Join(dir, fmt.Sprintf("silence-%s.wav", d))
@@ -105,7 +105,7 @@ func silence(t *testing.T, dir string, d time.Duration) string {
 	return path
 }
 
-func run(t *testing.T, name string, args ...string) {
+func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -123,7 +123,7 @@ type broker struct {
 	log  *bytes.Buffer
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -134,7 +134,7 @@ func freePort(t *testing.T) int {
 }
 
 // startMosquitto runs a real mosquitto on a free loopback port.
-func startMosquitto(t *testing.T) *broker {
+func startMosquitto(t testing.TB) *broker {
 	t.Helper()
 	need(t, "mosquitto")
 	dir := t.TempDir()
@@ -149,7 +149,7 @@ func startMosquitto(t *testing.T) *broker {
 	return b
 }
 
-func (b *broker) start(t *testing.T) {
+func (b *broker) start(t testing.TB) {
 	t.Helper()
 	path, _ := exec.LookPath("mosquitto")
 	b.cmd = exec.Command(path, "-c", b.conf)
@@ -179,6 +179,7 @@ type message struct {
 	Topic    string
 	Payload  []byte
 	Retained bool
+	At       time.Time // when the spy received it
 }
 
 // spy subscribes to every topic for the whole test and keeps what it sees.
@@ -188,7 +189,7 @@ type spy struct {
 	msgs   []message
 }
 
-func newSpy(t *testing.T, b *broker) *spy {
+func newSpy(t testing.TB, b *broker) *spy {
 	t.Helper()
 	s := &spy{}
 	opts := mqtt.NewClientOptions().AddBroker(b.url).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
@@ -196,7 +197,7 @@ func newSpy(t *testing.T, b *broker) *spy {
 	opts.SetOnConnectHandler(func(c mqtt.Client) {
 		c.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) {
 			s.mu.Lock()
-			s.msgs = append(s.msgs, message{m.Topic(), append([]byte(nil), m.Payload()...), m.Retained()})
+			s.msgs = append(s.msgs, message{m.Topic(), append([]byte(nil), m.Payload()...), m.Retained(), time.Now()})
 			s.mu.Unlock()
 		})
 	})
@@ -225,7 +226,7 @@ func (s *spy) on(suffix string) []message {
 	return out
 }
 
-func (s *spy) publish(t *testing.T, topic, payload string) {
+func (s *spy) publish(t testing.TB, topic, payload string) {
 	t.Helper()
 	tok := s.client.Publish(topic, 1, false, payload)
 	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -236,7 +237,7 @@ func (s *spy) publish(t *testing.T, topic, payload string) {
 // ---- the daemon ----
 
 type daemonProc struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	config string
 	cmd    *exec.Cmd
@@ -263,7 +264,7 @@ func (s *syncBuffer) String() string {
 
 // writeConfig writes an earshot config into dir from the shipped example,
 // with overrides given as YAML sections.
-func writeConfig(t *testing.T, dir string, sections map[string]string) string {
+func writeConfig(t testing.TB, dir string, sections map[string]string) string {
 	t.Helper()
 	base := map[string]string{
 		"device_id": "device_id: test-speaker",
@@ -289,7 +290,7 @@ func writeConfig(t *testing.T, dir string, sections map[string]string) string {
 	return path
 }
 
-func absPath(t *testing.T, p string) string {
+func absPath(t testing.TB, p string) string {
 	a, err := filepath.Abs(p)
 	if err != nil {
 		t.Fatal(err)
@@ -298,10 +299,16 @@ func absPath(t *testing.T, p string) string {
 }
 
 // startDaemon runs `earshot run` and waits until its control socket answers.
-func startDaemon(t *testing.T, config string, env []string, args ...string) *daemonProc {
+func startDaemon(t testing.TB, config string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	return startDaemonBin(t, binary, config, env, args...)
+}
+
+// startDaemonBin is startDaemon with another build of the binary.
+func startDaemonBin(t testing.TB, bin, config string, env []string, args ...string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{t: t, dir: filepath.Dir(config), config: config, stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	d.cmd = exec.Command(binary, append([]string{"run", "--config", config}, args...)...)
+	d.cmd = exec.Command(bin, append([]string{"run", "--config", config}, args...)...)
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stderr = d.stderr
 	d.cmd.Stdout = d.stderr
@@ -374,7 +381,7 @@ func (d *daemonProc) stop(sig syscall.Signal, timeout time.Duration) error {
 }
 
 // earshot runs the binary and returns stdout, stderr and the exit code.
-func earshot(t *testing.T, args ...string) (string, string, int) {
+func earshot(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	var out, errb bytes.Buffer
@@ -390,7 +397,7 @@ func earshot(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-func decodeJSON(t *testing.T, data []byte, v any) {
+func decodeJSON(t testing.TB, data []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("decode %q: %v", data, err)
