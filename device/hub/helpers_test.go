@@ -236,6 +236,21 @@ func (o *observer) waitFor(what string, pred func([]message) bool) []message {
 	}
 }
 
+// seenWithin reports whether pred holds within d.
+func (o *observer) seenWithin(d time.Duration, pred func([]message) bool) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for !pred(o.messages()) {
+		select {
+		case <-o.notify:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline.C:
+			return false
+		}
+	}
+	return true
+}
+
 func (o *observer) publish(topic string, payload string) {
 	o.t.Helper()
 	if tok := o.client.Publish(topic, 1, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {

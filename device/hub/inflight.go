@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -21,10 +22,15 @@ type sentActions struct {
 
 	mu        sync.Mutex
 	deadlines map[string]time.Time
+
+	// paho's resume reads the store's keys once per connection and resends
+	// them; a message published before that snapshot would go out twice.
+	snapshots atomic.Uint64
+	snapshot  chan struct{}
 }
 
 func newSentActions(topic string, now func() time.Time, log *slog.Logger) *sentActions {
-	return &sentActions{topic: topic, now: now, log: log, deadlines: map[string]time.Time{}}
+	return &sentActions{topic: topic, now: now, log: log, deadlines: map[string]time.Time{}, snapshot: make(chan struct{}, 1)}
 }
 
 func (s *sentActions) track(id string, deadline time.Time) {
@@ -71,6 +77,29 @@ func (s *sentActions) store() mqtt.Store {
 type ttlStore struct {
 	*mqtt.MemoryStore
 	sent *sentActions
+}
+
+// All is called by paho's resume once per connection, before it resends.
+func (t *ttlStore) All() []string {
+	keys := t.MemoryStore.All()
+	t.sent.snapshots.Add(1)
+	signal(t.sent.snapshot)
+	return keys
+}
+
+// waitSnapshot waits until paho's resume has read the store n times in all
+// (so for the n-th connection), at most d.
+func (s *sentActions) waitSnapshot(n uint64, d time.Duration) bool {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for s.snapshots.Load() < n {
+		select {
+		case <-s.snapshot:
+		case <-timeout.C:
+			return false
+		}
+	}
+	return true
 }
 
 func (t *ttlStore) Get(key string) packets.ControlPacket {

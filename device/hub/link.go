@@ -66,7 +66,9 @@ type Link struct {
 	lostMu sync.Mutex
 	lostCh chan struct{} // closed and replaced on every connection loss
 
-	running atomic.Bool
+	running  atomic.Bool
+	connects atomic.Uint64 // successful connections so far
+	ready    atomic.Bool   // connected and paho's resume has taken its snapshot
 
 	mu       sync.Mutex
 	outbox   []Action
@@ -196,7 +198,7 @@ func (l *Link) Run(ctx context.Context) error {
 // connect makes the first connection, retrying with capped exponential
 // backoff; afterwards paho reconnects by itself (also with backoff).
 func (l *Link) connect(ctx context.Context) {
-	backoff := time.Second
+	backoff := min(time.Second, l.cfg.MaxReconnect)
 	for {
 		tok := l.client.Connect()
 		select {
@@ -225,11 +227,18 @@ func (l *Link) onConnect(c mqtt.Client) {
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		l.log.Error("hub link: subscribe to commands failed", "topic", l.topics.cmdPrefix+"+", "err", tok.Error())
 	}
+	// Publish nothing new until paho's resume has listed what it will
+	// resend, or the new messages would be sent twice.
+	if !l.sent.waitSnapshot(l.connects.Add(1), 5*time.Second) {
+		l.log.Warn("hub link: paho resume not seen; continuing")
+	}
+	l.ready.Store(true)
 	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
 	signal(l.connUp)
 }
 
 func (l *Link) onConnectionLost(_ mqtt.Client, err error) {
+	l.ready.Store(false)
 	l.log.Warn("hub link lost; reconnecting", "err", err)
 	l.lostMu.Lock()
 	close(l.lostCh)

@@ -31,7 +31,7 @@ func (l *Link) sendLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 		l.expire()
-		if !l.client.IsConnectionOpen() {
+		if !l.ready.Load() || !l.client.IsConnectionOpen() {
 			continue
 		}
 		l.sendReceipts(ctx)
