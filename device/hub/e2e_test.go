@@ -2,6 +2,7 @@ package hub
 
 import (
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,28 +92,49 @@ func TestEndToEndMosquitto(t *testing.T) {
 	})
 }
 
-// TestEndToEndRefusesWrongCredentials: a wrong password never connects and
-// Run still stops cleanly.
-func TestEndToEndRefusesWrongCredentials(t *testing.T) {
+// TestEndToEndRefusesUntrustedBrokers: a wrong password, a certificate for
+// another name and a CA the device does not trust each keep the link down,
+// and Run still stops cleanly.
+func TestEndToEndRefusesUntrustedBrokers(t *testing.T) {
 	p := newPKI(t)
 	broker := newMosquitto(t, p, []brokerUser{{"earshot", "right", "topic write earshot/#"}})
-	passFile := filepath.Join(t.TempDir(), "mqtt.pass")
-	if err := os.WriteFile(passFile, []byte("wrong"), 0o600); err != nil {
-		t.Fatal(err)
+	_, port, _ := net.SplitHostPort(broker.addr)
+	dir := t.TempDir()
+	right, wrong := filepath.Join(dir, "right.pass"), filepath.Join(dir, "wrong.pass")
+	for f, pw := range map[string]string{right: "right", wrong: "wrong-password"} {
+		if err := os.WriteFile(f, []byte(pw), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cert, key := p.issue(t, "dev", false)
-	cfg := testConfig(broker.addr)
-	cfg.Broker = "ssl://" + broker.addr
-	cfg.Username, cfg.PasswordFile = "earshot", passFile
-	cfg.CAFile, cfg.CertFile, cfg.KeyFile = p.CAFile, cert, key
-	logs := &lockedBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
-	waitUntil(t, "a refused connection", func() bool { return strings.Contains(logs.String(), "hub broker unreachable") })
-	if l.Connected() {
-		t.Error("connected with a wrong password")
+	otherCA := newPKI(t).CAFile
+
+	tests := []struct {
+		name, broker, passFile, caFile, wantLog string
+	}{
+		{"wrong password", "ssl://" + broker.addr, wrong, p.CAFile, "not Authorized"},
+		{"certificate for another name", "ssl://localhost:" + port, right, p.CAFile, "certificate"},
+		{"untrusted CA", "ssl://" + broker.addr, right, otherCA, "certificate"},
 	}
-	if strings.Contains(logs.String(), "wrong") {
-		t.Errorf("password in logs: %s", logs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(broker.addr)
+			cfg.Broker = tc.broker
+			cfg.Username, cfg.PasswordFile = "earshot", tc.passFile
+			cfg.CAFile, cfg.CertFile, cfg.KeyFile = tc.caFile, cert, key
+			logs := &lockedBuffer{}
+			cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+			waitUntil(t, "a refused connection", func() bool { return strings.Contains(logs.String(), "hub broker unreachable") })
+			if l.Connected() {
+				t.Error("connected to a broker it should not trust")
+			}
+			if !strings.Contains(logs.String(), tc.wantLog) {
+				t.Errorf("logs do not say why (%q): %s", tc.wantLog, logs)
+			}
+			if strings.Contains(logs.String(), "wrong-password") || strings.Contains(logs.String(), "right\"") {
+				t.Errorf("password in logs: %s", logs)
+			}
+		})
 	}
 }
