@@ -128,13 +128,15 @@ func (s *Store) appendLocked(r *Record, pcm []int16) (Record, []Receipt, error) 
 	if err == nil {
 		_, err = s.idx.WriteAt(b[:], headerSize+e.slot*slotSize)
 	}
+	if err == nil {
+		err = s.stampHeader(now)
+	}
 	if err != nil {
+		// Take the slot back so a later fsync cannot make a record durable
+		// that the caller was told failed.
 		s.idx.WriteAt(zeros[:slotSize], headerSize+e.slot*slotSize)
 		heap.Push(&s.free, e.slot)
 		return Record{}, pending, fmt.Errorf("write index slot: %w", err)
-	}
-	if err := s.stampHeader(now); err != nil {
-		return Record{}, pending, err
 	}
 	if err := s.syncIndex(); err != nil {
 		return Record{}, pending, err
