@@ -152,12 +152,18 @@ func (s *Store) Enforce(now time.Time) ([]Receipt, error) {
 // until the oldest record expires (waking early when records or the window
 // change), so expired data is destroyed within moments of expiring, and
 // persists the clock high-water mark every HighWaterInterval. Receipts go
-// to OnReceipt.
+// to OnReceipt. It returns an error only when the store can no longer write
+// safely (an index fsync failed); reopening the store recovers.
 func (s *Store) Run(ctx context.Context) error {
 	for {
 		wait, err := s.tick()
 		if errors.Is(err, ErrClosed) {
 			return nil
+		}
+		if errors.Is(err, errBroken) {
+			// The index's state on disk is unknown: only a reopen (a
+			// restart of the daemon) can establish it again.
+			return fmt.Errorf("retention: %w", err)
 		}
 		if err != nil {
 			s.log.Error("retention enforcement failed; retrying", "err", err)

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,12 +60,18 @@ func (s *Store) stampHeader(now time.Time) error {
 	return nil
 }
 
+var errBroken = errors.New("index fsync failed; reopen the store")
+
 // syncIndex makes index writes durable. A failed fsync leaves the state on
 // disk unknown (Linux may drop the dirty pages), so the store refuses
 // further writes until it is reopened.
 func (s *Store) syncIndex() error {
-	if err := fdatasync(s.idx); err != nil {
-		s.broken = fmt.Errorf("index fsync failed, reopen the store: %w", err)
+	err := s.injected("fsync")
+	if err == nil {
+		err = fdatasync(s.idx)
+	}
+	if err != nil {
+		s.broken = fmt.Errorf("%w: %w", errBroken, err)
 		return s.broken
 	}
 	s.lastPersist = s.clk.mono()

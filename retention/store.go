@@ -43,7 +43,7 @@ type Store struct {
 	buf    []byte   // scratch for sealing, reused so Append does not allocate per sample
 
 	// fault, when set by tests, is consulted before each write of record
-	// data ("segment", "slot") to stand in for a full disk where a tmpfs
+	// data ("segment", "slot") and each index fsync ("fsync") to stand in for a full disk where a tmpfs
 	// cannot be mounted.
 	fault func(op string) error
 
