@@ -111,11 +111,15 @@ deb_check() { # deb_check DEB ARCH
 		! grep -v ' root/root ' '$x.list' && ! grep -q mqtt.pass '$x.list' &&
 		grep -q ' ./usr/bin/earshot\$' '$x.list' && grep -q ' ./usr/lib/systemd/system/earshot.service\$' '$x.list' &&
 		grep -q ' ./usr/lib/systemd/system/earshot-purge.timer\$' '$x.list' && grep -q ' ./usr/lib/sysusers.d/earshot.conf\$' '$x.list'"
-	check "$arch: Depends covers every library the binary links" bash -c "
+	check "$arch: Depends is exactly the libraries the binary links" bash -c "
 		dpkg-deb -x '$deb' '$x/root' && deps=\$(dpkg-deb -f '$deb' Depends) &&
 		for lib in \$(readelf -d '$x/root/usr/bin/earshot' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 			case \$lib in libpocketsphinx*) want=libpocketsphinx3;; libportaudio*) want=libportaudio2;; libsphinxbase*) want=libsphinxbase3;; *) want=libc6;; esac
 			echo \"\$deps\" | grep -q \"\$want\" || { echo \"\$lib linked but \$want not in Depends: \$deps\"; exit 1; }
+		done &&
+		for want in libpocketsphinx3 libportaudio2; do
+			echo \"\$deps\" | grep -q \$want || continue
+			readelf -d '$x/root/usr/bin/earshot' | grep -q \"NEEDED.*\${want%[0-9]}\" || { echo \"Depends has \$want, binary does not link it\"; exit 1; }
 		done"
 }
 
