@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -25,69 +26,92 @@ const (
 	crashSeedEnv  = "EARSHOT_RETENTION_CRASH_SEED"
 )
 
+// crashSizeCap is the max_bytes of the "size" trials: a handful of records,
+// so eviction runs inside most appends.
+const crashSizeCap = 48 << 10
+
 // crashChild runs in a re-executed test binary: it appends and deletes in a
 // loop, reporting each operation on stdout before it starts (lower case)
-// and after it returned (upper case), until the parent SIGKILLs it.
+// and after it returned (upper case), until the parent SIGKILLs it. In odd
+// trials it runs with a small max_bytes, so eviction (reported as "S n")
+// happens inside appends, and also deletes by time.
 func crashChild() {
 	dir := os.Getenv(crashChildEnv)
 	seed, _ := strconv.ParseUint(os.Getenv(crashSeedEnv), 10, 64)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	s, err := Open(dir, Options{Window: 24 * time.Hour})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "child open: %v\n", err)
-		os.Exit(2)
-	}
-	known, err := s.List(Filter{})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "child list: %v\n", err)
-		os.Exit(2)
-	}
-	var live []string
-	for _, r := range known {
-		live = append(live, r.ID)
-	}
 	out := os.Stdout
+	die := func(what string, err error) {
+		fmt.Fprintf(os.Stderr, "child %s: %v\n", what, err)
+		os.Exit(2)
+	}
+	o := Options{Window: 24 * time.Hour, OnReceipt: func(rc Receipt) { fmt.Fprintf(out, "S %d\n", rc.Records) }}
+	sizeMode := seed%2 == 1
+	if sizeMode {
+		o.MaxBytes = crashSizeCap
+	}
+	fmt.Fprintln(out, "o")
+	s, err := Open(dir, o)
+	if err != nil {
+		die("open", err)
+	}
+	fmt.Fprintln(out, "O")
+	live, err := s.List(Filter{})
+	if err != nil {
+		die("list", err)
+	}
 	for seq := seed * 1_000_000; ; seq++ {
 		n := strconv.FormatUint(seq, 10)
 		fmt.Fprintf(out, "a %d\n", seq)
 		r, err := s.Append(Record{Transcript: "utterance " + n, Intent: "Seq", Slots: map[string]string{"n": n}}, tone(rng.IntN(8000), int(seq)))
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "child append: %v\n", err)
-			os.Exit(2)
+			die("append", err)
 		}
-		fmt.Fprintf(out, "A %d %s\n", seq, r.ID)
-		live = append(live, r.ID)
+		fmt.Fprintf(out, "A %d %s %d\n", seq, r.ID, r.Time.UnixNano())
+		live = append(live, r)
 		switch p := rng.IntN(1000); {
 		case p < 400 && len(live) > 0:
 			i := rng.IntN(len(live))
-			id := live[i]
+			id := live[i].ID
 			live = slices.Delete(live, i, i+1)
 			fmt.Fprintf(out, "d %s\n", id)
-			if _, err := s.Delete(id); err != nil {
-				fmt.Fprintf(os.Stderr, "child delete: %v\n", err)
-				os.Exit(2)
+			if _, err := s.Delete(id); err != nil && !errors.Is(err, ErrNotFound) { // evicted meanwhile
+				die("delete", err)
 			}
 			fmt.Fprintf(out, "D %s\n", id)
 		case p < 405:
 			fmt.Fprintln(out, "x")
 			if _, err := s.DeleteAll(); err != nil {
-				fmt.Fprintf(os.Stderr, "child delete all: %v\n", err)
-				os.Exit(2)
+				die("delete all", err)
 			}
 			fmt.Fprintln(out, "X")
 			live = live[:0]
+		case sizeMode && p < 450 && len(live) > 0:
+			t := live[rng.IntN(len(live))].Time
+			fmt.Fprintf(out, "b %d\n", t.UnixNano())
+			if _, err := s.DeleteBefore(t); err != nil {
+				die("delete before", err)
+			}
+			fmt.Fprintf(out, "B %d\n", t.UnixNano())
+			live = slices.DeleteFunc(live, func(r Record) bool { return r.Time.Before(t) })
 		}
 	}
 }
 
+type crashRec struct {
+	seq  uint64
+	time int64
+}
+
 // crashModel is what the parent knows the child acknowledged.
 type crashModel struct {
-	present map[string]uint64 // acknowledged, not deleted: id -> seq
-	deleted map[string]bool   // acknowledged deletions
+	present map[string]crashRec // acknowledged, not deleted
+	deleted map[string]bool     // acknowledged deletions
 	// in flight when the child died
+	opening   bool
 	appending uint64
 	deleting  string
 	wiping    bool
+	before    int64 // DeleteBefore time, 0 if none
 }
 
 func (m *crashModel) apply(line string) error {
@@ -95,34 +119,62 @@ func (m *crashModel) apply(line string) error {
 	if len(f) == 0 {
 		return errors.New("empty line")
 	}
+	var err error
+	num := func(s string) int64 {
+		v, perr := strconv.ParseInt(s, 10, 64)
+		err = errors.Join(err, perr)
+		return v
+	}
 	switch f[0] {
+	case "o":
+		m.opening = true
+	case "O":
+		m.opening = false
 	case "a":
-		seq, err := strconv.ParseUint(f[1], 10, 64)
-		m.appending = seq
-		return err
+		m.appending = uint64(num(f[1]))
 	case "A":
-		seq, err := strconv.ParseUint(f[1], 10, 64)
-		m.present[f[2]] = seq
+		m.present[f[2]] = crashRec{seq: uint64(num(f[1])), time: num(f[3])}
 		m.appending = 0
-		return err
+	case "S":
+		// Eviction took the n oldest; ids sort by time.
+		for _, id := range m.oldest(int(num(f[1]))) {
+			m.drop(id)
+		}
 	case "d":
 		m.deleting = f[1]
 	case "D":
-		delete(m.present, f[1])
-		m.deleted[f[1]] = true
+		m.drop(f[1])
 		m.deleting = ""
 	case "x":
 		m.wiping = true
 	case "X":
 		for id := range m.present {
-			m.deleted[id] = true
+			m.drop(id)
 		}
-		clear(m.present)
 		m.wiping = false
+	case "b":
+		m.before = num(f[1])
+	case "B":
+		for id, r := range m.present {
+			if r.time < m.before {
+				m.drop(id)
+			}
+		}
+		m.before = 0
 	default:
 		return fmt.Errorf("unknown line %q", line)
 	}
-	return nil
+	return err
+}
+
+func (m *crashModel) drop(id string) {
+	delete(m.present, id)
+	m.deleted[id] = true
+}
+
+func (m *crashModel) oldest(n int) []string {
+	ids := slices.Sorted(maps.Keys(m.present))
+	return ids[:min(n, len(ids))]
 }
 
 // TestCrashSafety SIGKILLs a child that appends and deletes at random
@@ -138,7 +190,7 @@ func TestCrashSafety(t *testing.T) {
 		trials = 2000
 	}
 	dir := t.TempDir()
-	m := &crashModel{present: map[string]uint64{}, deleted: map[string]bool{}}
+	m := &crashModel{present: map[string]crashRec{}, deleted: map[string]bool{}}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	failures := 0
 	for trial := 1; trial <= trials && failures < 5; trial++ {
@@ -193,8 +245,9 @@ func crashTrial(dir string, trial, killAfter int, m *crashModel) error {
 }
 
 func verifyAfterCrash(dir string, m *crashModel) error {
-	// Nothing expires within a day, so any receipt means the store found a
-	// record that does not authenticate and destroyed it: a corrupt record.
+	// Nothing expires within a day and this open has no size cap, so any
+	// receipt means the store found a record that does not authenticate
+	// and destroyed it: a corrupt record.
 	var receipts []Receipt
 	s, err := Open(dir, Options{Window: 24 * time.Hour, OnReceipt: func(rc Receipt) { receipts = append(receipts, rc) }})
 	if err != nil {
@@ -208,7 +261,7 @@ func verifyAfterCrash(dir string, m *crashModel) error {
 	if len(receipts) > 0 {
 		return fmt.Errorf("store destroyed records it could not authenticate: %+v", receipts)
 	}
-	got := make(map[string]uint64, len(recs))
+	got := make(map[string]crashRec, len(recs))
 	for _, r := range recs {
 		seq, err := strconv.ParseUint(r.Slots["n"], 10, 64)
 		if err != nil || r.Transcript != "utterance "+r.Slots["n"] || r.Intent != "Seq" {
@@ -217,10 +270,11 @@ func verifyAfterCrash(dir string, m *crashModel) error {
 		if m.deleted[r.ID] {
 			return fmt.Errorf("deleted record %s (seq %d) came back", r.ID, seq)
 		}
-		if want, ok := m.present[r.ID]; ok && want != seq {
-			return fmt.Errorf("record %s has seq %d, want %d", r.ID, seq, want)
+		want, ok := m.present[r.ID]
+		if ok && (want.seq != seq || want.time != r.Time.UnixNano()) {
+			return fmt.Errorf("record %s is seq %d at %v, want seq %d at %d", r.ID, seq, r.Time, want.seq, want.time)
 		}
-		if _, ok := m.present[r.ID]; !ok && seq != m.appending {
+		if !ok && seq != m.appending {
 			return fmt.Errorf("record %s (seq %d) appeared but was neither acknowledged nor in flight (%d)", r.ID, seq, m.appending)
 		}
 		pcm, err := s.Audio(r.ID)
@@ -230,21 +284,36 @@ func verifyAfterCrash(dir string, m *crashModel) error {
 		if want := tone(len(pcm), int(seq)); !slices.Equal(pcm, want) {
 			return fmt.Errorf("audio of %s differs from what was written", r.ID)
 		}
-		got[r.ID] = seq
+		got[r.ID] = crashRec{seq: seq, time: r.Time.UnixNano()}
 	}
-	for id, seq := range m.present {
-		if _, ok := got[id]; !ok && id != m.deleting && !m.wiping {
-			return fmt.Errorf("acknowledged record %s (seq %d) was lost", id, seq)
+	// An acknowledged record may be missing only because the operation in
+	// flight was removing it: that delete, a DeleteAll, a DeleteBefore
+	// covering it, or an eviction (inside an append or at open), which
+	// takes the oldest first.
+	var evicted []string
+	for id, r := range m.present {
+		if _, ok := got[id]; ok || id == m.deleting || m.wiping || (m.before != 0 && r.time < m.before) {
+			continue
+		}
+		evicted = append(evicted, id)
+	}
+	slices.Sort(evicted)
+	if len(evicted) > 0 {
+		if m.appending == 0 && !m.opening {
+			return fmt.Errorf("acknowledged records %v were lost", evicted)
+		}
+		if !slices.Equal(evicted, m.oldest(len(evicted))) {
+			return fmt.Errorf("records %v were lost, but eviction takes the oldest first", evicted)
 		}
 	}
-	// The store as it is now is the truth for the next trial; a record that
-	// was being deleted or wiped and is gone counts as deleted.
+	// The store as it is now is the truth for the next trial; what was
+	// being removed and is gone counts as deleted.
 	for id := range m.present {
 		if _, ok := got[id]; !ok {
 			m.deleted[id] = true
 		}
 	}
 	m.present = got
-	m.appending, m.deleting, m.wiping = 0, "", false
+	m.opening, m.appending, m.deleting, m.wiping, m.before = false, 0, "", false, 0
 	return nil
 }
