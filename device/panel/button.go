@@ -80,6 +80,7 @@ type Button struct {
 	opts    ButtonOptions
 	log     *slog.Logger
 	running atomic.Bool
+	polling bool // owned by Run: edge waits return at once
 }
 
 // NewButton configures pin as an input with pull-up and edge detection on
@@ -123,15 +124,14 @@ func (b *Button) Run(ctx context.Context, events chan<- Event) error {
 		if d, ok := t.next(clk.Now()); ok && d < wait {
 			wait = max(d, minWait)
 		}
-		var evs []Event
-		if b.pin.WaitForEdge(wait) {
-			// The level after the edge is what matters; edges in between
-			// are bounce or glitches the debounce absorbs.
-			evs = t.observe(b.pin.Read(), clk.Now())
-		} else {
-			evs = t.tick(clk.Now())
+		start := time.Now()
+		if !b.pin.WaitForEdge(wait) && !b.backOff(ctx, wait-time.Since(start), wait) {
+			return nil
 		}
-		for _, ev := range evs {
+		// The level is read after every wait, edge or not: the level after
+		// an edge is what matters (edges in between are bounce the debounce
+		// absorbs), and reading on timeouts too catches a missed interrupt.
+		for _, ev := range t.observe(b.pin.Read(), clk.Now()) {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -144,4 +144,25 @@ func (b *Button) Run(ctx context.Context, events chan<- Event) error {
 		}
 	}
 	return nil
+}
+
+// backOff keeps Run from spinning when the driver's WaitForEdge returns at
+// once instead of waiting (edge detection unavailable or broken): the button
+// is then polled every wait. It reports false if ctx ended meanwhile.
+func (b *Button) backOff(ctx context.Context, early, wait time.Duration) bool {
+	if early <= wait/2 {
+		return true // it did wait
+	}
+	if !b.polling {
+		b.polling = true
+		b.log.Warn("mute button: GPIO edge detection does not wait; polling the pin instead", "every", wait)
+	}
+	tm := time.NewTimer(early)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tm.C:
+		return true
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -273,5 +274,76 @@ func TestButtonRunTwice(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("first Run = %v", err)
+	}
+}
+
+// noEdgePin is a gpiotest pin whose edge detection does not work: every
+// WaitForEdge returns at once, as a driver without interrupt support does.
+type noEdgePin struct {
+	*gpiotest.Pin
+	waits atomic.Int64
+}
+
+func (p *noEdgePin) WaitForEdge(time.Duration) bool {
+	p.waits.Add(1)
+	return false
+}
+
+// TestButtonWithoutEdgeDetection: the button still works, by polling the
+// level, and does not spin (the back-off is the wait it asked for).
+func TestButtonWithoutEdgeDetection(t *testing.T) {
+	pin := &noEdgePin{Pin: &gpiotest.Pin{N: "GPIO17", EdgesChan: make(chan gpio.Level)}}
+	clk := &fakeClock{now: time.Unix(0, 0)}
+	b, err := NewButton(pin, ButtonOptions{Debounce: testDebounce, WarnAfter: testWarn, LongPress: testLong, Poll: 5 * ms, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	events := make(chan Event, 8)
+	go func() { done <- b.Run(ctx, events) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+
+	for pin.waits.Load() == 0 { // Run has read the released level at start
+		select {
+		case <-time.After(ms):
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("Run returned early: %v", err)
+		}
+	}
+	_ = pin.Out(gpio.Low) // pressed, no edge reported
+	var got []Event
+	deadline := time.After(10 * time.Second)
+	for len(got) < 2 {
+		clk.Advance(500 * ms)
+		select {
+		case ev := <-events:
+			got = append(got, ev)
+		case <-time.After(20 * ms): // poll: the button reads the pin every 5 ms
+		case <-deadline:
+			t.Fatalf("no long press by polling; events %v", got)
+		}
+	}
+	if !slices.Equal(got, []Event{LongPressStarted, LongPress}) {
+		t.Fatalf("events = %v, want %v", got, []Event{LongPressStarted, LongPress})
+	}
+	// Not spinning: one wait per back-off, each back-off most of 5 ms. The
+	// bound is loose (a spin makes millions of calls in this time).
+	waitsBefore := pin.waits.Load()
+	start := time.Now()
+	for pin.waits.Load() < waitsBefore+10 {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("button stopped polling")
+		}
+		time.Sleep(ms)
+	}
+	if n, d := pin.waits.Load()-waitsBefore, time.Since(start); n > 100*int64(d/(5*ms)+1) {
+		t.Errorf("%d edge waits in %v: the button spins", n, d)
 	}
 }

@@ -84,8 +84,9 @@ func newTracker(debounce, warnAfter, longPress time.Duration, level gpio.Level, 
 	return t
 }
 
-// observe records the level read after an edge at time now and returns the
-// events that are due. The returned slice is valid until the next call.
+// observe records the level read at time now (after an edge or a timeout)
+// and returns the events that are due. The returned slice is valid until the
+// next call.
 func (t *tracker) observe(level gpio.Level, now time.Time) []Event {
 	t.events = t.events[:0]
 	t.advance(now)
@@ -95,13 +96,6 @@ func (t *tracker) observe(level gpio.Level, now time.Time) []Event {
 		t.raw = level
 		t.rawSince = now
 	}
-	return t.events
-}
-
-// tick returns the events due at time now without a new reading.
-func (t *tracker) tick(now time.Time) []Event {
-	t.events = t.events[:0]
-	t.advance(now)
 	return t.events
 }
 

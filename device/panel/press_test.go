@@ -27,6 +27,11 @@ const (
 	lo, hi       = gpio.Low, gpio.High
 )
 
+// tick returns the events due at now without a new reading.
+func (t *tracker) tick(now time.Time) []Event {
+	return t.observe(t.raw, now)
+}
+
 func runTracker(start gpio.Level, in []reading) []Event {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tr := newTracker(testDebounce, testWarn, testLong, start, t0)
@@ -170,4 +175,29 @@ func FuzzTracker(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkTrackerObserve measures the cost of one edge (a bouncing press
+// and release), which runs on every GPIO interrupt.
+func BenchmarkTrackerObserve(b *testing.B) {
+	b.ReportAllocs()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr := newTracker(testDebounce, testWarn, testLong, hi, t0)
+	seq := []reading{edgeAt(0, lo), edgeAt(ms, hi), edgeAt(2*ms, lo), edgeAt(100*ms, hi), tickAt(200 * ms)}
+	events := 0
+	at := t0
+	for b.Loop() {
+		for _, r := range seq {
+			if r.tick {
+				events += len(tr.tick(at.Add(r.at)))
+			} else {
+				events += len(tr.observe(r.level, at.Add(r.at)))
+			}
+		}
+		at = at.Add(time.Second)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(seq)), "ns/edge")
+	if events != b.N {
+		b.Fatalf("%d presses gave %d events", b.N, events)
+	}
 }
