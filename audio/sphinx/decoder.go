@@ -10,7 +10,7 @@ package sphinx
 // earshot_config parses argv into a fresh PocketSphinx configuration; cgo
 // cannot call the variadic cmd_ln_init directly.
 static cmd_ln_t *earshot_config(int argc, char **argv) {
-	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
+	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
 }
 */
 import "C"

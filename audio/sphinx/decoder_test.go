@@ -1,0 +1,218 @@
+//go:build cgo && !nopocketsphinx
+
+package sphinx
+
+import (
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
+)
+
+var long = flag.Bool("long", false, "run the 10k-utterance C memory test")
+
+const testJSGF = `#JSGF V1.0;
+grammar t;
+public <cmd> = hey jarvis ((turn | switch) (on | off) the (kitchen | bedroom) lights | set a timer for (two | five) minutes);
+`
+
+var testWords = []string{"hey", "jarvis", "turn", "switch", "on", "off", "the", "kitchen", "bedroom", "lights", "set", "a", "timer", "for", "two", "five", "minutes"}
+
+func newTestDecoder(t testing.TB) *Decoder {
+	t.Helper()
+	if _, err := os.Stat(DictionaryPath("")); err != nil {
+		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+	words, missing, err := LookupWords(DictionaryPath(""), testWords)
+	if err != nil || len(missing) > 0 {
+		t.Fatalf("lookup: %v, missing %v", err, missing)
+	}
+	d, err := New(Config{Words: words})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.SetKeyphrase("wake", "hey jarvis", 1e-20); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetJSGF("cmd", testJSGF, "t.cmd"); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func decode(t testing.TB, d *Decoder, search string, pcm []int16) (hyp string, spotted bool) {
+	t.Helper()
+	if err := d.SetSearch(search); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.StartUtt(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		if err := d.Process(pcm[i : i+320]); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := d.Hyp(); h != "" {
+			spotted = true
+		}
+	}
+	if err := d.EndUtt(); err != nil {
+		t.Fatal(err)
+	}
+	hyp, _ = d.Hyp()
+	return hyp, spotted
+}
+
+func TestDecodeSpeech(t *testing.T) {
+	d := newTestDecoder(t)
+	tests := []struct {
+		voice, text string
+		wake        bool
+	}{
+		{"slt", "hey jarvis turn on the kitchen lights", true},
+		{"rms", "hey jarvis set a timer for five minutes", true},
+		{"awb", "hey jarvis switch off the bedroom lights", true},
+		{"slt", "the weather was lovely on the coast", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.voice+" "+tt.text, func(t *testing.T) {
+			pcm := sphinxtest.Speak(t, tt.voice, tt.text, 0.5, 0.5)
+			if _, spotted := decode(t, d, "wake", pcm); spotted != tt.wake {
+				t.Errorf("keyword spotted = %v, want %v", spotted, tt.wake)
+			}
+			if !tt.wake {
+				return
+			}
+			hyp, _ := decode(t, d, "cmd", pcm)
+			if hyp != tt.text {
+				t.Errorf("grammar hypothesis %q, want %q", hyp, tt.text)
+			}
+			if segs := d.Segments(); len(segs) < len(strings.Fields(tt.text)) {
+				t.Errorf("%d segments for %q", len(segs), tt.text)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := New(Config{ModelDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "acoustic model") {
+		t.Errorf("empty model dir: err = %v", err)
+	}
+	if _, err := New(Config{Extra: []string{"-nosuchflag", "1"}}); err == nil {
+		t.Error("unknown argument: no error")
+	}
+	d := newTestDecoder(t)
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"bad jsgf", d.SetJSGF("x", "#JSGF V1.0;\ngrammar g;\npublic <a> = (unclosed;\n", "")},
+		{"missing top rule", d.SetJSGF("x", testJSGF, "t.nothere")},
+		{"unknown search", d.SetSearch("nothere")},
+		{"unknown phone", d.AddWords(map[string][]string{"blorp": {"QQ XX"}})},
+	}
+	for _, c := range cases {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+	// The decoder still works after rejected input.
+	if err := d.SetSearch("cmd"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := d.Process(make([]int16, 320)); err == nil {
+		t.Error("Process after Close: no error")
+	}
+}
+
+// rssKB reads the resident set size from /proc.
+func rssKB(t testing.TB) int {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	f := strings.Fields(string(b))
+	pages, _ := strconv.Atoi(f[1])
+	return pages * os.Getpagesize() / 1024
+}
+
+// TestNoCMemoryLeak decodes many utterances on one decoder and checks that
+// the resident set stays flat after warm-up. Go's own heap barely moves in
+// this loop, so growth would be C memory.
+func TestNoCMemoryLeak(t *testing.T) {
+	n := 100
+	if *long {
+		n = 10000
+	}
+	d := newTestDecoder(t)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn off the bedroom lights", 0.1, 0.1)
+	cycle := func() {
+		for _, s := range []string{"wake", "cmd"} {
+			decode(t, d, s, pcm)
+		}
+		d.Segments()
+	}
+	for range 50 {
+		cycle()
+	}
+	before := rssKB(t)
+	for range n {
+		cycle()
+	}
+	after := rssKB(t)
+	t.Logf("%d utterances: RSS %d kB -> %d kB", 2*n, before, after)
+	if float64(after) > float64(before)*1.05+2048 {
+		t.Errorf("RSS grew from %d kB to %d kB over %d utterances", before, after, 2*n)
+	}
+}
+
+// TestNewCloseCycles creates and frees decoders; the model is loaded each
+// time, so a leak per decoder would show as megabytes. The first few
+// cycles grow the C allocator's arenas, so they are warm-up.
+func TestNewCloseCycles(t *testing.T) {
+	for range 15 {
+		newTestDecoder(t).Close()
+	}
+	before := rssKB(t)
+	const n = 40
+	for range n {
+		newTestDecoder(t).Close()
+	}
+	after := rssKB(t)
+	t.Logf("%d decoders: RSS %d kB -> %d kB", n, before, after)
+	if float64(after) > float64(before)*1.1+4096 {
+		t.Errorf("RSS grew from %d kB to %d kB over %d decoders", before, after, n)
+	}
+}
+
+func BenchmarkKeywordSpotting(b *testing.B) {
+	d := newTestDecoder(b)
+	pcm := sphinxtest.Speak(b, "slt", "hey jarvis turn on the kitchen lights", 0.2, 0.2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		decode(b, d, "wake", pcm)
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())/(float64(b.N)*float64(len(pcm))/16000), "rtf")
+}
+
+func BenchmarkGrammarDecode(b *testing.B) {
+	d := newTestDecoder(b)
+	pcm := sphinxtest.Speak(b, "slt", "hey jarvis turn on the kitchen lights", 0.2, 0.2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		decode(b, d, "cmd", pcm)
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())/(float64(b.N)*float64(len(pcm))/16000), "rtf")
+}
