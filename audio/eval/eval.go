@@ -1,0 +1,293 @@
+// Package eval measures the listening pipeline on a labelled corpus: wake
+// recall, false wakes per hour, intent accuracy, real-time factor and peak
+// memory. Every file goes through the same listen.Listener the daemon
+// uses, 320-sample frames fed as fast as the decoder takes them, and the
+// report always ends with one summary line in a fixed, scriptable format.
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/audio/capture/resample"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/listen"
+	"github.com/earshot/earshot/device/config"
+)
+
+// Options tunes a run.
+type Options struct {
+	JSON bool // write one JSON document instead of the text report
+	// PerFile lists every file in the text report, not only mistakes.
+	PerFile bool
+	// BaselineKWS measures plain keyword spotting without verification,
+	// the figure the pipeline is compared with.
+	BaselineKWS bool
+	ModelDir    string // default: the listener's
+	Logger      *slog.Logger
+}
+
+// FileResult is what happened to one corpus file.
+type FileResult struct {
+	File      string            `json:"file"`
+	Kind      string            `json:"kind"`
+	Want      string            `json:"want_intent"`
+	WantSlots map[string]string `json:"want_slots"`
+	Woke      int               `json:"wakes"`
+	Intent    string            `json:"intent"`
+	Slots     map[string]string `json:"slots"`
+	Correct   bool              `json:"correct"`
+	Seconds   float64           `json:"seconds"`
+}
+
+// Result holds the corpus figures.
+type Result struct {
+	WakeFiles     int     `json:"wake_files"`
+	Detected      int     `json:"detected"`
+	IntentCorrect int     `json:"intent_correct"`
+	OtherFiles    int     `json:"other_files"`
+	OtherSeconds  float64 `json:"other_seconds"`
+	FalseWakes    int     `json:"false_wakes"`
+	AudioSeconds  float64 `json:"audio_seconds"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+
+	Recall    float64 `json:"recall"`
+	FAPerHour float64 `json:"fa_per_hour"`
+	IntentAcc float64 `json:"intent_acc"`
+	RTF       float64 `json:"rtf"`
+	RSSMB     float64 `json:"rss_mb"`
+
+	Baseline bool         `json:"baseline_kws"`
+	Files    []FileResult `json:"files"`
+	Summary  string       `json:"summary"`
+}
+
+// Line is the one-line summary, e.g.
+// "recall=0.960 fa_per_hour=0.00 intent_acc=0.950 rtf=0.012 rss_mb=38.1".
+func (r Result) Line() string {
+	return fmt.Sprintf("recall=%.3f fa_per_hour=%.2f intent_acc=%.3f rtf=%.3f rss_mb=%.1f",
+		r.Recall, r.FAPerHour, r.IntentAcc, r.RTF, r.RSSMB)
+}
+
+// Run evaluates corpusDir (labels.tsv plus WAV files) with the wake and
+// speech settings of cfg and writes the report to w.
+func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options, w io.Writer) (Result, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	labelsPath := filepath.Join(corpusDir, "labels.tsv")
+	f, err := os.Open(labelsPath)
+	if err != nil {
+		return Result{}, fmt.Errorf("eval: corpus %s: %w", corpusDir, err)
+	}
+	labels, err := ParseLabels(f, labelsPath)
+	f.Close()
+	if err != nil {
+		return Result{}, fmt.Errorf("eval: %w", err)
+	}
+	g, err := intents.Load(cfg.Speech.Intents)
+	if err != nil {
+		return Result{}, fmt.Errorf("eval: %w", err)
+	}
+	l, err := listen.New(listen.Config{
+		WakePhrase:   cfg.Wake.Phrase,
+		Sensitivity:  cfg.Wake.Sensitivity,
+		Grammar:      g,
+		Preroll:      cfg.Audio.Preroll,
+		MaxUtterance: cfg.Speech.MaxUtterance,
+		EndSilence:   cfg.Speech.EndSilence,
+		ModelDir:     opts.ModelDir,
+		Logger:       logger,
+		SkipVerify:   opts.BaselineKWS,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("eval: %w", err)
+	}
+	defer l.Close()
+
+	res := Result{Baseline: opts.BaselineKWS}
+	// Model loading is a one-off start-up cost: the real-time factor is
+	// measured over decoding only.
+	cpu0, _ := usage()
+	for _, lb := range labels {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		fr, err := runFile(l, corpusDir, lb)
+		if err != nil {
+			return res, err
+		}
+		res.add(fr)
+	}
+	cpu1, rss := usage()
+	res.CPUSeconds = (cpu1 - cpu0).Seconds()
+	res.RSSMB = rss
+	res.finish()
+	if opts.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return res, enc.Encode(res)
+	}
+	return res, writeText(w, res, opts.PerFile)
+}
+
+func runFile(l *listen.Listener, dir string, lb Label) (FileResult, error) {
+	fr := FileResult{File: lb.File, Kind: lb.Kind, Want: lb.Intent, WantSlots: lb.Slots, Slots: map[string]string{}}
+	path := filepath.Join(dir, filepath.FromSlash(lb.File))
+	pcm, err := readWAV(path)
+	if err != nil {
+		return fr, fmt.Errorf("eval: %s (labels.tsv line %d): %w", path, lb.Line, err)
+	}
+	fr.Seconds = float64(len(pcm)) / audio.SampleRate
+	// Each file is an independent clip: no state carries over.
+	l.Reset()
+	first := true
+	take := func(u listen.Utterance) {
+		fr.Woke++
+		if first {
+			fr.Intent, fr.Slots = u.Intent, u.Slots
+			first = false
+		}
+	}
+	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
+		u, ok, err := l.Feed(pcm[i : i+audio.FrameSamples])
+		if err != nil {
+			return fr, fmt.Errorf("eval: %s: %w", path, err)
+		}
+		if ok {
+			take(u)
+		}
+	}
+	u, ok, err := l.Flush()
+	if err != nil {
+		return fr, fmt.Errorf("eval: %s: %w", path, err)
+	}
+	if ok {
+		take(u)
+	}
+	if lb.Kind == KindWake {
+		fr.Correct = fr.Woke > 0 && fr.Intent == lb.Intent && maps.Equal(fr.Slots, lb.Slots)
+	} else {
+		fr.Correct = fr.Woke == 0
+	}
+	return fr, nil
+}
+
+func readWAV(path string) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pcm, rate, err := capture.ReadWAV(f)
+	if err != nil {
+		return nil, err
+	}
+	if rate != audio.SampleRate {
+		if pcm, err = resample.PCM(pcm, rate, audio.SampleRate); err != nil {
+			return nil, fmt.Errorf("resample from %d Hz: %w", rate, err)
+		}
+	}
+	return pcm, nil
+}
+
+func (r *Result) add(fr FileResult) {
+	r.AudioSeconds += fr.Seconds
+	r.Files = append(r.Files, fr)
+	switch fr.Kind {
+	case KindWake:
+		r.WakeFiles++
+		if fr.Woke > 0 {
+			r.Detected++
+		}
+		if fr.Correct {
+			r.IntentCorrect++
+		}
+	case KindOther:
+		r.OtherFiles++
+		r.OtherSeconds += fr.Seconds
+		r.FalseWakes += fr.Woke
+	}
+}
+
+func (r *Result) finish() {
+	if r.WakeFiles > 0 {
+		r.Recall = float64(r.Detected) / float64(r.WakeFiles)
+		r.IntentAcc = float64(r.IntentCorrect) / float64(r.WakeFiles)
+	}
+	if r.OtherSeconds > 0 {
+		r.FAPerHour = float64(r.FalseWakes) / (r.OtherSeconds / 3600)
+	}
+	if r.AudioSeconds > 0 {
+		r.RTF = r.CPUSeconds / r.AudioSeconds
+	}
+	r.Summary = r.Line()
+}
+
+func writeText(w io.Writer, r Result, all bool) error {
+	ew := &errWriter{w: w}
+	mode := "pipeline (keyword spotting + grammar verification)"
+	if r.Baseline {
+		mode = "baseline (keyword spotting only)"
+	}
+	ew.printf("mode: %s\n", mode)
+	ew.printf("%-40s %-5s %-22s %-22s %s\n", "file", "kind", "expected", "got", "ok")
+	for _, fr := range r.Files {
+		if fr.Correct && !all {
+			continue
+		}
+		got := "-"
+		if fr.Woke > 0 {
+			got = describe(fr.Intent, fr.Slots)
+			if fr.Woke > 1 {
+				got += fmt.Sprintf(" (x%d)", fr.Woke)
+			}
+		}
+		want := "-"
+		if fr.Kind == KindWake {
+			want = describe(fr.Want, fr.WantSlots)
+		}
+		ok := "ok"
+		if !fr.Correct {
+			ok = "WRONG"
+		}
+		ew.printf("%-40s %-5s %-22s %-22s %s\n", fr.File, fr.Kind, want, got, ok)
+	}
+	ew.printf("wake files: %d, woke on %d, intent right on %d\n", r.WakeFiles, r.Detected, r.IntentCorrect)
+	ew.printf("other files: %d (%s of audio), false wakes: %d\n", r.OtherFiles,
+		(time.Duration(r.OtherSeconds * float64(time.Second))).Round(time.Second), r.FalseWakes)
+	ew.printf("decoding: %.1f CPU s for %.1f audio s\n", r.CPUSeconds, r.AudioSeconds)
+	ew.printf("%s\n", r.Line())
+	return ew.err
+}
+
+func describe(intent string, slots map[string]string) string {
+	if intent == "" {
+		intent = "(none)"
+	}
+	if len(slots) == 0 {
+		return intent
+	}
+	return intent + " " + formatSlots(slots)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
