@@ -2,7 +2,9 @@
 # Tests `make install` and `make deb`: the installed tree, the units
 # (systemd-analyze verify, security exposure <= 2.0), the .deb's metadata,
 # contents and maintainer scripts. Called by `make test`.
-#   EARSHOT_LONG=1 also cross-builds `make deb GOARCH=arm64`.
+#   EARSHOT_LONG=1 also boots the .deb under systemd-nspawn (test-nspawn.sh,
+#   if root and systemd-container are there) and cross-builds
+#   `make deb GOARCH=arm64`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -133,6 +135,17 @@ check "$host_arch: package tree matches make install (minus mqtt.pass, .dist)" b
 	     <(cd '$root' && find . -type f ! -name mqtt.pass ! -name '*.dist' | sort)"
 
 if [ "${EARSHOT_LONG:-}" = 1 ]; then
+	# Boot the package under a real systemd, if this machine can.
+	if [ "$(id -u)" = 0 ] && command -v systemd-nspawn >/dev/null; then
+		if sh systemd/test-nspawn.sh "$deb" >"$work/nspawn.log" 2>&1; then
+			sed -n 's/^ok    /ok    nspawn: /p; s/^skip  /skip  nspawn: /p' "$work/nspawn.log"
+		else
+			fail "test-nspawn.sh"
+			sed 's/^/      /' "$work/nspawn.log"
+		fi
+	else
+		echo "skip  nspawn boot test (needs root and systemd-nspawn from systemd-container)"
+	fi
 	$MAKE -s deb GOARCH=arm64 >"$work/deb-arm64.log" 2>&1 || { cat "$work/deb-arm64.log"; fail "make deb GOARCH=arm64"; }
 	deb=$(sed -n 's/^deb: //p' "$work/deb-arm64.log" | tail -1)
 	deb_check "$deb" arm64
