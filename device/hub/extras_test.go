@@ -54,11 +54,6 @@ func TestDiscoveryPublishedAndRemoved(t *testing.T) {
 	obs := newObserver(t, "tcp://"+addr, "homeassistant/#")
 	cfg := testConfig(addr)
 	cfg.Discovery = true
-	t.Run("on", func(t *testing.T) {
-		runLink(t, cfg, newFakeStore(), &fakeMuter{})
-		obs.waitFor("5 configs", func(m []message) bool { return len(m) >= 5 })
-	})
-	msgs := obs.messages()[:5]
 	wantTopics := []string{
 		"homeassistant/switch/kitchen-speaker/mute/config",
 		"homeassistant/button/kitchen-speaker/delete_history/config",
@@ -66,11 +61,24 @@ func TestDiscoveryPublishedAndRemoved(t *testing.T) {
 		"homeassistant/sensor/kitchen-speaker/store_bytes/config",
 		"homeassistant/sensor/kitchen-speaker/oldest_record/config",
 	}
-	uniq := map[string]bool{}
-	for i, m := range msgs {
-		if m.Topic != wantTopics[i] {
-			t.Errorf("discovery topic %d = %s, want %s", i, m.Topic, wantTopics[i])
+	// latest returns the last payload per topic: a broker may deliver a
+	// retained message twice to a subscription made just before it.
+	latest := func(m []message) map[string][]byte {
+		out := map[string][]byte{}
+		for _, x := range m {
+			out[x.Topic] = x.Payload
 		}
+		return out
+	}
+	t.Run("on", func(t *testing.T) {
+		runLink(t, cfg, newFakeStore(), &fakeMuter{})
+		obs.waitFor("5 configs", func(m []message) bool { return len(latest(m)) == len(wantTopics) })
+	})
+	configs := latest(obs.messages())
+	seen := len(obs.messages())
+	uniq := map[string]bool{}
+	for _, topic := range wantTopics {
+		m := message{Topic: topic, Payload: configs[topic]}
 		var e struct {
 			UniqueID          string `json:"unique_id"`
 			AvailabilityTopic string `json:"availability_topic"`
@@ -96,13 +104,13 @@ func TestDiscoveryPublishedAndRemoved(t *testing.T) {
 	cfg.Discovery = false
 	runLink(t, cfg, newFakeStore(), &fakeMuter{})
 	obs.waitFor("5 removals", func(m []message) bool {
-		n := 0
-		for _, x := range m[5:] {
+		removed := map[string]bool{}
+		for _, x := range m[seen:] {
 			if len(x.Payload) == 0 && slices.Contains(wantTopics, x.Topic) {
-				n++
+				removed[x.Topic] = true
 			}
 		}
-		return n == 5
+		return len(removed) == len(wantTopics)
 	})
 }
 

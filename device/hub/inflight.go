@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -24,8 +23,14 @@ type sentActions struct {
 	deadlines map[string]time.Time
 
 	// paho's resume reads the store's keys once per connection and resends
-	// them; a message published before that snapshot would go out twice.
-	snapshots atomic.Uint64
+	// them; a message sent directly before that snapshot would go out twice
+	// (and paho would set its DUP flag while writing it). snapshots counts
+	// resume snapshots; base is the count when the latest connection attempt
+	// began, so snapshots > base means this connection's resume has listed
+	// its resends.
+	snapMu    sync.Mutex
+	snapshots uint64
+	base      uint64
 	snapshot  chan struct{}
 }
 
@@ -82,24 +87,26 @@ type ttlStore struct {
 // All is called by paho's resume once per connection, before it resends.
 func (t *ttlStore) All() []string {
 	keys := t.MemoryStore.All()
-	t.sent.snapshots.Add(1)
+	t.sent.snapMu.Lock()
+	t.sent.snapshots++
+	t.sent.snapMu.Unlock()
 	signal(t.sent.snapshot)
 	return keys
 }
 
-// waitSnapshot waits until paho's resume has read the store n times in all
-// (so for the n-th connection), at most d.
-func (s *sentActions) waitSnapshot(n uint64, d time.Duration) bool {
-	timeout := time.NewTimer(d)
-	defer timeout.Stop()
-	for s.snapshots.Load() < n {
-		select {
-		case <-s.snapshot:
-		case <-timeout.C:
-			return false
-		}
-	}
-	return true
+// attempt is called (synchronously, by paho) before every connection attempt.
+func (s *sentActions) attempt() {
+	s.snapMu.Lock()
+	s.base = s.snapshots
+	s.snapMu.Unlock()
+}
+
+// resumed reports whether paho's resume for the latest connection has taken
+// its snapshot, so that new messages may be sent.
+func (s *sentActions) resumed() bool {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	return s.snapshots > s.base
 }
 
 func (t *ttlStore) Get(key string) packets.ControlPacket {

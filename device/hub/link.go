@@ -8,6 +8,7 @@ package hub
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -66,9 +67,7 @@ type Link struct {
 	lostMu sync.Mutex
 	lostCh chan struct{} // closed and replaced on every connection loss
 
-	running  atomic.Bool
-	connects atomic.Uint64 // successful connections so far
-	ready    atomic.Bool   // connected and paho's resume has taken its snapshot
+	running atomic.Bool
 
 	mu       sync.Mutex
 	outbox   []Action
@@ -155,6 +154,10 @@ func (l *Link) clientOptions() *mqtt.ClientOptions {
 		SetStore(l.pstore).
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
+		SetConnectionAttemptHandler(func(_ *url.URL, t *tls.Config) *tls.Config {
+			l.sent.attempt()
+			return t
+		}).
 		SetConnectionLostHandler(l.onConnectionLost)
 	if s.Username != "" {
 		o.SetUsername(s.Username)
@@ -221,29 +224,60 @@ func (l *Link) connect(ctx context.Context) {
 	}
 }
 
-func (l *Link) onConnect(c mqtt.Client) {
-	// paho calls this on its own goroutine, so waiting here is allowed.
-	tok := c.Subscribe(l.topics.cmdPrefix+"+", 1, l.onMessage)
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		l.log.Error("hub link: subscribe to commands failed", "topic", l.topics.cmdPrefix+"+", "err", tok.Error())
-	}
-	// Publish nothing new until paho's resume has listed what it will
-	// resend, or the new messages would be sent twice.
-	if !l.sent.waitSnapshot(l.connects.Add(1), 5*time.Second) {
-		l.log.Warn("hub link: paho resume not seen; continuing")
-	}
-	l.ready.Store(true)
+// onConnect runs on a goroutine of paho's that Run cannot wait for, so it
+// only signals; sendLoop subscribes and announces.
+func (l *Link) onConnect(mqtt.Client) {
 	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
 	signal(l.connUp)
 }
 
+// subscribe (re)subscribes to the commands on every connection: the broker
+// may have lost the persistent session (a restart without persistence).
+func (l *Link) subscribe(ctx context.Context) {
+	tok := l.client.Subscribe(l.topics.cmdPrefix+"+", 1, l.onMessage)
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		if tok.Error() == nil {
+			return
+		}
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	l.log.Error("hub link: subscribe to commands failed", "topic", l.topics.cmdPrefix+"+", "err", tok.Error())
+}
+
 func (l *Link) onConnectionLost(_ mqtt.Client, err error) {
-	l.ready.Store(false)
 	l.log.Warn("hub link lost; reconnecting", "err", err)
 	l.lostMu.Lock()
 	close(l.lostCh)
 	l.lostCh = make(chan struct{})
 	l.lostMu.Unlock()
+}
+
+// canSend reports whether new messages may be handed to paho now: connected,
+// and paho's resume for this connection has listed what it will resend.
+func (l *Link) canSend() bool { return l.client.IsConnectionOpen() && l.sent.resumed() }
+
+// awaitResume waits (at most 5 s) until canSend, or until the connection is
+// gone (paho then only stores what is published; resume sends it once).
+func (l *Link) awaitResume(ctx context.Context) bool {
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for l.client.IsConnectionOpen() && !l.sent.resumed() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-poll.C:
+		}
+	}
+	return true
 }
 
 // Connected reports whether the link is connected to the broker right now.

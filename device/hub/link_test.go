@@ -196,12 +196,14 @@ func TestDeleteIsIdempotentAndItsReceiptGoesOutOnce(t *testing.T) {
 
 func TestActionsOfflineWithinTTLArriveOnceStaleNever(t *testing.T) {
 	addr, stop := startBroker(t, "")
+	proxy := newProxy(t, addr)
 	clock := &testClock{}
-	cfg := testConfig(addr)
+	cfg := testConfig(proxy.addr)
 	cfg.Clock = clock.Now
 	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
 	waitUntil(t, "link connected", l.Connected)
 
+	proxy.held.Store(true) // the device stays away until the hub listens again
 	stop()
 	waitUntil(t, "link disconnected", func() bool { return !l.Connected() })
 	now := clock.Now()
@@ -211,6 +213,7 @@ func TestActionsOfflineWithinTTLArriveOnceStaleNever(t *testing.T) {
 
 	startBroker(t, addr)
 	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	proxy.held.Store(false)
 	obs.waitFor("fresh action", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "fresh") })
 	l.PublishAction(Action{ID: "sentinel", Time: clock.Now(), Intent: "LightsOn"})
 	msgs := obs.waitFor("sentinel", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "sentinel") })

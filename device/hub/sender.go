@@ -23,6 +23,12 @@ func (l *Link) sendLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-l.connUp:
+			l.subscribe(ctx)
+			// Publish nothing new until paho's resume has listed what it
+			// will resend, or the new messages would be sent twice.
+			if !l.awaitResume(ctx) {
+				l.log.Warn("hub link: paho resume not seen; continuing")
+			}
 			l.announce(ctx)
 			stateDirty = true
 		case <-l.stateDirty:
@@ -31,7 +37,7 @@ func (l *Link) sendLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 		l.expire()
-		if !l.ready.Load() || !l.client.IsConnectionOpen() {
+		if !l.canSend() {
 			continue
 		}
 		l.sendReceipts(ctx)
