@@ -84,7 +84,7 @@ check "earshot.service keeps its required settings" bash -c '
 		"StateDirectory=earshot" "RuntimeDirectory=earshot" "RuntimeDirectoryMode=0750" \
 		"ExecStartPre=/usr/bin/earshot purge" "ExecStopPost=/usr/bin/earshot purge" \
 		"DeviceAllow=char-alsa rw" "DeviceAllow=char-gpiochip rw" "BindPaths=-/dev/snd" \
-		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"; do
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" "LimitCORE=0" "MemorySwapMax=0"; do
 		grep -q "^$k" $u || { echo "missing $k"; exit 1; }
 	done'
 

@@ -70,6 +70,7 @@ sleep 65 # two watchdog periods (WatchdogSec=30s)
 [ "$(stat -c '%a %G' /run/earshot/control.sock)" = "660 earshot" ] && ok "control.sock 0660 group earshot" || bad "control.sock: $(stat -c '%a %G' /run/earshot/control.sock)"
 [ "$(stat -c '%a %U' /var/lib/earshot)" = "700 earshot" ] && ok "/var/lib/earshot 0700 earshot" || bad "/var/lib/earshot: $(stat -c '%a %U' /var/lib/earshot)"
 [ "$(stat -c '%a %U:%G' /etc/earshot/mqtt.pass)" = "640 root:earshot" ] && ok "mqtt.pass 0640 root:earshot" || bad "mqtt.pass: $(stat -c '%a %U:%G' /etc/earshot/mqtt.pass)"
+grep -Eq '^Max core file size +0 +0 ' "/proc/$(systemctl show -P MainPID earshot.service)/limits" && ok "daemon runs with core dumps off" || bad "daemon may dump core: $(grep core "/proc/$(systemctl show -P MainPID earshot.service)/limits")"
 runuser -u earshot -- earshot status --config /etc/earshot/earshot.yaml >/dev/null && ok "earshot status over the control socket" || bad "earshot status"
 systemctl start earshot-purge.service
 [ "$(systemctl show -P Result earshot-purge.service)" = exec-condition ] && ok "purge skipped while the daemon runs" || bad "purge while running: $(systemctl show -P Result earshot-purge.service)"
