@@ -258,3 +258,19 @@ func TestRetentionCeilingNeverLengthens(t *testing.T) {
 		}
 	}
 }
+
+func TestStatus(t *testing.T) {
+	cfg := testConfig("127.0.0.1:1")
+	l, err := New(cfg, newFakeStore(), &fakeMuter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.PublishAction(Action{ID: "a", Intent: "LightsOn"})
+	l.PublishAction(Action{ID: "b", Intent: "ForgetToday"}) // stays on the device
+	l.PublishReceipt(retentionReceipt("r1"))
+	l.PublishReceipt(retentionReceipt("r1")) // the same deletion reported twice
+	want := Status{QueuedActions: 1, QueuedReceipts: 1}
+	if got := l.Status(); got != want {
+		t.Errorf("Status() = %+v, want %+v", got, want)
+	}
+}

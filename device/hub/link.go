@@ -283,6 +283,28 @@ func (l *Link) awaitResume(ctx context.Context) bool {
 // Connected reports whether the link is connected to the broker right now.
 func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
 
+// Status is the link as `earshot status` shows it.
+type Status struct {
+	Connected       bool
+	QueuedActions   int    // waiting in the outbox for the broker
+	QueuedReceipts  int    // waiting for the broker
+	HandledCommands uint64 // since start
+	DroppedCommands uint64 // refused at the full command queue since start
+}
+
+// Status reports the link's connection and queues.
+func (l *Link) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Status{
+		Connected:       l.Connected(),
+		QueuedActions:   len(l.outbox),
+		QueuedReceipts:  len(l.receipts),
+		HandledCommands: l.handledCmds.Load(),
+		DroppedCommands: l.droppedCmds.Load(),
+	}
+}
+
 // PublishAction queues an action record for the hub and returns at once; it
 // never blocks the audio path. While the broker is unreachable actions wait
 // in a bounded in-memory outbox and are dropped, with a log line, once older

@@ -49,13 +49,15 @@ func (l *Link) commandLoop(ctx context.Context) {
 	cache := newReplyCache(512)
 	report := time.NewTicker(5 * time.Second)
 	defer report.Stop()
+	var reported uint64 // droppedCmds already logged
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-report.C:
-			if n := l.droppedCmds.Swap(0); n > 0 {
-				l.log.Warn("hub command flood: commands dropped, queue full", "dropped", n, "queue", l.cfg.CommandQueue)
+			if n := l.droppedCmds.Load(); n > reported {
+				l.log.Warn("hub command flood: commands dropped, queue full", "dropped", n-reported, "queue", l.cfg.CommandQueue)
+				reported = n
 			}
 		case in := <-l.cmds:
 			if lim.wait(ctx) != nil {
