@@ -83,7 +83,7 @@ func (l *Link) handle(in inbound, cache *replyCache) []byte {
 	}
 	cmd, err := DecodeCommand(in.name, in.payload)
 	if err != nil {
-		l.log.Info("hub command refused", "command", in.name, "reason", err)
+		l.log.Debug("hub command refused", "command", in.name, "reason", err)
 		return encodeReply(Reply{ID: correlationID(in.payload), Error: "cmd/" + in.name + ": " + err.Error()})
 	}
 	key := cmd.Name + "\x00" + cmd.ID
