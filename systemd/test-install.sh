@@ -22,7 +22,7 @@ check() { # check DESCRIPTION COMMAND...
 }
 mode_is() { [ "$(stat -c %a "$2")" = "$1" ] || { echo "$2: mode $(stat -c %a "$2"), want $1"; return 1; }; }
 
-units="earshot.service earshot-purge.service earshot-purge.timer"
+units=(earshot.service earshot-purge.service earshot-purge.timer)
 
 # --- make install into a DESTDIR ---------------------------------------------
 root=$work/root
@@ -32,7 +32,7 @@ pass "make install DESTDIR=…"
 expect_files() {
 	local r=$1
 	mode_is 755 "$r/usr/bin/earshot"
-	for u in $units; do mode_is 644 "$r/usr/lib/systemd/system/$u"; done
+	for u in "${units[@]}"; do mode_is 644 "$r/usr/lib/systemd/system/$u"; done
 	mode_is 644 "$r/usr/lib/sysusers.d/earshot.conf"
 	mode_is 644 "$r/usr/lib/udev/rules.d/60-earshot-gpio.rules"
 	mode_is 644 "$r/usr/share/doc/earshot/install.md"
@@ -64,10 +64,10 @@ check "PREFIX=/usr/local: units run /usr/local/bin/earshot with /usr/local/etc/e
 # binary; any message at all (unknown key, bad value) is a failure.
 vdir=$work/verify
 mkdir -p "$vdir"
-for u in $units; do
+for u in "${units[@]}"; do
 	sed "s|/usr/bin/earshot|$root/usr/bin/earshot|g" "$root/usr/lib/systemd/system/$u" >"$vdir/$u"
 done
-verify() { (cd "$vdir" && systemd-analyze verify $(printf './%s ' $units) 2>&1) | tee "$work/verify.out"; [ ! -s "$work/verify.out" ]; }
+verify() { (cd "$vdir" && systemd-analyze verify "${units[@]/#/./}" 2>&1) | tee "$work/verify.out"; [ ! -s "$work/verify.out" ]; }
 check "systemd-analyze verify: no warnings" verify
 
 exposure() { # exposure UNIT -> prints the overall exposure number
@@ -78,6 +78,7 @@ for u in earshot.service earshot-purge.service; do
 	score=$(exposure "systemd/$u")
 	check "$u exposure $score <= $MAX_EXPOSURE" awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
 done
+# shellcheck disable=SC2016 # the script is for the inner bash
 check "earshot.service keeps its required settings" bash -c '
 	u=systemd/earshot.service
 	for k in "Type=notify" "WatchdogSec=" "Restart=on-failure" "User=earshot" "SupplementaryGroups=audio gpio" \
@@ -128,7 +129,7 @@ deb_check() { # deb_check DEB ARCH
 host_arch=$(dpkg --print-architecture)
 $MAKE -s deb >"$work/deb.log" 2>&1 || { cat "$work/deb.log"; fail "make deb"; exit 1; }
 deb=$(sed -n 's/^deb: //p' "$work/deb.log" | tail -1)
-[ -f "$deb" ] && pass "make deb -> $deb" || fail "make deb produced no package (log: $(cat "$work/deb.log"))"
+if [ -f "$deb" ]; then pass "make deb -> $deb"; else fail "make deb produced no package (log: $(cat "$work/deb.log"))"; fi
 deb_check "$deb" "$host_arch"
 check "$host_arch: package tree matches make install (minus mqtt.pass, .dist)" bash -c "
 	diff <(cd '$work/x-$host_arch/root' && find . -type f | sort) \

@@ -92,8 +92,9 @@ ExecStart=/usr/local/bin/earshot-probe
 UNIT
 ln -sf /etc/systemd/system/earshot-probe.service "$r/etc/systemd/system/multi-user.target.wants/earshot-probe.service"
 
-timeout 300 systemd-nspawn --quiet -D "$r" --private-network --register=no --keep-unit \
-	$([ -c /dev/fuse ] && echo --bind=/dev/fuse) -b >"$t/boot.log" 2>&1 || true
+fuse=
+[ -c /dev/fuse ] && fuse=--bind=/dev/fuse
+timeout 300 systemd-nspawn --quiet -D "$r" --private-network --register=no --keep-unit ${fuse:+"$fuse"} -b >"$t/boot.log" 2>&1 || true
 cat "$t/up/earshot-probe.log" 2>/dev/null || { echo "FAIL  the container did not run the probe"; tail -30 "$t/boot.log"; }
 status=0
 grep -q '^FAIL' "$t/up/earshot-probe.log" 2>/dev/null && status=1
