@@ -67,6 +67,9 @@ func FuzzCommand(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, name string, payload []byte) {
+		if id := correlationID(payload); id != "" && !idPattern.MatchString(id) {
+			t.Fatalf("correlationID returned malformed id %q", id)
+		}
 		cmd, err := DecodeCommand(name, payload)
 		if err != nil {
 			if len(err.Error()) > 400 {
