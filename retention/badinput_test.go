@@ -194,6 +194,7 @@ func TestDamagedIndex(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.openErr) || !strings.Contains(err.Error(), indexFile) {
 					t.Fatalf("Open = %v, want an error naming %s and saying %q", err, indexFile, tc.openErr)
 				}
+				t.Logf("Open: %v", err)
 				// Nothing was destroyed: the segments are untouched.
 				after := storeFiles(t, dir)
 				for name, b := range before {
@@ -240,6 +241,7 @@ func TestKeyFile(t *testing.T) {
 				if !errors.Is(err, ErrKeyMismatch) || !strings.Contains(err.Error(), keyPath) {
 					t.Fatalf("Open = %v, want ErrKeyMismatch naming %s", err, keyPath)
 				}
+				t.Logf("Open: %v", err)
 				os.WriteFile(keyPath, good, 0o600)
 				checkIntact(t, mustOpen(t, dir, testOptions(t, clk, nil)), recs)
 				return

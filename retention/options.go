@@ -40,21 +40,21 @@ type Options struct {
 // Errors callers branch on.
 var (
 	// ErrNotFound: no such record, or it has expired.
-	ErrNotFound = errors.New("retention: record not found")
+	ErrNotFound = errors.New("record not found")
 	// ErrNotKept: the record falls outside the window (a window of 0 keeps
 	// nothing), so it was not stored. Not a failure for the caller.
-	ErrNotKept = errors.New("retention: record not kept: outside the retention window")
+	ErrNotKept = errors.New("record not kept: outside the retention window")
 	// ErrTooLarge: one record is larger than MaxBytes.
-	ErrTooLarge = errors.New("retention: record larger than max_bytes")
+	ErrTooLarge = errors.New("record larger than max_bytes")
 	// ErrClosed: the store has been closed.
-	ErrClosed = errors.New("retention: store closed")
+	ErrClosed = errors.New("store closed")
 	// ErrLocked: another process (normally the running daemon) has the
 	// store open.
-	ErrLocked = errors.New("retention: store is in use by another process")
+	ErrLocked = errors.New("store is in use by another process")
 	// ErrKeyMismatch: the key file does not open this store.
-	ErrKeyMismatch = errors.New("retention: key file does not match the store")
+	ErrKeyMismatch = errors.New("key file does not match the store")
 	// ErrCorrupt: a record failed authentication; it has been destroyed.
-	ErrCorrupt = errors.New("retention: record damaged on disk")
+	ErrCorrupt = errors.New("record damaged on disk")
 )
 
 const (
