@@ -2,6 +2,7 @@ package retention
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -281,6 +282,15 @@ func TestConcurrentUse(t *testing.T) {
 	o := testOptions(t, clk, nil)
 	o.MaxBytes = 64 << 10
 	s := mustOpen(t, t.TempDir(), o)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
