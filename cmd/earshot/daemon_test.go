@@ -260,4 +260,19 @@ func TestSystemdNotifyWatchdogAndReload(t *testing.T) {
 	if count("STOPPING=1") != 1 {
 		t.Error("no STOPPING=1 on SIGTERM")
 	}
+
+	// A file input that has ended (the demo) or a muted microphone reads no
+	// frames, and the watchdog must still be fed or systemd kills the daemon.
+	for _, tc := range []struct{ name, mute string }{{"input ended", ""}, {"muted", `{"muted":true,"source":"cli"}`}} {
+		os.RemoveAll(filepath.Join(dir, "state", "mute.json"))
+		if tc.mute != "" {
+			os.WriteFile(filepath.Join(dir, "state", "mute.json"), []byte(tc.mute), 0o600)
+		}
+		cfg := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + silence(t, dir, 200*time.Millisecond) + "\""})
+		d := startDaemon(t, cfg, []string{"NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=300000"}, "--realtime=false")
+		waitFor(t, tc.name+": the frame loop idle", 10*time.Second, func() bool { return !d.status().Listening })
+		before := count("WATCHDOG=1")
+		waitFor(t, tc.name+": watchdog pings while idle", 10*time.Second, func() bool { return count("WATCHDOG=1") >= before+3 })
+		d.stop(syscall.SIGTERM, 10*time.Second)
+	}
 }

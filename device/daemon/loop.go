@@ -23,6 +23,12 @@ import (
 func (d *Daemon) captureLoop(ctx context.Context) error {
 	frame := make([]int16, audio.FrameSamples)
 	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
+	// While no frames flow (muted, input ended) the loop wakes this often
+	// just to feed the watchdog.
+	idleTick := time.Second
+	if watchdog > 0 && watchdog/3 < idleTick {
+		idleTick = watchdog / 3
+	}
 	var lastPing time.Time
 	ping := func() {
 		if watchdog > 0 && time.Since(lastPing) >= watchdog/3 {
@@ -48,7 +54,7 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 		if muted, _ := d.mute.Muted(); muted {
 			stop()
 			ping()
-			tick := time.NewTimer(time.Second)
+			tick := time.NewTimer(idleTick)
 			select {
 			case <-ctx.Done():
 			case <-changed:
@@ -79,8 +85,17 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 				}
 			}
 			stop()
-			<-ctx.Done()
-			return nil
+			// Still alive: keep the watchdog fed until shutdown.
+			for {
+				tick := time.NewTimer(idleTick)
+				select {
+				case <-ctx.Done():
+					tick.Stop()
+					return nil
+				case <-tick.C:
+					ping()
+				}
+			}
 		case err != nil:
 			return fmt.Errorf("audio.input %s: %w", d.cfg.Audio.Input, err)
 		}

@@ -35,14 +35,14 @@ func (d *Daemon) openPanel() error {
 		bo := d.opts.Button
 		bo.Logger = log
 		if d.button, err = panel.NewButton(bp, bo); err != nil {
-			return fmt.Errorf("gpio.mute_button %s: %w", bn, err)
+			return err // names the key and the pin
 		}
 	}
 	if lp != nil {
 		lo := d.opts.LED
 		lo.Logger = log
 		if d.led, err = panel.NewLED(lp, lo); err != nil {
-			return fmt.Errorf("gpio.mute_led %s: %w", ln, err)
+			return err
 		}
 	}
 	return nil
