@@ -16,7 +16,7 @@ APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	flite espeak-ng sox libsox-fmt-all \
 	systemd dpkg-dev procps
 
-.PHONY: all deps build test vet unit bench demo clean fuzz
+.PHONY: all deps build test vet unit bench demo clean fuzz long
 
 all: build
 
@@ -56,8 +56,20 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
 # Short fuzzing of every parser of outside input (not part of `make test`).
+FUZZTIME ?= 30s
 fuzz: deps
-	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./device/config
+	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME) ./device/config
+	$(GO) test -run '^$$' -fuzz FuzzParseIntents -fuzztime $(FUZZTIME) ./audio/intents
+	$(GO) test -run '^$$' -fuzz FuzzCommand -fuzztime $(FUZZTIME) ./device/hub
+	$(GO) test -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME) ./retention
+	$(GO) test -run '^$$' -fuzz FuzzDecodeIndex -fuzztime $(FUZZTIME) ./retention
+	$(GO) test -run '^$$' -fuzz FuzzOpenStore -fuzztime $(FUZZTIME) ./retention
+	$(GO) test -run '^$$' -fuzz FuzzReadWAV -fuzztime $(FUZZTIME) ./audio/capture
+
+# The slow variants: 2000 crash trials, arm64 package, boot under systemd-nspawn.
+long: deps
+	$(GO) test -race -count=1 -run TestCrashSafety ./retention -long
+	EARSHOT_LONG=1 bash systemd/test-install.sh
 
 clean:
 	rm -rf bin $(CACHE)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -63,6 +64,11 @@ func purge(_ context.Context, env *Env, args []string) error {
 		Keys:     retention.KeyMode(cfg.Retention.Keys),
 		Logger:   slog.New(slog.NewTextHandler(env.Stderr, nil)),
 	})
+	if errors.Is(err, retention.ErrLocked) {
+		// The running daemon holds the store and enforces the window itself.
+		fmt.Fprintf(env.Stdout, "%s: in use by the running daemon, which enforces the window itself\n", dir)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
