@@ -24,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot/earshot/audio/capture"
 )
 
 var perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
@@ -203,15 +202,7 @@ func BenchmarkDaemon(b *testing.B) {
 // utterances separated by silence (sox's silence effect would also do).
 func speechEnds(b testing.TB, wav string) []time.Duration {
 	b.Helper()
-	f, err := os.Open(wav)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	pcm, _, err := capture.ReadWAV(f)
-	if err != nil {
-		b.Fatal(err)
-	}
+	pcm := readPCM(b, wav)
 	const frame = 320
 	var ends []time.Duration
 	loud, quiet := false, 0

@@ -107,15 +107,7 @@ func entropy(p []byte) float64 {
 // if any appears byte for byte in a file, that file holds plaintext audio.
 func pcmProbes(t *testing.T, wav string) [][]byte {
 	t.Helper()
-	f, err := os.Open(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, _, err := capture.ReadWAV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcm := readPCM(t, wav)
 	raw := alsatest.Raw(pcm)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var probes [][]byte
@@ -135,6 +127,28 @@ func pcmProbes(t *testing.T, wav string) [][]byte {
 		t.Fatalf("only %d speech probes in %s", len(probes), wav)
 	}
 	return probes
+}
+
+// readPCM reads a 16 kHz WAV.
+func readPCM(t testing.TB, wav string) []int16 {
+	t.Helper()
+	f, err := os.Open(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, _, err := capture.ReadWAV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
+}
+
+// alsaInput makes ALSA's default capture device play wav (the real
+// PortAudio path, no sound card) and returns the daemon's environment.
+func alsaInput(t *testing.T, wav string) []string {
+	files := alsatest.Setup(t, alsatest.Raw(readPCM(t, wav)))
+	return []string{"ALSA_CONFIG_PATH=" + files.Config}
 }
 
 // diskLeaks scans every file under dir for plaintext.
@@ -198,17 +212,7 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			audio := "audio:\n  input: \"file:" + wav + "\""
 			var env []string
 			if input == "portaudio" {
-				f, err := os.Open(wav)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pcm, _, err := capture.ReadWAV(f)
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				files := alsatest.Setup(t, alsatest.Raw(pcm))
-				env = []string{"ALSA_CONFIG_PATH=" + files.Config}
+				env = alsaInput(t, wav)
 				audio = "audio:\n  input: default"
 			}
 			cfg := writeConfig(t, dir, map[string]string{
@@ -411,22 +415,12 @@ func TestPrivacyDeletionIsReal(t *testing.T) {
 // 5: muted is deaf: no frame is read from PortAudio and nothing is heard.
 func TestPrivacyMutedIsDeaf(t *testing.T) {
 	dir := t.TempDir()
-	wav := speak(t, dir, "cmd", 500*time.Millisecond, spoken[0])
-	f, err := os.Open(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, _, err := capture.ReadWAV(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := alsatest.Setup(t, alsatest.Raw(pcm))
+	env := alsaInput(t, speak(t, dir, "cmd", 500*time.Millisecond, spoken[0]))
 	// Muted before the daemon ever starts, as after a reboot.
 	os.MkdirAll(filepath.Join(dir, "state"), 0o700)
 	os.WriteFile(filepath.Join(dir, "state", "mute.json"), []byte(`{"muted":true,"source":"cli"}`), 0o600)
 	cfg := writeConfig(t, dir, nil)
-	d := startDaemon(t, cfg, []string{"ALSA_CONFIG_PATH=" + files.Config})
+	d := startDaemon(t, cfg, env)
 
 	st := d.status()
 	if !st.Muted || st.Listening || st.FramesRead != 0 {
