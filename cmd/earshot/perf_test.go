@@ -23,7 +23,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 var perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
