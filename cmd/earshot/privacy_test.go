@@ -145,10 +145,11 @@ func readPCM(t testing.TB, wav string) []int16 {
 }
 
 // alsaInput makes ALSA's default capture device play wav (the real
-// PortAudio path, no sound card) and returns the daemon's environment.
-func alsaInput(t *testing.T, wav string) []string {
+// PortAudio path, no sound card) and returns the daemon's environment and
+// the raw file the default output device writes to.
+func alsaInput(t *testing.T, wav string) (env []string, played string) {
 	files := alsatest.Setup(t, alsatest.Raw(readPCM(t, wav)))
-	return []string{"ALSA_CONFIG_PATH=" + files.Config}
+	return []string{"ALSA_CONFIG_PATH=" + files.Config}, files.Outfile
 }
 
 // diskLeaks scans every file under dir for plaintext.
@@ -211,8 +212,9 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 
 			audio := "audio:\n  input: \"file:" + wav + "\""
 			var env []string
+			var speaker string
 			if input == "portaudio" {
-				env = alsaInput(t, wav)
+				env, speaker = alsaInput(t, wav)
 				audio = "audio:\n  input: default"
 			}
 			cfg := writeConfig(t, dir, map[string]string{
@@ -238,6 +240,13 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			}
 			if err := d.stop(syscall.SIGTERM, 10*time.Second); err != nil {
 				t.Errorf("SIGTERM: %v", err)
+			}
+			if speaker != "" {
+				// "what is the weather like on mars" got the not-understood
+				// earcon, and "delete what I just said" the forgotten one.
+				if fi, err := os.Stat(speaker); err != nil || fi.Size() < 2*1000 {
+					t.Errorf("no earcon reached the speaker: %v %v", fi, err)
+				}
 			}
 
 			forbidden := forbiddenWords()
@@ -415,7 +424,7 @@ func TestPrivacyDeletionIsReal(t *testing.T) {
 // 5: muted is deaf: no frame is read from PortAudio and nothing is heard.
 func TestPrivacyMutedIsDeaf(t *testing.T) {
 	dir := t.TempDir()
-	env := alsaInput(t, speak(t, dir, "cmd", 500*time.Millisecond, spoken[0]))
+	env, _ := alsaInput(t, speak(t, dir, "cmd", 500*time.Millisecond, spoken[0]))
 	// Muted before the daemon ever starts, as after a reboot.
 	os.MkdirAll(filepath.Join(dir, "state"), 0o700)
 	os.WriteFile(filepath.Join(dir, "state", "mute.json"), []byte(`{"muted":true,"source":"cli"}`), 0o600)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,7 @@ type Daemon struct {
 	src      audio.Source
 	button   *panel.Button // nil without GPIO
 	led      *panel.LED    // nil without GPIO
+	earcons  *earconPlayer
 
 	started    time.Time
 	framesRead atomic.Uint64
@@ -123,6 +125,11 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("audio.input: %w", err)
 	}
+	// Earcons go to the speaker next to a real microphone; a file: input
+	// (tests, the demo) has no one to hear them.
+	d.earcons = newEarconPlayer(!strings.HasPrefix(cfg.Audio.Input, capture.FilePrefix), func(err error) {
+		log.Warn("earcon not played", "err", err)
+	})
 	if err := d.openPanel(); err != nil {
 		return nil, err
 	}
@@ -179,6 +186,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sdaemon.SdNotify(false, sdaemon.SdNotifyReady)
 	d.notifyStatus()
 	err := g.Wait()
+	d.earcons.Wait()
 	sdaemon.SdNotify(false, sdaemon.SdNotifyStopping)
 	return err
 }

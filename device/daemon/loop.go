@@ -80,7 +80,7 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			clear(frame)
 			for range (d.cfg.Speech.EndSilence + 200*time.Millisecond) / audio.FrameDuration {
 				if u, ok, err := d.listener.Feed(frame); err == nil && ok {
-					d.handle(u)
+					d.handle(ctx, u)
 					break
 				}
 			}
@@ -106,25 +106,29 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			return fmt.Errorf("recogniser: %w", err)
 		}
 		if ok {
-			d.handle(u)
+			d.handle(ctx, u)
 		}
 	}
 }
 
 // handle acts on one complete utterance. The transcript goes only into the
 // encrypted store; the hub gets the intent and its slots.
-func (d *Daemon) handle(u listen.Utterance) {
+func (d *Daemon) handle(ctx context.Context, u listen.Utterance) {
 	// A record is dated when it was heard in full: a window shorter than
 	// the utterance still keeps it for the whole window.
 	now := time.Now()
 	switch u.Intent {
 	case intents.ForgetLast:
-		d.forgetLast()
+		if d.forgetLast() {
+			d.earcons.Play(ctx, earconForgotten)
+		}
 		return
 	case intents.ForgetToday:
 		y, m, dd := now.Date()
 		r, err := d.store.DeleteSince(time.Date(y, m, dd, 0, 0, 0, 0, now.Location()))
-		d.afterDelete("ForgetToday", r, err)
+		if d.afterDelete("ForgetToday", r, err) {
+			d.earcons.Play(ctx, earconForgotten)
+		}
 		return
 	}
 	rec, err := d.store.Append(retention.Record{
@@ -149,6 +153,7 @@ func (d *Daemon) handle(u listen.Utterance) {
 	}
 	if u.Intent == "" {
 		d.log.Info("utterance not understood; kept on the device only", "id", id)
+		d.earcons.Play(ctx, earconNotUnderstood)
 	} else {
 		d.log.Info("command understood", "id", id, "intent", u.Intent)
 		if d.link != nil {
@@ -163,8 +168,8 @@ func (d *Daemon) handle(u listen.Utterance) {
 }
 
 // forgetLast deletes the newest record: what the user just said before
-// asking to forget it.
-func (d *Daemon) forgetLast() {
+// asking to forget it. It reports whether something was forgotten.
+func (d *Daemon) forgetLast() bool {
 	d.mu.Lock()
 	id := d.lastID
 	d.lastID = ""
@@ -176,18 +181,20 @@ func (d *Daemon) forgetLast() {
 	}
 	if id == "" {
 		d.log.Info("ForgetLast: nothing to forget")
-		return
+		return false
 	}
 	r, err := d.store.Delete(id)
-	d.afterDelete("ForgetLast", r, err)
+	return d.afterDelete("ForgetLast", r, err)
 }
 
-func (d *Daemon) afterDelete(what string, r retention.Receipt, err error) {
+// afterDelete publishes a deletion's receipt, or logs why it failed.
+func (d *Daemon) afterDelete(what string, r retention.Receipt, err error) bool {
 	if err != nil {
 		d.log.Error(what+" failed", "err", err)
-		return
+		return false
 	}
 	d.published(r)
+	return true
 }
 
 // watchMute keeps the LED and the hub's state in step with the mute gate.
