@@ -64,16 +64,24 @@ var (
 	wavHeader  = regexp.MustCompile(`(?s)RIFF....WAVE`)
 )
 
-// payloadLeaks returns why a hub payload is not allowed, or "".
-func payloadLeaks(p []byte, forbidden []string) string {
+// spokenWord returns a forbidden word that appears as a whole word in p.
+func spokenWord(p []byte, forbidden []string) (string, bool) {
 	tokens := map[string]bool{}
 	for _, tok := range letterRuns.FindAll(p, -1) {
 		tokens[strings.ToLower(string(tok))] = true
 	}
 	for _, w := range forbidden {
 		if tokens[w] {
-			return "carries the spoken word " + w
+			return w, true
 		}
+	}
+	return "", false
+}
+
+// payloadLeaks returns why a hub payload is not allowed, or "".
+func payloadLeaks(p []byte, forbidden []string) string {
+	if w, ok := spokenWord(p, forbidden); ok {
+		return "carries the spoken word " + w
 	}
 	if wavHeader.Match(p) {
 		return "carries a WAV header"
@@ -209,6 +217,9 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			if payloadLeaks([]byte(`{"transcript":"what is the weather like on mars"}`), forbiddenWords()) == "" {
 				t.Fatal("payload checker misses a transcript")
 			}
+			if _, ok := spokenWord([]byte(`level=DEBUG msg=utterance transcript="turn on the kitchen lights"`), forbiddenWords()); !ok {
+				t.Fatal("log checker misses a transcript")
+			}
 
 			audio := "audio:\n  input: \"file:" + wav + "\""
 			var env []string
@@ -264,6 +275,10 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			}
 			if len(sp.on("hermes/intent/LightsOn")) == 0 {
 				t.Error("no hermes intent seen: the hermes payloads went unchecked")
+			}
+			// The daemon logs at INFO (its default): never a word that was said.
+			if w, ok := spokenWord([]byte(d.stderr.String()), forbidden); ok {
+				t.Errorf("the daemon's INFO log carries the spoken word %q", w)
 			}
 
 			// At rest even slot values are sealed.
