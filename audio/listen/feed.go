@@ -54,10 +54,25 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		l.rec = append(l.rec, frame...)
 		l.recFrames++
 		if speech {
-			l.heard = true
+			// The VAD's hangover carries the wake phrase a few frames
+			// past the hit; only speech beyond that is the command.
+			l.speechFrames++
+			l.heard = l.speechFrames > commandOnset
 		}
-		if err := l.dec.Process(frame); err != nil {
+		if err := l.process(frame); err != nil {
 			return Utterance{}, false, l.fail(err)
+		}
+		if !l.cfg.SkipVerify && l.recFrames%frames(partialEvery) == 0 {
+			// The final search can end without any path through the
+			// grammar (all pruned); the last partial hypothesis stands in.
+			l.partial, _ = l.dec.Hyp()
+			// Most hits on ordinary speech are false; once the wake phrase
+			// is well behind, a partial hypothesis without it ends the
+			// decode early instead of carrying the phone loop for seconds.
+			if l.recFrames == frames(earlyCheck) && !judge(l.partial, l.wake).wake {
+				l.log.Debug("wake phrase rejected early by verification")
+				return Utterance{}, false, l.abandon()
+			}
 		}
 		wait := commandWait
 		if l.heard {
@@ -86,7 +101,7 @@ func (l *Listener) Flush() (Utterance, bool, error) {
 
 // spot runs keyword spotting on pcm and starts capturing on a hit.
 func (l *Listener) spot(pcm []int16) error {
-	if err := l.dec.Process(pcm); err != nil {
+	if err := l.process(pcm); err != nil {
 		return l.fail(err)
 	}
 	if hyp, _ := l.dec.Hyp(); hyp == "" {
@@ -99,14 +114,28 @@ func (l *Listener) spot(pcm []int16) error {
 		return l.fail(err)
 	}
 	l.rec = l.hist.Snapshot(make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples))
-	l.recFrames = 0
+	l.recFrames, l.speechFrames = 0, 0
 	l.heard = false
 	l.silent = 0
 	l.st = capturing
 	if l.cfg.SkipVerify {
 		return nil // the baseline decodes only the command after the hit
 	}
-	if err := l.dec.Process(l.rec); err != nil {
+	if err := l.process(l.rec); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// abandon drops the utterance being captured and resumes spotting.
+func (l *Listener) abandon() error {
+	l.partial = ""
+	clear(l.rec)
+	l.rec = nil
+	l.st = idle
+	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
+	l.hist.Reset()
+	if err := l.dec.SetSearch(searchWake); err != nil {
 		return l.fail(err)
 	}
 	return nil
@@ -120,13 +149,16 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		return Utterance{}, false, l.fail(err)
 	}
 	hyp, _ := l.dec.Hyp()
+	if hyp == "" {
+		hyp = l.partial
+	}
+	l.partial = ""
 	l.st = idle
 	l.silent, l.heard, l.recFrames = 0, false, 0
 	l.hist.Reset()
 	if err := l.dec.SetSearch(searchWake); err != nil {
 		return Utterance{}, false, l.fail(err)
 	}
-	l.log.Debug("hyp", "hyp", hyp)
 	var v verdict
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
@@ -157,4 +189,11 @@ func (l *Listener) finish() (Utterance, bool, error) {
 func (l *Listener) fail(err error) error {
 	l.resetLocked()
 	return fmt.Errorf("listen: %w", err)
+}
+
+// process decodes pcm, counting what was decoded so tests and benchmarks
+// can see how much audio the VAD spared.
+func (l *Listener) process(pcm []int16) error {
+	l.decoded += int64(len(pcm))
+	return l.dec.Process(pcm)
 }

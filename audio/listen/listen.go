@@ -85,6 +85,17 @@ const (
 	// commandWait is how long the listener waits for a command to start
 	// after the wake phrase before giving up on silence.
 	commandWait = 1500 * time.Millisecond
+	// commandOnset is how many speech frames after the wake phrase make
+	// a command: more than the VAD's hangover, less than a short word.
+	commandOnset = 8
+	// earlyCheck is when, after a hit, the verifier's partial hypothesis
+	// must already hold the wake phrase.
+	earlyCheck = time.Second
+	// partialEvery is how often the verifier's partial hypothesis is read.
+	partialEvery = 500 * time.Millisecond
+	// kwsPhoneLoop is the spotter's phone-loop probability (PocketSphinx's
+	// default is 0.1); tuned on the generated corpus for recall.
+	kwsPhoneLoop = "1e-10"
 )
 
 // Listener is the push-based recogniser. Feed, Flush and Reset are meant
@@ -101,11 +112,15 @@ type Listener struct {
 	lead   []int16
 	closed bool
 
-	st        state
-	silent    int // consecutive silent frames
-	heard     bool
-	rec       []int16 // recording in progress (capturing)
-	recFrames int
+	st     state
+	silent int  // consecutive silent frames
+	heard  bool // the command has started
+	// speechFrames counts speech frames since the wake phrase.
+	speechFrames int
+	partial      string  // the verifier's latest partial hypothesis
+	rec          []int16 // recording in progress (capturing)
+	recFrames    int
+	decoded      int64 // samples given to the decoder
 }
 
 // New loads the decoder and checks that every word of the wake phrase and
@@ -152,7 +167,13 @@ func New(cfg Config) (*Listener, error) {
 	for w, p := range garbageWords() {
 		words[w] = p
 	}
-	dec, err := sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words})
+	var extra []string
+	if !cfg.SkipVerify {
+		// A cheap phone loop lets the spotter fire on most real wake
+		// phrases, many false ones included; verification removes those.
+		extra = []string{"-kws_plp", kwsPhoneLoop}
+	}
+	dec, err := sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: extra})
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
@@ -264,10 +285,11 @@ func (l *Listener) resetLocked() {
 	_ = l.dec.EndUtt()
 	_ = l.dec.SetSearch(searchWake)
 	l.vad.Reset()
+	l.dec.ResetCMN()
 	l.hist.Reset()
 	clear(l.rec)
 	l.rec = nil
-	l.st, l.silent, l.heard, l.recFrames = idle, 0, false, 0
+	l.st, l.silent, l.heard, l.recFrames, l.speechFrames, l.partial = idle, 0, false, 0, 0, ""
 }
 
 // Close frees the decoder. It is idempotent.

@@ -3,6 +3,7 @@ package listen
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/earshot/earshot/audio/intents"
@@ -37,20 +38,23 @@ func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
 //
 //	[garbage] wake (command | garbage) | garbage
 //
-// garbageWeight is the probability given to each phone-loop branch; lower
-// means the verifier believes the wake phrase more readily.
-func verifyJSGF(g *intents.Grammar, wake string, garbageWeight float64) string {
+// phonePenalty is the probability charged for every phone of garbage:
+// lower means the verifier believes wake phrase and command more readily.
+// (PocketSphinx applies JSGF weights only to words, not to rule
+// references, so the penalty sits on each phone word.)
+func verifyJSGF(g *intents.Grammar, wake string, phonePenalty float64) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(wake))
-	w := fmt.Sprintf("%.3g", garbageWeight)
-	fmt.Fprintf(&b, "\npublic <%s> = /1/ [<earshot_garbage>] <%s> | /%s/ <earshot_garbage>;\n", verifyRule, "earshot_wake_any", w)
-	fmt.Fprintf(&b, "<earshot_wake_any> = <wake> (/1/ <%s> | /%s/ <earshot_garbage>);\n", intents.RuleCommand, w)
+	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <wake> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
+		verifyRule, intents.RuleCommand)
 	b.WriteString("<earshot_garbage> = <earshot_phone>+;\n<earshot_phone> = ")
+	// The JSGF lexer reads no exponents.
+	w := "/" + strconv.FormatFloat(phonePenalty, 'f', -1, 64) + "/ "
 	for i, p := range phones {
 		if i > 0 {
 			b.WriteString(" | ")
 		}
-		b.WriteString(garbagePre + strings.ToLower(p))
+		b.WriteString(w + garbagePre + strings.ToLower(p))
 	}
 	b.WriteString(";\n")
 	return b.String()
@@ -63,7 +67,7 @@ func verifyJSGF(g *intents.Grammar, wake string, garbageWeight float64) string {
 func thresholds(s float64) (kws, garbage float64) {
 	s = math.Max(0, math.Min(1, s))
 	kws = math.Pow(10, -(10 + 40*s))
-	garbage = math.Pow(10, -(1 + 8*s))
+	garbage = math.Pow(10, -(1 + 4*s))
 	return kws, garbage
 }
 

@@ -12,6 +12,20 @@ package sphinx
 static cmd_ln_t *earshot_config(int argc, char **argv) {
 	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
 }
+
+// earshot_cmn_save copies the decoder's cepstral mean (NULL if it has none).
+static mfcc_t *earshot_cmn_save(ps_decoder_t *ps) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL) return NULL;
+	mfcc_t *v = calloc(f->cmn_struct->veclen, sizeof(mfcc_t));
+	if (v != NULL) cmn_live_get(f->cmn_struct, v);
+	return v;
+}
+
+static void earshot_cmn_restore(ps_decoder_t *ps, mfcc_t const *v) {
+	feat_t *f = ps_get_feat(ps);
+	if (v != NULL && f != NULL && f->cmn_struct != NULL) cmn_live_set(f->cmn_struct, v);
+}
 */
 import "C"
 
@@ -33,6 +47,7 @@ type Decoder struct {
 	model   string
 	inUtt   bool
 	current string
+	cmn     *C.mfcc_t // cepstral mean right after init, for ResetCMN
 }
 
 // New creates a decoder with the acoustic model from cfg.ModelDir and the
@@ -70,7 +85,7 @@ func New(cfg Config) (*Decoder, error) {
 		C.cmd_ln_free_r(c)
 		return nil, fmt.Errorf("sphinx: cannot load acoustic model from %s", filepath.Join(model, "en-us"))
 	}
-	d := &Decoder{ps: ps, cfg: c, model: model}
+	d := &Decoder{ps: ps, cfg: c, model: model, cmn: C.earshot_cmn_save(ps)}
 	if err := d.AddWords(cfg.Words); err != nil {
 		d.Close()
 		return nil, err
@@ -137,7 +152,8 @@ func (d *Decoder) Close() error {
 	}
 	C.ps_free(d.ps)
 	C.cmd_ln_free_r(d.cfg)
-	d.ps, d.cfg = nil, nil
+	C.free(unsafe.Pointer(d.cmn))
+	d.ps, d.cfg, d.cmn = nil, nil, nil
 	return nil
 }
 
@@ -249,6 +265,15 @@ func (d *Decoder) StartUtt() error {
 	}
 	d.inUtt = true
 	return nil
+}
+
+// ResetCMN returns the cepstral mean normalisation to the model's
+// initial estimate, forgetting the channel (room, microphone, speaker) it
+// adapted to. Use it when the audio that follows is unrelated to the past.
+func (d *Decoder) ResetCMN() {
+	if d.ps != nil {
+		C.earshot_cmn_restore(d.ps, d.cmn)
+	}
 }
 
 // InUtt reports whether an utterance is running.

@@ -49,3 +49,6 @@ func (d *Decoder) Segments() []Segment { return nil }
 
 // AddWords returns ErrUnavailable.
 func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
+
+// ResetCMN does nothing.
+func (d *Decoder) ResetCMN() {}

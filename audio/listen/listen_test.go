@@ -1,0 +1,364 @@
+package listen
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/sphinx"
+	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const testIntents = `
+slots:
+  room: [kitchen, bedroom, living room]
+  minutes: {one: 1, two: 2, five: 5, ten: 10}
+intents:
+  LightsOn:  ["(turn | switch) on the {room} lights", "lights on in the {room}"]
+  LightsOff: ["(turn | switch) off the {room} lights"]
+  SetTimer:  ["set a timer for {minutes} minutes"]
+`
+
+func grammar(t testing.TB, src string) *intents.Grammar {
+	t.Helper()
+	g, err := intents.Parse([]byte(src), "intents.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func requireEngine(t testing.TB) {
+	t.Helper()
+	if !sphinx.Available {
+		t.Skip("built without PocketSphinx")
+	}
+	if _, err := os.Stat(sphinx.DictionaryPath("")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pocketsphinx-en-us is required in CI: %v", err)
+		}
+		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+}
+
+func newListener(t testing.TB, mod func(*Config)) *Listener {
+	t.Helper()
+	requireEngine(t)
+	cfg := Config{
+		WakePhrase:   "hey jarvis",
+		Sensitivity:  0.5,
+		Grammar:      grammar(t, testIntents),
+		Preroll:      time.Second,
+		MaxUtterance: 8 * time.Second,
+		EndSilence:   700 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// feed pushes pcm frame by frame, then flushes, and returns the utterances.
+func feed(t testing.TB, l *Listener, pcm []int16) []Utterance {
+	t.Helper()
+	var out []Utterance
+	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
+		u, ok, err := l.Feed(pcm[i : i+audio.FrameSamples])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			out = append(out, u)
+		}
+	}
+	u, ok, err := l.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		out = append(out, u)
+	}
+	return out
+}
+
+func TestUtterances(t *testing.T) {
+	l := newListener(t, nil)
+	tests := []struct {
+		voice, text string
+		wake        bool
+		intent      string
+		slots       map[string]string
+	}{
+		{"slt", "hey jarvis turn on the kitchen lights", true, "LightsOn", map[string]string{"room": "kitchen"}},
+		{"rms", "hey jarvis set a timer for five minutes", true, "SetTimer", map[string]string{"minutes": "5"}},
+		{"awb", "hey jarvis switch off the living room lights", true, "LightsOff", map[string]string{"room": "living room"}},
+		{"slt", "hey jarvis delete what i just said", true, intents.ForgetLast, map[string]string{}},
+		{"rms", "hey jarvis delete everything i said today", true, intents.ForgetToday, map[string]string{}},
+		// Woken, but the command is not in the grammar: stored, no intent.
+		{"slt", "hey jarvis what is the weather like tomorrow", true, "", map[string]string{}},
+		// No wake phrase: nothing at all, even for a valid command.
+		{"slt", "turn on the kitchen lights", false, "", nil},
+		{"rms", "the weather was lovely and we walked to the harbour", false, "", nil},
+		{"awb", "hey travis how are you doing", false, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.voice+" "+tt.text, func(t *testing.T) {
+			pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, tt.voice, tt.text, 0.3, 1.5)...)
+			got := feed(t, l, pcm)
+			if !tt.wake {
+				if len(got) != 0 {
+					t.Fatalf("woke %d times (intent %q)", len(got), got[0].Intent)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %d utterances, want 1", len(got))
+			}
+			u := got[0]
+			if u.Intent != tt.intent || !maps.Equal(u.Slots, tt.slots) {
+				t.Errorf("intent %q %v, want %q %v (transcript %q)", u.Intent, u.Slots, tt.intent, tt.slots, u.Transcript)
+			}
+			if strings.Contains(u.Transcript, "jarvis") {
+				t.Errorf("transcript %q still holds the wake phrase", u.Transcript)
+			}
+			if u.Duration != time.Duration(len(u.Audio))*time.Second/audio.SampleRate || u.Duration < time.Second {
+				t.Errorf("duration %v for %d samples", u.Duration, len(u.Audio))
+			}
+			if u.Slots == nil {
+				t.Error("nil slots")
+			}
+		})
+	}
+}
+
+func TestSilenceIsNotDecoded(t *testing.T) {
+	l := newListener(t, nil)
+	feed(t, l, sphinxtest.Silence(5))
+	if l.decoded != 0 {
+		t.Errorf("decoder ran on %d samples of silence", l.decoded)
+	}
+	// Speech is decoded: the counter does move.
+	feed(t, l, sphinxtest.Speak(t, "slt", "good morning", 0.2, 0.5))
+	if l.decoded == 0 {
+		t.Error("speech was not decoded either")
+	}
+}
+
+func TestRecordingIsHandedOver(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the bedroom lights", 0.5, 1.5)
+	got := feed(t, l, pcm)
+	if len(got) != 1 {
+		t.Fatalf("got %d utterances", len(got))
+	}
+	keep := append([]int16(nil), got[0].Audio...)
+	// A second utterance must not reuse the first one's buffer.
+	feed(t, l, pcm)
+	if !slicesEqual(keep, got[0].Audio) {
+		t.Fatal("listener wrote into a recording it handed over")
+	}
+	// Pre-roll: the recording starts before the wake phrase.
+	if len(keep) < len(pcm)/2 {
+		t.Errorf("recording of %d samples for %d samples of speech", len(keep), len(pcm))
+	}
+}
+
+func slicesEqual(a, b []int16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestResetDropsPartialUtterance(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the kitchen lights", 0.5, 1.5)
+	half := len(pcm) / 2 / audio.FrameSamples * audio.FrameSamples
+	for i := 0; i < half; i += audio.FrameSamples {
+		if _, ok, err := l.Feed(pcm[i : i+audio.FrameSamples]); err != nil || ok {
+			t.Fatalf("frame %d: ok=%v err=%v", i, ok, err)
+		}
+	}
+	l.Reset() // mute in the middle of the command
+	if got := feed(t, l, pcm[half:]); len(got) != 0 {
+		t.Fatalf("after Reset got %q", got[0].Intent)
+	}
+	if got := feed(t, l, pcm); len(got) != 1 || got[0].Intent != "LightsOn" {
+		t.Fatalf("after Reset the next utterance was not recognised: %v", len(got))
+	}
+}
+
+func TestSetGrammar(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis play some jazz", 0.5, 1.5)
+	if got := feed(t, l, pcm); len(got) == 1 && got[0].Intent != "" {
+		t.Fatalf("old grammar matched %q", got[0].Intent)
+	}
+	music := testIntents + "  PlayMusic: [\"play some {genre}\"]\nslots2: x\n"
+	music = strings.Replace(testIntents, "intents:\n", "  genre: [jazz, rock]\nintents:\n  PlayMusic: [\"play some {genre}\"]\n", 1)
+	if err := l.SetGrammar(grammar(t, music)); err != nil {
+		t.Fatal(err)
+	}
+	got := feed(t, l, pcm)
+	if len(got) != 1 || got[0].Intent != "PlayMusic" || got[0].Slots["genre"] != "jazz" {
+		t.Fatalf("new grammar: got %d utterances %+v", len(got), got)
+	}
+	bad := strings.Replace(testIntents, "kitchen,", "kitchen, zzyzxq,", 1)
+	if err := l.SetGrammar(grammar(t, bad)); err == nil || !strings.Contains(err.Error(), "zzyzxq") {
+		t.Errorf("unknown word: err = %v", err)
+	}
+	// A rejected grammar leaves the old one working.
+	if got := feed(t, l, pcm); len(got) != 1 || got[0].Intent != "PlayMusic" {
+		t.Errorf("after rejected grammar: %+v", got)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	requireEngine(t)
+	base := Config{WakePhrase: "hey jarvis", Sensitivity: 0.5, Grammar: grammar(t, testIntents)}
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"no grammar", func(c *Config) { c.Grammar = nil }, "no intents grammar"},
+		{"empty wake", func(c *Config) { c.WakePhrase = "" }, "wake.phrase"},
+		{"sensitivity", func(c *Config) { c.Sensitivity = 1.5 }, "wake.sensitivity"},
+		{"unknown wake word", func(c *Config) { c.WakePhrase = "hey blorptastic" }, `"blorptastic" (wake.phrase)`},
+		{"unknown intent word", func(c *Config) {
+			c.Grammar = grammar(t, strings.Replace(testIntents, "bedroom,", "bedroom, snorgleplex,", 1))
+		}, `"snorgleplex" (intents.yaml)`},
+		{"model dir", func(c *Config) { c.ModelDir = t.TempDir() }, "dictionary"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := base
+			tt.mod(&cfg)
+			l, err := New(cfg)
+			if err == nil {
+				l.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFeedErrorsAndClose(t *testing.T) {
+	l := newListener(t, nil)
+	if _, _, err := l.Feed(make([]int16, 100)); err == nil {
+		t.Error("short frame: no error")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, _, err := l.Feed(make([]int16, audio.FrameSamples)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Feed after Close: %v", err)
+	}
+	if err := l.SetGrammar(grammar(t, testIntents)); !errors.Is(err, ErrClosed) {
+		t.Errorf("SetGrammar after Close: %v", err)
+	}
+	l.Reset() // must not panic
+}
+
+// TestConcurrentSetGrammar reloads the grammar while frames are fed, as a
+// SIGHUP during capture does; run with -race.
+func TestConcurrentSetGrammar(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the kitchen lights", 0.5, 1.5)
+	g := grammar(t, testIntents)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 3 {
+			if err := l.SetGrammar(g); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	feed(t, l, pcm)
+	wg.Wait()
+	if got := feed(t, l, pcm); len(got) != 1 || got[0].Intent != "LightsOn" {
+		t.Errorf("after reloads: %+v", got)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	wake := []string{"hey", "jarvis"}
+	tests := []struct {
+		hyp  string
+		want verdict
+	}{
+		{"hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true}},
+		{"gbg_p gbg_hh hey jarvis set a timer", verdict{wake: true, transcript: "set a timer", complete: true}},
+		{"hey jarvis gbg_s play jazz", verdict{wake: true, transcript: "play jazz", complete: true}},
+		{"hey jarvis gbg_w gbg_ah", verdict{wake: true}},
+		{"gbg_hh gbg_ey gbg_t", verdict{}},
+		{"hey", verdict{}},
+		{"", verdict{}},
+	}
+	for _, tt := range tests {
+		if got := judge(tt.hyp, wake); got != tt.want {
+			t.Errorf("judge(%q) = %+v, want %+v", tt.hyp, got, tt.want)
+		}
+	}
+}
+
+func TestThresholdsMonotonic(t *testing.T) {
+	pk, pg := thresholds(0)
+	for s := 0.1; s <= 1.0001; s += 0.1 {
+		k, g := thresholds(s)
+		if k >= pk || g >= pg {
+			t.Fatalf("sensitivity %.1f: kws %g garbage %g not below %g %g", s, k, g, pk, pg)
+		}
+		pk, pg = k, g
+	}
+}
+
+func BenchmarkFeedSpeech(b *testing.B) {
+	l := newListener(b, nil)
+	pcm := sphinxtest.Speak(b, "slt", "hey jarvis turn on the kitchen lights", 0.5, 1.5)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		feed(b, l, pcm)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/(float64(b.N)*float64(len(pcm))/audio.SampleRate), "rtf")
+}
+
+func BenchmarkFeedSilence(b *testing.B) {
+	l := newListener(b, nil)
+	pcm := sphinxtest.Silence(10)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		feed(b, l, pcm)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/(float64(b.N)*10), "rtf")
+}
