@@ -66,12 +66,10 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 			// The final search can end without any path through the
 			// grammar (all pruned); the last partial hypothesis stands in.
 			l.partial, _ = l.dec.Hyp()
-			// Most hits on ordinary speech are false; once the wake phrase
-			// is well behind, a partial hypothesis without it ends the
-			// decode early instead of carrying the phone loop for seconds.
-			if l.recFrames == frames(earlyCheck) && !judge(l.partial, l.wake).wake {
-				l.log.Debug("wake phrase rejected early by verification")
-				return Utterance{}, false, l.abandon()
+		}
+		if !l.cfg.SkipVerify && l.recFrames == frames(earlyCheck) {
+			if err := l.checkEarly(); err != nil || l.st != capturing {
+				return Utterance{}, false, err
 			}
 		}
 		wait := commandWait
@@ -121,7 +119,38 @@ func (l *Listener) spot(pcm []int16) error {
 	if l.cfg.SkipVerify {
 		return nil // the baseline decodes only the command after the hit
 	}
-	if err := l.process(l.rec); err != nil {
+	// Verify only the wake phrase and a little before it: the rest of
+	// the pre-roll is for the recording, and decoding it would cost CPU
+	// and memory on every (mostly false) hit.
+	lead := l.rec
+	if n := frames(wakeSpan+spotLead) * audio.FrameSamples; len(lead) > n {
+		lead = lead[len(lead)-n:]
+	}
+	if err := l.process(lead); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// checkEarly settles the verification soon after the hit. Most hits on
+// ordinary speech are false, and carrying the phone loop through seconds of
+// speech costs CPU and memory. A partial hypothesis cannot tell (it favours
+// the phone loop mid-word), so the utterance is ended to get a final one;
+// if it holds the wake phrase the decode restarts on the same audio.
+func (l *Listener) checkEarly() error {
+	if err := l.dec.EndUtt(); err != nil {
+		return l.fail(err)
+	}
+	hyp, _ := l.dec.Hyp()
+	if hyp != "" && !judge(hyp, l.wake).wake {
+		l.log.Debug("wake phrase rejected early by verification")
+		return l.abandon()
+	}
+	redo := l.rec
+	if n := (frames(wakeSpan+spotLead) + l.recFrames) * audio.FrameSamples; len(redo) > n {
+		redo = redo[len(redo)-n:]
+	}
+	if err := l.process(redo); err != nil {
 		return l.fail(err)
 	}
 	return nil

@@ -81,7 +81,7 @@ const (
 	spotHangover = 400 * time.Millisecond
 	// wakeSpan bounds how long a spoken wake phrase can take; the history
 	// ring holds it plus the pre-roll.
-	wakeSpan = 2 * time.Second
+	wakeSpan = 1500 * time.Millisecond
 	// commandWait is how long the listener waits for a command to start
 	// after the wake phrase before giving up on silence.
 	commandWait = 1500 * time.Millisecond
@@ -90,7 +90,7 @@ const (
 	commandOnset = 8
 	// earlyCheck is when, after a hit, the verifier's partial hypothesis
 	// must already hold the wake phrase.
-	earlyCheck = time.Second
+	earlyCheck = 2 * time.Second
 	// partialEvery is how often the verifier's partial hypothesis is read.
 	partialEvery = 500 * time.Millisecond
 	// kwsPhoneLoop is the spotter's phone-loop probability (PocketSphinx's
