@@ -26,7 +26,6 @@ func TestClientsMeetThroughTheBroker(t *testing.T) {
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}
-	defer c.Disconnect(50)
 	c.Publish("earshot/x/state", 1, false, "hi").Wait()
 	select {
 	case m := <-got:
@@ -36,6 +35,7 @@ func TestClientsMeetThroughTheBroker(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("message never arrived")
 	}
+	c.Disconnect(50) // before the broker goes, or paho starts reconnecting
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
