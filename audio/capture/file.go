@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +36,11 @@ type FileOptions struct {
 // file continues where it was; nothing is consumed while stopped.
 type FileSource struct {
 	path     string
-	pcm      []int16
+	pcm      []int16  // the audio, when held in memory
+	file     *os.File // or the open WAV, read a frame at a time
+	dataOff  int64    // offset of the first sample in file
+	scratch  []byte   // one frame of file bytes, reused so Read does not allocate
+	n        int      // samples in all
 	realtime bool
 	loop     bool
 
@@ -51,16 +56,30 @@ type FileSource struct {
 	framesRead atomic.Uint64
 }
 
-// OpenFile loads a 16-bit mono WAV file. Other sample rates are resampled to
-// 16 kHz. The file is read into memory whole: sources are test clips and
-// demo recordings, and a Read then never touches the disk.
+// OpenFile opens a 16-bit mono WAV file. A 16 kHz file is streamed from
+// disk a frame at a time, so a long recording costs no memory; other rates
+// are read whole and resampled to 16 kHz.
 func OpenFile(path string, opts FileOptions) (*FileSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
+	cr := &countingReader{r: f}
+	rate, size, err := readWAVHeader(cr)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("capture: %s: %w", path, err)
+	}
+	if rate == audio.SampleRate {
+		if s, err := streamFile(path, f, cr.n, size, opts); err == nil {
+			return s, nil
+		} else if !errors.Is(err, errNotSeekable) {
+			f.Close()
+			return nil, fmt.Errorf("capture: %s: %w", path, err)
+		}
+	}
 	defer f.Close()
-	pcm, rate, err := ReadWAV(f)
+	pcm, err := readData(cr, size)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %s: %w", path, err)
 	}
@@ -75,17 +94,51 @@ func OpenFile(path string, opts FileOptions) (*FileSource, error) {
 	return NewPCMSource(path, pcm, opts), nil
 }
 
+var errNotSeekable = errors.New("not a regular file")
+
+// streamFile makes a source that reads f's samples in place.
+func streamFile(path string, f *os.File, off int64, size uint32, opts FileOptions) (*FileSource, error) {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, errNotSeekable // a pipe or device: read it whole instead
+	}
+	avail := fi.Size() - off
+	n := int64(size)
+	switch {
+	case size >= wavStreamingSize: // length unknown when written: to the end
+		n = avail
+	case n > avail:
+		return nil, fmt.Errorf("wav: data chunk says %d bytes but the file ends after %d: truncated file", size, avail)
+	}
+	s := NewPCMSource(path, nil, opts)
+	s.file, s.dataOff, s.n = f, off, int(n/2)
+	s.scratch = make([]byte, 2*audio.FrameSamples)
+	return s, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // NewPCMSource returns a source that plays pcm (16 kHz mono) as OpenFile's
 // source plays a file; name appears in errors. It keeps pcm, not a copy.
 func NewPCMSource(name string, pcm []int16, opts FileOptions) *FileSource {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &FileSource{path: name, pcm: pcm, realtime: opts.Realtime, loop: opts.Loop, timer: t}
+	return &FileSource{path: name, pcm: pcm, n: len(pcm), realtime: opts.Realtime, loop: opts.Loop, timer: t}
 }
 
 // Duration returns the length of the audio.
 func (s *FileSource) Duration() time.Duration {
-	return time.Duration(len(s.pcm)) * time.Second / audio.SampleRate
+	return time.Duration(s.n) * time.Second / audio.SampleRate
 }
 
 // FramesRead returns the number of frames Read has delivered.
@@ -128,6 +181,9 @@ func (s *FileSource) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
+	if !s.closed && s.file != nil {
+		s.file.Close()
+	}
 	s.closed = true
 	return nil
 }
@@ -166,10 +222,10 @@ func (s *FileSource) readFrame(dst []int16) (eof bool, err error) {
 		s.mu.Unlock()
 		return false, audio.ErrStopped
 	}
-	if s.pos >= len(s.pcm) && s.loop && len(s.pcm) > 0 {
+	if s.pos >= s.n && s.loop && s.n > 0 {
 		s.pos = 0
 	}
-	if s.pos >= len(s.pcm) {
+	if s.pos >= s.n {
 		s.mu.Unlock()
 		return true, nil
 	}
@@ -202,14 +258,37 @@ func (s *FileSource) readFrame(dst []int16) (eof bool, err error) {
 		}
 		s.paced++
 	}
-	n := copy(dst, s.pcm[s.pos:])
+	n, err := s.copyAt(dst, s.pos)
+	if err != nil {
+		s.mu.Unlock()
+		return false, err
+	}
 	clear(dst[n:])
 	s.pos += n
 	if n < len(dst) && s.loop {
 		// Wrap mid-frame so a looping source has no gap of silence.
-		s.pos = copy(dst[n:], s.pcm)
+		if s.pos, err = s.copyAt(dst[n:], 0); err != nil {
+			s.mu.Unlock()
+			return false, err
+		}
 	}
 	s.mu.Unlock()
 	s.framesRead.Add(1)
 	return false, nil
+}
+
+// copyAt copies samples from position pos into dst and returns how many.
+func (s *FileSource) copyAt(dst []int16, pos int) (int, error) {
+	if s.file == nil {
+		return copy(dst, s.pcm[pos:]), nil
+	}
+	n := min(len(dst), s.n-pos, len(s.scratch)/2)
+	b := s.scratch[:2*n]
+	if _, err := s.file.ReadAt(b, s.dataOff+2*int64(pos)); err != nil {
+		return 0, fmt.Errorf("capture: reading %s: %w", s.path, err)
+	}
+	for i := range n {
+		dst[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return n, nil
 }

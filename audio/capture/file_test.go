@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -236,5 +237,65 @@ func TestFileSourceReadDoesNotAllocate(t *testing.T) {
 	buf := make([]int16, audio.FrameSamples)
 	if a := testing.AllocsPerRun(100, func() { _ = s.Read(buf) }); a != 0 {
 		t.Fatalf("Read allocated %.1f times per frame, want 0", a)
+	}
+}
+
+func TestOpenFileStreamsFromDisk(t *testing.T) {
+	pcm := ramp(50*audio.FrameSamples + 100) // wraps mid-frame when looping
+	s, err := OpenFile(writeWAVFile(t, pcm, audio.SampleRate), FileOptions{Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if s.pcm != nil || s.file == nil {
+		t.Fatal("a 16 kHz file was loaded into memory instead of streamed")
+	}
+	if s.Duration() != time.Duration(len(pcm))*time.Second/audio.SampleRate {
+		t.Errorf("Duration = %v", s.Duration())
+	}
+	started(t, s)
+	got, err := readAll(s, audio.FrameSamples, 3*len(pcm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != pcm[i%len(pcm)] {
+			t.Fatalf("sample %d = %d, want %d", i, v, pcm[i%len(pcm)])
+		}
+	}
+	buf := make([]int16, audio.FrameSamples)
+	if a := testing.AllocsPerRun(100, func() { _ = s.Read(buf) }); a != 0 {
+		t.Fatalf("streaming Read allocated %.1f times per frame, want 0", a)
+	}
+}
+
+func TestOpenFileStreamingHeaders(t *testing.T) {
+	pcm := ramp(7 * audio.FrameSamples)
+	path := writeWAVFile(t, pcm, audio.SampleRate)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte("data"))
+	// A recorder that did not know the length (arecord, sox to a pipe).
+	unknown := slices.Clone(data)
+	binary.LittleEndian.PutUint32(unknown[i+4:], 0xFFFFFFFF)
+	p1 := filepath.Join(t.TempDir(), "unknown.wav")
+	os.WriteFile(p1, unknown, 0o600)
+	s, err := OpenFile(p1, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started(t, s)
+	got, err := readAll(s, audio.FrameSamples, 1<<20)
+	s.Close()
+	if !errors.Is(err, io.EOF) || !slices.Equal(got, pcm) {
+		t.Errorf("unknown-length file: %d samples, %v", len(got), err)
+	}
+	// A file cut short is refused at open, not mid-stream.
+	p2 := filepath.Join(t.TempDir(), "cut.wav")
+	os.WriteFile(p2, data[:len(data)-100], 0o600)
+	if _, err := OpenFile(p2, FileOptions{}); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("truncated file: %v", err)
 	}
 }

@@ -36,39 +36,50 @@ var ErrNotWAV = errors.New("not a RIFF/WAVE file")
 // truncated) is an error that says what the file holds and what is wanted;
 // convert with `sox in.wav -r 16000 -c 1 -b 16 out.wav`.
 func ReadWAV(r io.Reader) (pcm []int16, sampleRate int, err error) {
+	sampleRate, size, err := readWAVHeader(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	pcm, err = readData(r, size)
+	return pcm, sampleRate, err
+}
+
+// readWAVHeader reads up to the start of the data chunk and returns the
+// sample rate and the data chunk's declared size; r is left at the first
+// sample.
+func readWAVHeader(r io.Reader) (sampleRate int, dataSize uint32, err error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, 0, fmt.Errorf("wav: reading RIFF header: %w (%w)", ErrNotWAV, err)
+		return 0, 0, fmt.Errorf("wav: reading RIFF header: %w (%w)", ErrNotWAV, err)
 	}
 	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return nil, 0, fmt.Errorf("wav: header %q...%q: %w", hdr[0:4], hdr[8:12], ErrNotWAV)
+		return 0, 0, fmt.Errorf("wav: header %q...%q: %w", hdr[0:4], hdr[8:12], ErrNotWAV)
 	}
 	var haveFmt bool
 	for {
 		var ch [8]byte
 		if _, err := io.ReadFull(r, ch[:]); err != nil {
 			if !haveFmt {
-				return nil, 0, fmt.Errorf("wav: no fmt chunk before end of file")
+				return 0, 0, fmt.Errorf("wav: no fmt chunk before end of file")
 			}
-			return nil, 0, fmt.Errorf("wav: no data chunk before end of file")
+			return 0, 0, fmt.Errorf("wav: no data chunk before end of file")
 		}
 		id, size := string(ch[0:4]), binary.LittleEndian.Uint32(ch[4:8])
 		switch id {
 		case "fmt ":
 			rate, err := readFmt(r, size)
 			if err != nil {
-				return nil, 0, err
+				return 0, 0, err
 			}
 			sampleRate, haveFmt = rate, true
 		case "data":
 			if !haveFmt {
-				return nil, 0, fmt.Errorf("wav: data chunk before fmt chunk")
+				return 0, 0, fmt.Errorf("wav: data chunk before fmt chunk")
 			}
-			pcm, err := readData(r, size)
-			return pcm, sampleRate, err
+			return sampleRate, size, nil
 		default:
 			if err := skip(r, int64(size)+int64(size&1)); err != nil {
-				return nil, 0, fmt.Errorf("wav: skipping %q chunk of %d bytes: truncated file", id, size)
+				return 0, 0, fmt.Errorf("wav: skipping %q chunk of %d bytes: truncated file", id, size)
 			}
 		}
 	}
