@@ -152,7 +152,7 @@ func rssKB(t testing.TB) int {
 func TestNoCMemoryLeak(t *testing.T) {
 	n := 100
 	if *long {
-		n = 10000
+		n = 5000 // two utterances a cycle: 10k in all
 	}
 	d := newTestDecoder(t)
 	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn off the bedroom lights", 0.1, 0.1)
