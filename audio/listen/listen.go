@@ -228,8 +228,9 @@ func contains(s []string, w string) bool {
 }
 
 // SetGrammar switches to a new intents grammar (on SIGHUP) without
-// dropping the stream; an utterance being captured is decoded with the
-// grammar it started with... or, when that is impossible, dropped.
+// dropping the stream. An utterance being captured at that moment is
+// dropped, since its search is replaced mid-decode. A grammar with words
+// the dictionary lacks is refused and the old one stays in force.
 func (l *Listener) SetGrammar(g *intents.Grammar) error {
 	if g == nil {
 		return errors.New("listen: no intents grammar")
