@@ -89,6 +89,8 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	f := newFlags("eval", env)
 	corpus := f.String("corpus", "", "corpus directory with labels.tsv")
 	asJSON := f.Bool("json", false, "print JSON")
+	perFile := f.Bool("per-file", false, "list every file, not only the mistakes")
+	baseline := f.Bool("baseline-kws", false, "measure plain keyword spotting without verification, for comparison")
 	if err := noArgs(f, args); err != nil {
 		return err
 	}
@@ -99,6 +101,6 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{JSON: *asJSON}, env.Stdout)
+	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline}, env.Stdout)
 	return err
 }

@@ -75,14 +75,10 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			continue
 		case errors.Is(err, io.EOF):
 			// A file input has been played out; a command still being
-			// spoken at its end is completed as if silence followed.
+			// spoken at its end is completed, not dropped.
 			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
-			clear(frame)
-			for range (d.cfg.Speech.EndSilence + 200*time.Millisecond) / audio.FrameDuration {
-				if u, ok, err := d.listener.Feed(frame); err == nil && ok {
-					d.handle(ctx, u)
-					break
-				}
+			if u, ok, err := d.listener.Flush(); err == nil && ok {
+				d.handle(ctx, u)
 			}
 			stop()
 			// Still alive: keep the watchdog fed until shutdown.
