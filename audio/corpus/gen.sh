@@ -6,7 +6,8 @@
 #   other/oNNNN.wav  ordinary speech, near misses, bare commands, noise, silence
 #   labels.tsv       file <TAB> kind <TAB> intent <TAB> slots   (kind wake|other)
 # All WAVs are 16 kHz mono signed 16-bit. Voices: flite (slt rms awb kal) and
-# espeak-ng variants; sox varies tempo, pitch, reverb, noise (SNR 15-25 dB),
+# espeak-ng (its klatt voice at six pitch/speed settings: the formant voices
+# are all but unintelligible to PocketSphinx's en-us model); sox varies tempo, pitch, reverb, noise (SNR 15-25 dB),
 # leading/trailing silence and level.
 #
 # The plan (every file and its parameters) comes from a seeded generator, so
@@ -79,7 +80,7 @@ BEGIN {
 	state = seed
 	nwake = small ? 20 : 240
 	other_seconds = small ? 200 : 2100   # >= 3 and >= 30 minutes, with margin
-	nvoices = split("flite:slt flite:rms flite:awb flite:kal espeak:en-us+m3 espeak:en+f2 espeak:en-us+f4 espeak:en+m7 espeak:en-gb-scotland+m1 espeak:en-us+f3", voices, " ")
+	nvoices = split("flite:slt flite:rms flite:awb flite:kal espeak:en-us+klatt@25@140 espeak:en-us+klatt@40@160 espeak:en-us+klatt@55@150 espeak:en-us+klatt@70@170 espeak:en-us+klatt@85@145 espeak:en-us+klatt@50@175", voices, " ")
 	nnoises = split("white pink brown", noises, " ")
 	nnear = split("hey travis|jarvis|hey jars|hey service|hey harvest|a jar of olives|hey, chavez|okay jasper|hey marvin|nervous|hey jar|say jarvis slowly|hey garvey|jar bits|hey artist|the jarvis family moved away|hey there travis", near, "|")
 	nbank = split("The weather has been lovely this week, and we might go walking on Saturday.|Could you pass me the salt and the pepper, please?|I left my keys on the table next to the front door.|The kitchen lights were flickering again last night.|My sister is coming over for dinner on Sunday.|We should really fix the fence before winter.|Did you remember to water the plants in the bedroom?|The bus was twenty minutes late this morning.|I can't believe how quickly the children are growing up.|Let's order pizza tonight, I'm too tired to cook.|The meeting has been moved to half past three.|There's a new bakery on the corner that sells amazing bread.|He turned the music down so the baby could sleep.|Put the timer on the oven, the cake needs forty minutes.|I was reading about volcanoes in Iceland yesterday.|Our neighbors just adopted a very loud puppy.|The living room needs a new coat of paint.|She said the train to the city was packed.|Remember to buy milk, eggs and some butter.|The football match went to extra time and then penalties.|I think the washing machine is making a strange noise.|Grandma's recipe uses far more garlic than you'd expect.|We watched an old film about pirates on Friday.|The garden looks beautiful after all that rain.|Honestly, I have no idea where the remote control went.|Turn left at the post office and the library is on your right.|The doctor said to rest for a few days.|They're building a new school near the river.|Can you help me carry these boxes upstairs?|My phone battery dies so fast these days.|The radio said there might be snow in the hills.|I switched banks last year and it was surprisingly easy.|Dinner will be ready in about ten minutes.|The cat keeps sleeping on my laptop keyboard.|We need to book the holiday before prices go up.|He plays jazz piano in a small band on weekends.|The printer is out of ink again.|I'd like a cup of tea with a little milk.|Please close the window, it's getting cold in here.|The lecture on ancient Rome was fascinating.|Set the table for six, my cousins are joining us.|Her new job starts on the first of the month.|I heard the lights on the bridge are being replaced.|The hospital car park is always full.|Let's play a board game after lunch.|Nobody told me the shop closes early on Mondays.|I'll call you back when I get home.|The soup needs a bit more salt, I think.|There were so many birds in the garden this morning.|I forgot to switch off the heating before we left.", bank, "|")
@@ -150,7 +151,10 @@ tts() {
 	local voice=$1 text=$2 out=$3
 	case $voice in
 	flite:*) flite -voice "${voice#flite:}" -t "$text" -o "$out.raw.wav" ;;
-	espeak:*) espeak-ng -v "${voice#espeak:}" -w "$out.raw.wav" "$text" ;;
+	espeak:*) # espeak:VOICE@PITCH@SPEED
+		local v=${voice#espeak:} p s
+		IFS=@ read -r v p s <<<"$v"
+		espeak-ng -v "$v" ${p:+-p "$p"} ${s:+-s "$s"} -w "$out.raw.wav" "$text" ;;
 	*) die "unknown voice $voice" ;;
 	esac
 	sox -V1 -R "$out.raw.wav" -r 16000 -c 1 -b 16 -e signed-integer "$out"
