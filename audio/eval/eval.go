@@ -99,17 +99,9 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
 	}
-	l, err := listen.New(listen.Config{
-		WakePhrase:   cfg.Wake.Phrase,
-		Sensitivity:  cfg.Wake.Sensitivity,
-		Grammar:      g,
-		Preroll:      cfg.Audio.Preroll,
-		MaxUtterance: cfg.Speech.MaxUtterance,
-		EndSilence:   cfg.Speech.EndSilence,
-		ModelDir:     opts.ModelDir,
-		Logger:       logger,
-		SkipVerify:   opts.BaselineKWS,
-	})
+	lc := listen.ConfigFrom(cfg, g, logger)
+	lc.ModelDir, lc.SkipVerify = opts.ModelDir, opts.BaselineKWS
+	l, err := listen.New(lc)
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
 	}

@@ -109,15 +109,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if warn != nil {
 		log.Error("mute state", "err", warn)
 	}
-	d.listener, err = listen.New(listen.Config{
-		WakePhrase:   cfg.Wake.Phrase,
-		Sensitivity:  cfg.Wake.Sensitivity,
-		Grammar:      g,
-		Preroll:      cfg.Audio.Preroll,
-		MaxUtterance: cfg.Speech.MaxUtterance,
-		EndSilence:   cfg.Speech.EndSilence,
-		Logger:       log,
-	})
+	d.listener, err = listen.New(listen.ConfigFrom(cfg, g, log))
 	if err != nil {
 		return nil, fmt.Errorf("wake/speech: %w", err)
 	}
