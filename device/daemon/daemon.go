@@ -221,7 +221,9 @@ func (d *Daemon) forwardReceipts(ctx context.Context) error {
 
 // published announces a completed deletion to the hub and the log.
 func (d *Daemon) published(r retention.Receipt) {
-	if r.Records == 0 && r.Scope != retention.ScopeAll && r.Scope != retention.ScopeRecord {
+	// The store's own sweeps report empty passes too; those are not news.
+	// A deletion someone asked for is always answered with a receipt.
+	if r.Records == 0 && (r.Scope == retention.ScopeWindow || r.Scope == retention.ScopeSize) {
 		return
 	}
 	d.log.Info("voice history deleted", "scope", r.Scope, "records", r.Records, "bytes", r.Bytes, "receipt", r.ID)
