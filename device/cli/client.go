@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -103,8 +104,12 @@ func printHistory(w io.Writer, entries []control.HistoryEntry) error {
 		if intent == "" {
 			intent = "(not understood)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fs\t%q\n", e.ID, e.Time.Local().Format(time.DateTime),
-			intent, formatSlots(e.Slots), e.Duration.Seconds(), e.Transcript)
+		transcript := strconv.Quote(e.Transcript)
+		if e.Transcript == "" {
+			transcript = "(no words outside the grammar are transcribed)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fs\t%s\n", e.ID, e.Time.Local().Format(time.DateTime),
+			intent, formatSlots(e.Slots), e.Duration.Seconds(), transcript)
 	}
 	return tw.Flush()
 }
