@@ -335,3 +335,35 @@ func TestKeyReplacedOnEmptyStore(t *testing.T) {
 	s.Close()
 	checkIntact(t, mustOpen(t, dir, testOptions(t, clk, nil)), []Record{r})
 }
+
+// A crash right after a new store's first header write leaves an index of
+// one header copy (64 bytes). The store must open from it, not refuse.
+func TestIndexWithOnlyTheFirstHeaderCopy(t *testing.T) {
+	clk := newFakeClock(epoch)
+	dir := t.TempDir()
+	s := mustOpen(t, dir, testOptions(t, clk, nil))
+	s.Close()
+	path := filepath.Join(dir, indexFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := decodeHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := b[c*headerCopySize : (c+1)*headerCopySize]
+	if err := os.WriteFile(path, one, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, testOptions(t, clk, nil))
+	if _, err := s.Append(Record{Transcript: "after the crash"}, make([]int16, 160)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = mustOpen(t, dir, testOptions(t, clk, nil))
+	defer s.Close()
+	if recs, err := s.List(Filter{}); err != nil || len(recs) != 1 || recs[0].Transcript != "after the crash" {
+		t.Fatalf("after reopening: %+v, %v", recs, err)
+	}
+}

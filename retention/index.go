@@ -78,9 +78,15 @@ func decodeHeaderCopy(b []byte) (header, error) {
 // decodeHeader returns the newest intact copy and which copy it was; the
 // next write goes to the other one, so a torn header write always leaves
 // the previous header intact.
+//
+// A file holding only copy A is what a crash leaves right after a new
+// store's first header write: copy B then counts as damaged.
 func decodeHeader(b []byte) (header, int, error) {
-	if len(b) < headerSize {
+	if len(b) < headerCopySize {
 		return header{}, 0, fmt.Errorf("file is %d bytes, shorter than its %d-byte header", len(b), headerSize)
+	}
+	if len(b) < headerSize {
+		b = append(b[:len(b):len(b)], make([]byte, headerSize-len(b))...)
 	}
 	a, errA := decodeHeaderCopy(b[:headerCopySize])
 	c, errB := decodeHeaderCopy(b[headerCopySize:headerSize])

@@ -64,7 +64,7 @@ func (s *Store) load() ([]Receipt, error) {
 			return nil, fmt.Errorf("index %s: %w; move the store dir away to start empty", idxPath, err)
 		}
 		s.hdr, s.hdrNext = hdr, 1-copyIdx
-		raw = raw[headerSize:]
+		raw = raw[min(headerSize, len(raw)):]
 		if hdr.keyCheck != check {
 			n := countUsedSlots(raw)
 			switch {

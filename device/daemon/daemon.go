@@ -84,9 +84,10 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		log = slog.Default()
 	}
 	d = &Daemon{cfg: cfg, opts: opts, log: log, started: time.Now(), receipts: make(chan retention.Receipt, 64)}
+	opened := d // the error returns below set d to nil
 	defer func() {
 		if err != nil {
-			d.Close()
+			opened.Close()
 		}
 	}()
 

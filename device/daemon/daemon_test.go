@@ -302,3 +302,54 @@ func TestHubDeleteAndRetentionCommands(t *testing.T) {
 		return n == 1
 	})
 }
+
+// TestStartupErrorsNameTheProblem: a daemon that cannot start says why,
+// naming the config key, releases what it opened, and never panics.
+func TestStartupErrorsNameTheProblem(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "s.wav")
+	f, _ := os.Create(wav)
+	capture.WriteWAV(f, make([]int16, 320), 16000)
+	f.Close()
+	odd := filepath.Join(dir, "odd.yaml")
+	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the flibbertigibbetz\"]\n"), 0o600)
+	intents := abs(t, "../../configs/intents.yaml")
+	tests := []struct {
+		name, yaml string
+		pins       func(string, string) (gpio.PinIn, gpio.PinOut, error)
+		want       []string
+	}{
+		{"missing intents", "speech: {intents: " + filepath.Join(dir, "none.yaml") + "}", nil, []string{"speech.intents", "none.yaml"}},
+		{"unknown word", "speech: {intents: " + odd + "}", nil, []string{"flibbertigibbetz"}},
+		{"missing input file", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + filepath.Join(dir, "none.wav") + "\"}", nil, []string{"audio.input", "none.wav"}},
+		{"no such GPIO pin", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + wav + "\"}\ngpio: {mute_button: GPIO99}",
+			func(b, l string) (gpio.PinIn, gpio.PinOut, error) { return panel.LookupPins(b, l) }, []string{"gpio.mute_button", "GPIO99"}},
+		{"insecure broker", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + wav + "\"}\nmqtt: {broker: \"tcp://192.0.2.7:1883\"}", nil, []string{"mqtt", "allow_insecure"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := filepath.Join(t.TempDir(), "state")
+			yaml := "device_id: den\nretention: {dir: " + state + "}\ncontrol: {socket: " + filepath.Join(t.TempDir(), "c.sock") + "}\n" + tt.yaml + "\n"
+			cfg, err := config.Parse([]byte(yaml), filepath.Join(dir, "e.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), Pins: tt.pins})
+			if err == nil {
+				d.Close()
+				t.Fatal("started")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			// What New opened it closed: the store's lock is free again.
+			if st, err := retention.Open(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour}); err != nil {
+				t.Errorf("store left locked: %v", err)
+			} else {
+				st.Close()
+			}
+		})
+	}
+}
