@@ -336,12 +336,7 @@ func (l *Link) PublishAction(a Action) {
 	}
 	l.mu.Lock()
 	var dropped *Action
-	if len(l.outbox) >= l.cfg.OutboxSize {
-		d := l.outbox[0]
-		dropped = &d
-		l.outbox = append(l.outbox[:0], l.outbox[1:]...)
-	}
-	l.outbox = append(l.outbox, a)
+	l.outbox, dropped = pushDropOldest(l.outbox, a, l.cfg.OutboxSize)
 	l.mu.Unlock()
 	if dropped != nil {
 		l.log.Warn("hub outbox full: dropped oldest action", "action", dropped.ID, "intent", dropped.Intent, "bound", l.cfg.OutboxSize)
@@ -359,12 +354,7 @@ func (l *Link) PublishReceipt(r retention.Receipt) {
 		return
 	}
 	var dropped *retention.Receipt
-	if len(l.receipts) >= l.cfg.ReceiptQueue {
-		d := l.receipts[0]
-		dropped = &d
-		l.receipts = append(l.receipts[:0], l.receipts[1:]...)
-	}
-	l.receipts = append(l.receipts, r)
+	l.receipts, dropped = pushDropOldest(l.receipts, r, l.cfg.ReceiptQueue)
 	l.mu.Unlock()
 	if dropped != nil {
 		l.log.Warn("hub receipt queue full: dropped oldest receipt", "receipt", dropped.ID, "bound", l.cfg.ReceiptQueue)
@@ -427,4 +417,16 @@ func (l *Link) publish(ctx context.Context, topic string, qos byte, retained boo
 	case <-lost:
 		return fmt.Errorf("publish %s: %w", topic, errConnLost)
 	}
+}
+
+// pushDropOldest appends v to the bounded queue q, first dropping the
+// oldest element if q already holds bound; it returns the one dropped.
+func pushDropOldest[T any](q []T, v T, bound int) ([]T, *T) {
+	var dropped *T
+	if len(q) >= bound {
+		d := q[0]
+		dropped = &d
+		q = append(q[:0], q[1:]...)
+	}
+	return append(q, v), dropped
 }
