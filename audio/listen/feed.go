@@ -75,6 +75,9 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		wait := commandWait
 		if l.heard {
 			wait = l.cfg.EndSilence
+			if !l.cfg.SkipVerify && quickEnd < wait && l.silent == frames(quickEnd) && l.complete() {
+				return l.finish()
+			}
 		}
 		if l.silent >= frames(wait) || l.recFrames >= frames(l.cfg.MaxUtterance) {
 			return l.finish()
@@ -225,4 +228,16 @@ func (l *Listener) fail(err error) error {
 func (l *Listener) process(pcm []int16) error {
 	l.decoded += int64(len(pcm))
 	return l.dec.Process(pcm)
+}
+
+// complete reports whether the command heard so far is a whole sentence of
+// the grammar, after the wake phrase.
+func (l *Listener) complete() bool {
+	hyp, _ := l.dec.Hyp()
+	v := judge(hyp, l.wake)
+	if !v.wake || !v.complete {
+		return false
+	}
+	_, ok := l.gram.Match(v.transcript)
+	return ok
 }

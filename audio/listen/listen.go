@@ -93,6 +93,11 @@ const (
 	earlyCheck = 2 * time.Second
 	// partialEvery is how often the verifier's partial hypothesis is read.
 	partialEvery = 500 * time.Millisecond
+	// quickEnd ends a command after this much silence, instead of
+	// speech.end_silence, when what was heard is already a whole sentence
+	// of the grammar: the answer comes sooner, and a pause inside a
+	// command that is not yet complete still waits the full end silence.
+	quickEnd = 250 * time.Millisecond
 	// kwsPhoneLoop is the spotter's phone-loop probability (PocketSphinx's
 	// default is 0.1); tuned on the generated corpus for recall.
 	kwsPhoneLoop = "1e-10"

@@ -410,3 +410,45 @@ func BenchmarkFeedSilence(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/(float64(b.N)*10), "rtf")
 }
+
+// A whole sentence of the grammar ends after a short silence; a command cut
+// off mid-sentence waits the full end silence, so a pause is not an end.
+func TestQuickEndOnlyForWholeSentences(t *testing.T) {
+	tests := []struct {
+		text  string
+		quick bool
+	}{
+		{"hey jarvis turn on the kitchen lights", true},
+		{"hey jarvis set a timer for", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			l := newListener(t, func(c *Config) { c.EndSilence = 2 * time.Second })
+			speech := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "slt", tt.text, 0.3, 0)...)
+			pcm := append(speech, sphinxtest.Silence(4)...)
+			end := len(speech) / audio.FrameSamples
+			at := -1
+			for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
+				_, ok, err := l.Feed(pcm[i : i+audio.FrameSamples])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok {
+					at = i / audio.FrameSamples
+					break
+				}
+			}
+			if at < 0 {
+				t.Fatal("no utterance")
+			}
+			after := time.Duration(at-end) * audio.FrameDuration
+			t.Logf("utterance ended %v after the speech", after)
+			if tt.quick && after >= time.Second {
+				t.Errorf("a whole sentence ended %v after the speech, want well under the 2 s end silence", after)
+			}
+			if !tt.quick && after < 1800*time.Millisecond {
+				t.Errorf("an unfinished command ended %v after the speech, want the full 2 s end silence", after)
+			}
+		})
+	}
+}
