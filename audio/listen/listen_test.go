@@ -368,6 +368,9 @@ func TestJudge(t *testing.T) {
 		{"hey jarvis gbg_s play jazz", verdict{wake: true, transcript: "play jazz", complete: true}},
 		{"hey jarvis gbg_w gbg_ah", verdict{wake: true}},
 		{"gbg_hh gbg_ey gbg_t", verdict{}},
+		// Words before the wake phrase: "say jarvis …", "the jarvis family …".
+		{"gbg_s gbg_ey gbg_dh gbg_ah gbg_s hey jarvis turn on the lights", verdict{}},
+		{"gbg_ah gbg_m gbg_hh gbg_ey hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true}},
 		{"hey", verdict{}},
 		{"", verdict{}},
 	}
