@@ -20,7 +20,7 @@
 set -euo pipefail
 
 readonly WAKE="hey jarvis"
-readonly SEED=20261127
+readonly SEED=${EARSHOT_CORPUS_SEED:-20261127}  # another seed gives a held-out corpus
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 readonly here self
