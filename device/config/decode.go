@@ -272,17 +272,14 @@ func kindName(n *yaml.Node) string {
 	return strconv.Quote(n.Value)
 }
 
-var (
-	errEmpty = errors.New("empty value")
-	dayRE    = regexp.MustCompile(`[0-9.]+d`)
-)
+var dayRE = regexp.MustCompile(`[0-9.]+d`)
 
 // ParseDuration parses a Go duration with an extra unit "d" (24h), e.g.
 // "7d", "1d12h", "700ms". A bare "0" is zero. Negative durations are refused.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("want a duration such as 700ms, 24h or 7d: %w", errEmpty)
+		return 0, errors.New("want a duration such as 700ms, 24h or 7d, got nothing")
 	}
 	if s == "0" {
 		return 0, nil
