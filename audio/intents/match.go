@@ -156,3 +156,80 @@ func (m *matcher) run(st *matchState) (int32, bool) {
 	}
 	return 0, false
 }
+
+// Continues reports whether some sentence of the grammar begins with words
+// and goes on past them: whether a listener that has heard words should
+// wait for more. It is false for a sentence no other sentence extends
+// ("turn on the kitchen lights") and for words no sentence begins with.
+func (g *Grammar) Continues(words string) bool {
+	m := g.matcher
+	var in []int32
+	for w := range strings.FieldsSeq(words) {
+		if len(in) == maxWords {
+			return false
+		}
+		id, ok := m.vocab[w]
+		if !ok {
+			id, ok = m.vocab[strings.ToLower(w)]
+		}
+		if !ok {
+			return false
+		}
+		in = append(in, id)
+	}
+	if len(in) == 0 {
+		return len(m.prog) > 0
+	}
+	n := int32(len(in))
+	type thread struct{ pc, pos int32 }
+	seen := map[thread]bool{}
+	var stack []thread
+	for _, pc := range m.starts[in[0]] {
+		stack = append(stack, thread{pc, 0})
+	}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for !seen[t] {
+			seen[t] = true
+			ins := m.prog[t.pc]
+			switch ins.op {
+			case opWord:
+				if t.pos == n {
+					return true // every template ends in a match: more words follow
+				}
+				if in[t.pos] != ins.x {
+					goto next
+				}
+				t = thread{t.pc + 1, t.pos + 1}
+			case opSplit:
+				stack = append(stack, thread{ins.y, t.pos})
+				t.pc = ins.x
+			case opJmp:
+				t.pc = ins.x
+			case opSlot:
+				if t.pos == n {
+					return true
+				}
+				for _, v := range m.slotFirst[ins.x][in[t.pos]] {
+					vw := m.slotWords[ins.x][v]
+					end := t.pos + int32(len(vw))
+					if end > n {
+						if slices.Equal(in[t.pos:], vw[:n-t.pos]) {
+							return true // the words stop inside a slot value
+						}
+						continue
+					}
+					if slices.Equal(in[t.pos:end], vw) {
+						stack = append(stack, thread{t.pc + 1, end})
+					}
+				}
+				goto next
+			case opMatch:
+				goto next
+			}
+		}
+	next:
+	}
+	return false
+}

@@ -202,3 +202,50 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestContinues(t *testing.T) {
+	g, err := Parse([]byte(`
+slots:
+  room: [kitchen, living room, living room annex]
+  minutes: {five: 5, ten: 10}
+intents:
+  LightsOn:
+    - "(turn | switch) on the {room} lights"
+    - "lights on in the {room}"
+  SetTimer:
+    - "set a timer for {minutes} minutes"
+    - "set a timer"
+  Pause:
+    - "pause [the] [music]"
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		words string
+		want  bool
+	}{
+		{"", true},
+		{"turn", true},
+		{"turn on the", true},
+		{"turn on the living", true},          // inside a slot value
+		{"turn on the kitchen lights", false}, // complete, nothing extends it
+		{"lights on in the kitchen", false},
+		{"lights on in the living room", true}, // "living room annex" extends it
+		{"lights on in the living room annex", false},
+		{"set a timer", true}, // complete, but "for five minutes" may follow
+		{"set a timer for ten minutes", false},
+		{"pause", true},
+		{"pause the", true},
+		{"pause the music", false},
+		{"PAUSE THE", true},
+		{"turn off", false}, // no sentence begins so
+		{"banana", false},
+		{"turn on the kitchen lights please", false},
+	}
+	for _, tt := range tests {
+		if got := g.Continues(tt.words); got != tt.want {
+			t.Errorf("Continues(%q) = %v, want %v", tt.words, got, tt.want)
+		}
+	}
+}
