@@ -59,6 +59,11 @@ type Result struct {
 	FalseWakes    int     `json:"false_wakes"`
 	AudioSeconds  float64 `json:"audio_seconds"`
 	CPUSeconds    float64 `json:"cpu_seconds"`
+	// SpottedSeconds and VerifiedSeconds are the audio given to keyword
+	// spotting and to verification; Hits the spotter's candidates.
+	SpottedSeconds  float64 `json:"spotted_seconds"`
+	VerifiedSeconds float64 `json:"verified_seconds"`
+	Hits            int     `json:"hits"`
 
 	Recall    float64 `json:"recall"`
 	FAPerHour float64 `json:"fa_per_hour"`
@@ -123,6 +128,10 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	}
 	cpu1, rss := usage()
 	res.CPUSeconds = (cpu1 - cpu0).Seconds()
+	st := l.Stats()
+	res.SpottedSeconds = float64(st.Spotted) / audio.SampleRate
+	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
+	res.Hits = st.Hits
 	res.RSSMB = rss
 	res.finish()
 	if opts.JSON {
@@ -258,7 +267,8 @@ func writeText(w io.Writer, r Result, all bool) error {
 	ew.printf("wake files: %d, woke on %d, intent right on %d\n", r.WakeFiles, r.Detected, r.IntentCorrect)
 	ew.printf("other files: %d (%s of audio), false wakes: %d\n", r.OtherFiles,
 		(time.Duration(r.OtherSeconds * float64(time.Second))).Round(time.Second), r.FalseWakes)
-	ew.printf("decoding: %.1f CPU s for %.1f audio s\n", r.CPUSeconds, r.AudioSeconds)
+	ew.printf("decoding: %.1f CPU s for %.1f audio s (spotting %.1f s; %d candidates, verification %.1f s)\n",
+		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
 	ew.printf("%s\n", r.Line())
 	return ew.err
 }

@@ -33,7 +33,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		if n := frames(spotLead) * audio.FrameSamples; len(l.lead) > n {
 			l.lead = l.lead[len(l.lead)-n:]
 		}
-		l.st = spotting
+		l.st, l.spotFrames = spotting, 0
 		if err := l.spot(l.lead); err != nil {
 			return Utterance{}, false, err
 		}
@@ -42,13 +42,30 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		if err := l.spot(frame); err != nil {
 			return Utterance{}, false, err
 		}
-		if l.st == spotting && l.silent >= frames(spotHangover) {
+		if l.st != spotting {
+			break
+		}
+		l.spotFrames++
+		if l.silent >= frames(rearmPause) {
+			l.spotFrames = 0
+		}
+		switch {
+		case l.silent >= frames(spotHangover):
 			// Speech is over without a wake word; the spotter sleeps
 			// until the next speech.
 			l.st = idle
-			if err := l.dec.EndUtt(); err != nil {
-				return Utterance{}, false, fmt.Errorf("listen: %w", err)
-			}
+		case l.spotFrames >= frames(spotSpan):
+			l.st = talking
+		default:
+			return Utterance{}, false, nil
+		}
+		if err := l.dec.EndUtt(); err != nil {
+			return Utterance{}, false, fmt.Errorf("listen: %w", err)
+		}
+	case talking:
+		l.hist.Write(frame)
+		if l.silent >= frames(rearmPause) {
+			l.st = idle
 		}
 	case capturing:
 		l.rec = append(l.rec, frame...)
@@ -61,6 +78,16 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		}
 		if err := l.process(frame); err != nil {
 			return Utterance{}, false, l.fail(err)
+		}
+		// quiet counts frames far below the command's loudest so far: a
+		// level-independent end of speech that does not wait for the
+		// VAD to follow a fading last sound down to the noise floor.
+		if p := power(frame); p > l.peak {
+			l.peak, l.quiet = p, 0
+		} else if p*quietRatio < l.peak {
+			l.quiet++
+		} else {
+			l.quiet = 0
 		}
 		if !l.cfg.SkipVerify && l.recFrames%frames(partialEvery) == 0 {
 			// The final search can end without any path through the
@@ -75,8 +102,14 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		wait := commandWait
 		if l.heard {
 			wait = l.cfg.EndSilence
-			if !l.cfg.SkipVerify && quickEnd < wait && l.silent == frames(quickEnd) && l.complete() {
-				return l.finish()
+			// From finalEnd to quickEnd the hypothesis is read on every
+			// frame: the decoder reports a last word only once it has
+			// left it, which can take a few frames of silence.
+			ended := l.silent >= frames(finalEnd) || l.quiet >= frames(finalEnd)
+			if !l.cfg.SkipVerify && ended && l.silent <= frames(quickEnd) && l.silent < frames(wait) {
+				if whole, final := l.complete(); final || (whole && l.silent >= frames(quickEnd)) {
+					return l.finish()
+				}
 			}
 		}
 		if l.silent >= frames(wait) || l.recFrames >= frames(l.cfg.MaxUtterance) {
@@ -109,13 +142,14 @@ func (l *Listener) spot(pcm []int16) error {
 		return nil
 	}
 	l.log.Debug("wake phrase spotted")
+	l.stats.Hits++
 	// The history holds pre-roll + wake phrase; decode it again in the
 	// verifying search, then keep recording the command.
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return l.fail(err)
 	}
 	l.rec = l.hist.Snapshot(make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples))
-	l.recFrames, l.speechFrames = 0, 0
+	l.recFrames, l.speechFrames, l.peak, l.quiet = 0, 0, 0, 0
 	l.heard = false
 	l.silent = 0
 	l.st = capturing
@@ -202,6 +236,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		clear(rec)
 		return Utterance{}, false, nil
 	}
+	l.stats.Accepted++
 	u := Utterance{
 		Audio:      rec,
 		Transcript: v.transcript,
@@ -224,20 +259,54 @@ func (l *Listener) fail(err error) error {
 }
 
 // process decodes pcm, counting what was decoded so tests and benchmarks
-// can see how much audio the VAD spared.
+// can see how much audio the VAD spared and what verification costs.
 func (l *Listener) process(pcm []int16) error {
 	l.decoded += int64(len(pcm))
+	if l.st == capturing {
+		l.stats.Verified += int64(len(pcm))
+	} else {
+		l.stats.Spotted += int64(len(pcm))
+	}
 	return l.dec.Process(pcm)
 }
 
+// Stats counts the listener's work since it was created.
+type Stats struct {
+	// Spotted and Verified are samples given to keyword spotting and to
+	// the verifying grammar search (which may see the same audio twice).
+	Spotted, Verified int64
+	// Hits are keyword-spotting candidates; Accepted the utterances
+	// verification passed.
+	Hits, Accepted int
+}
+
+// Stats returns the work counters.
+func (l *Listener) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
 // complete reports whether the command heard so far is a whole sentence of
-// the grammar, after the wake phrase.
-func (l *Listener) complete() bool {
+// the grammar, after the wake phrase, and whether it is final: no sentence
+// of the grammar goes on from it.
+func (l *Listener) complete() (whole, final bool) {
 	hyp, _ := l.dec.Hyp()
 	v := judge(hyp, l.wake)
 	if !v.wake || !v.complete {
-		return false
+		return false, false
 	}
-	_, ok := l.gram.Match(v.transcript)
-	return ok
+	if _, ok := l.gram.Match(v.transcript); !ok {
+		return false, false
+	}
+	return true, !l.gram.Continues(v.transcript)
+}
+
+// power is a frame's mean square.
+func power(frame []int16) float64 {
+	var sum int64
+	for _, s := range frame {
+		sum += int64(s) * int64(s)
+	}
+	return float64(sum) / float64(len(frame))
 }

@@ -71,6 +71,9 @@ const (
 	idle      state = iota // silence: nothing is decoded
 	spotting               // speech: keyword spotting runs
 	capturing              // wake word heard: recording the command
+	// talking is speech that did not open with the wake phrase: nothing
+	// is decoded until the next pause.
+	talking
 )
 
 const (
@@ -79,6 +82,13 @@ const (
 	spotLead = 300 * time.Millisecond
 	// spotHangover keeps the spotter running through short pauses.
 	spotHangover = 400 * time.Millisecond
+	// spotSpan is how long after a pause the spotter listens. The wake
+	// phrase opens what is said to the device (verification rejects one
+	// preceded by words), so speech that has gone on this long without
+	// it is not decoded until the next pause of rearmPause: on long
+	// conversation this saves most of the spotting.
+	spotSpan   = 2 * time.Second
+	rearmPause = 200 * time.Millisecond
 	// wakeSpan bounds how long a spoken wake phrase can take; the history
 	// ring holds it plus the pre-roll.
 	wakeSpan = 1500 * time.Millisecond
@@ -98,6 +108,13 @@ const (
 	// of the grammar: the answer comes sooner, and a pause inside a
 	// command that is not yet complete still waits the full end silence.
 	quickEnd = 250 * time.Millisecond
+	// finalEnd is shorter still, for a whole sentence that no sentence of
+	// the grammar extends ("turn on the kitchen lights"): nothing more can
+	// be part of the command, so the answer need not wait for a pause.
+	finalEnd = 40 * time.Millisecond
+	// quietRatio is how far below the command's peak power (35 dB) a
+	// frame counts as quiet for finalEnd.
+	quietRatio = 3162
 	// kwsPhoneLoop is the spotter's phone-loop probability (PocketSphinx's
 	// default is 0.1); tuned on the generated corpus for recall.
 	kwsPhoneLoop = "1e-10"
@@ -118,14 +135,19 @@ type Listener struct {
 	closed bool
 
 	st     state
-	silent int  // consecutive silent frames
-	heard  bool // the command has started
+	silent int // consecutive silent frames
+	// spotFrames counts frames spotted since the last pause.
+	spotFrames int
+	heard      bool // the command has started
 	// speechFrames counts speech frames since the wake phrase.
 	speechFrames int
 	partial      string  // the verifier's latest partial hypothesis
 	rec          []int16 // recording in progress (capturing)
 	recFrames    int
-	decoded      int64 // samples given to the decoder
+	peak         float64 // loudest frame power since the hit
+	quiet        int     // consecutive frames quietRatio below peak
+	decoded      int64   // samples given to the decoder
+	stats        Stats
 }
 
 // New loads the decoder and checks that every word of the wake phrase and
@@ -295,7 +317,7 @@ func (l *Listener) resetLocked() {
 	l.hist.Reset()
 	clear(l.rec)
 	l.rec = nil
-	l.st, l.silent, l.heard, l.recFrames, l.speechFrames, l.partial = idle, 0, false, 0, 0, ""
+	l.st, l.silent, l.heard, l.recFrames, l.speechFrames, l.partial, l.spotFrames = idle, 0, false, 0, 0, "", 0
 }
 
 // Close frees the decoder. It is idempotent.
