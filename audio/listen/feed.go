@@ -54,7 +54,8 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 			// Speech is over without a wake word; the spotter sleeps
 			// until the next speech.
 			l.st = idle
-		case l.spotFrames >= frames(spotSpan):
+		case l.spotFrames >= frames(spotSpan) && !l.cfg.SkipVerify:
+			// (The plain-KWS baseline spots all speech, as PocketSphinx does.)
 			l.st = talking
 		default:
 			return Utterance{}, false, nil

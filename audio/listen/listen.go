@@ -87,7 +87,7 @@ const (
 	// preceded by words), so speech that has gone on this long without
 	// it is not decoded until the next pause of rearmPause: on long
 	// conversation this saves most of the spotting.
-	spotSpan   = 2 * time.Second
+	spotSpan   = 1500 * time.Millisecond
 	rearmPause = 200 * time.Millisecond
 	// wakeSpan bounds how long a spoken wake phrase can take; the history
 	// ring holds it plus the pre-roll.
