@@ -18,22 +18,9 @@ func (g *Grammar) Match(words string) (Match, bool) {
 	st := m.state()
 	defer m.pool.Put(st)
 
-	in := st.in[:0]
-	for w := range strings.FieldsSeq(words) {
-		if len(in) == maxWords {
-			return Match{}, false
-		}
-		id, ok := m.vocab[w]
-		if !ok {
-			id, ok = m.vocab[strings.ToLower(w)]
-		}
-		if !ok {
-			return Match{}, false // a word the grammar cannot produce
-		}
-		in = append(in, id)
-	}
+	in, ok := m.ids(words, st.in[:0])
 	st.in = in
-	if len(in) == 0 {
+	if !ok || len(in) == 0 {
 		return Match{}, false
 	}
 	intent, ok := m.run(st)
@@ -48,6 +35,25 @@ func (g *Grammar) Match(words string) (Match, bool) {
 		}
 	}
 	return res, true
+}
+
+// ids appends the word ids of words to in. It is false for more than
+// maxWords words or a word the grammar cannot produce.
+func (m *matcher) ids(words string, in []int32) ([]int32, bool) {
+	for w := range strings.FieldsSeq(words) {
+		if len(in) == maxWords {
+			return in, false
+		}
+		id, ok := m.vocab[w]
+		if !ok {
+			id, ok = m.vocab[strings.ToLower(w)]
+		}
+		if !ok {
+			return in, false
+		}
+		in = append(in, id)
+	}
+	return in, true
 }
 
 // matchState is the scratch space of one Match call, pooled so a match
@@ -163,19 +169,9 @@ func (m *matcher) run(st *matchState) (int32, bool) {
 // ("turn on the kitchen lights") and for words no sentence begins with.
 func (g *Grammar) Continues(words string) bool {
 	m := g.matcher
-	var in []int32
-	for w := range strings.FieldsSeq(words) {
-		if len(in) == maxWords {
-			return false
-		}
-		id, ok := m.vocab[w]
-		if !ok {
-			id, ok = m.vocab[strings.ToLower(w)]
-		}
-		if !ok {
-			return false
-		}
-		in = append(in, id)
+	in, ok := m.ids(words, nil)
+	if !ok {
+		return false
 	}
 	if len(in) == 0 {
 		return len(m.prog) > 0
