@@ -66,6 +66,8 @@ type Link struct {
 
 	lostMu sync.Mutex
 	lostCh chan struct{} // closed and replaced on every connection loss
+	// listening: the commands subscription of this connection is in place.
+	listening atomic.Bool
 
 	running atomic.Bool
 
@@ -240,6 +242,7 @@ func (l *Link) subscribe(ctx context.Context) {
 	select {
 	case <-tok.Done():
 		if tok.Error() == nil {
+			l.listening.Store(l.client.IsConnectionOpen())
 			return
 		}
 	case <-ctx.Done():
@@ -251,6 +254,7 @@ func (l *Link) subscribe(ctx context.Context) {
 
 func (l *Link) onConnectionLost(_ mqtt.Client, err error) {
 	l.log.Warn("hub link lost; reconnecting", "err", err)
+	l.listening.Store(false)
 	l.lostMu.Lock()
 	close(l.lostCh)
 	l.lostCh = make(chan struct{})
@@ -280,8 +284,9 @@ func (l *Link) awaitResume(ctx context.Context) bool {
 	return true
 }
 
-// Connected reports whether the link is connected to the broker right now.
-func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
+// Connected reports whether the link is connected to the broker right now
+// and subscribed to the hub's commands, so a command sent now is heard.
+func (l *Link) Connected() bool { return l.client.IsConnectionOpen() && l.listening.Load() }
 
 // Status is the link as `earshot status` shows it.
 type Status struct {
