@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/vad"
 )
 
 // Feed takes one 20 ms frame. ok is true when it completed an utterance.
@@ -83,7 +84,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		// quiet counts frames far below the command's loudest so far: a
 		// level-independent end of speech that does not wait for the
 		// VAD to follow a fading last sound down to the noise floor.
-		if p := power(frame); p > l.peak {
+		if p := vad.Power(frame); p > l.peak {
 			l.peak, l.quiet = p, 0
 		} else if p*quietRatio < l.peak {
 			l.quiet++
@@ -107,7 +108,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 			// frame: the decoder reports a last word only once it has
 			// left it, which can take a few frames of silence.
 			ended := l.silent >= frames(finalEnd) || l.quiet >= frames(finalEnd)
-			if !l.cfg.SkipVerify && ended && l.silent <= frames(quickEnd) && l.silent < frames(wait) {
+			if !l.cfg.SkipVerify && ended && l.silent <= frames(quickEnd) {
 				if whole, final := l.complete(); final || (whole && l.silent >= frames(quickEnd)) {
 					return l.finish()
 				}
@@ -262,7 +263,6 @@ func (l *Listener) fail(err error) error {
 // process decodes pcm, counting what was decoded so tests and benchmarks
 // can see how much audio the VAD spared and what verification costs.
 func (l *Listener) process(pcm []int16) error {
-	l.decoded += int64(len(pcm))
 	if l.st == capturing {
 		l.stats.Verified += int64(len(pcm))
 	} else {
@@ -301,13 +301,4 @@ func (l *Listener) complete() (whole, final bool) {
 		return false, false
 	}
 	return true, !l.gram.Continues(v.transcript)
-}
-
-// power is a frame's mean square.
-func power(frame []int16) float64 {
-	var sum int64
-	for _, s := range frame {
-		sum += int64(s) * int64(s)
-	}
-	return float64(sum) / float64(len(frame))
 }

@@ -146,7 +146,6 @@ type Listener struct {
 	recFrames    int
 	peak         float64 // loudest frame power since the hit
 	quiet        int     // consecutive frames quietRatio below peak
-	decoded      int64   // samples given to the decoder
 	stats        Stats
 }
 

@@ -112,14 +112,19 @@ func (d *Detector) IsSpeech(frame []int16) bool {
 	return d.speech
 }
 
-// frameDBFS is the frame's mean power relative to full scale, in dB.
-func frameDBFS(frame []int16) float64 {
+// Power is a frame's mean square, in squared sample units.
+func Power(frame []int16) float64 {
 	var sum float64
 	for _, s := range frame {
 		v := float64(s)
 		sum += v * v
 	}
-	mean := sum / float64(len(frame)) / (32768.0 * 32768.0)
+	return sum / float64(len(frame))
+}
+
+// frameDBFS is the frame's mean power relative to full scale, in dB.
+func frameDBFS(frame []int16) float64 {
+	mean := Power(frame) / (32768.0 * 32768.0)
 	if mean <= 0 {
 		return SilenceDBFS
 	}
