@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,9 @@ func ParseDictionary(r io.Reader) (Dictionary, error) {
 }
 
 // parseDictionary keeps only the words in want, or all when want is nil.
+// Lines of unwanted words are skipped without allocating: the daemon
+// looks up a few hundred words in a 134k-line file at every start, and
+// the garbage of splitting every line set its heap's high-water mark.
 func parseDictionary(r io.Reader, want map[string]bool) (Dictionary, error) {
 	d := Dictionary{}
 	sc := bufio.NewScanner(r)
@@ -43,27 +47,41 @@ func parseDictionary(r io.Reader, want map[string]bool) (Dictionary, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, ";;;") || strings.HasPrefix(text, "#") {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || bytes.HasPrefix(text, []byte(";;;")) || text[0] == '#' {
 			continue
 		}
-		fields := strings.Fields(text)
-		if len(fields) < 2 {
+		end := bytes.IndexAny(text, " \t")
+		if end < 0 {
 			return nil, fmt.Errorf("line %d: want \"word PHONES...\", got %q", line, text)
 		}
-		word := strings.ToLower(fields[0])
-		if i := strings.IndexByte(word, '('); i > 0 && strings.HasSuffix(word, ")") {
+		word := text[:end]
+		if i := bytes.IndexByte(word, '('); i > 0 && word[len(word)-1] == ')' {
 			word = word[:i]
 		}
-		if want != nil && !want[word] {
+		if hasUpper(word) {
+			word = bytes.ToLower(word)
+		}
+		if want != nil && !want[string(word)] {
 			continue
 		}
-		d[word] = append(d[word], strings.Join(fields[1:], " "))
+		fields := strings.Fields(string(text[end:]))
+		w := string(word)
+		d[w] = append(d[w], strings.Join(fields, " "))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return d, nil
+}
+
+func hasUpper(b []byte) bool {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // LookupWords reads the dictionary at path and returns only the
