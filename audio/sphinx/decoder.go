@@ -178,10 +178,13 @@ func (d *Decoder) SetKeyphrase(name, phrase string, threshold float64) error {
 	cn, cp := C.CString(name), C.CString(strings.ToLower(phrase))
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(cp))
+	if err := d.replacing(name); err != nil {
+		return err
+	}
 	if C.ps_set_keyphrase(d.ps, cn, cp) < 0 {
 		return fmt.Errorf("sphinx: keyphrase search %q for %q rejected", name, phrase)
 	}
-	return nil
+	return d.replaced(name, cn)
 }
 
 // SetJSGF adds (or replaces) a grammar search compiled from JSGF text.
@@ -205,11 +208,36 @@ func (d *Decoder) SetJSGF(name, jsgf, rule string) error {
 	cn, cj := C.CString(name), C.CString(jsgf)
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(cj))
+	if err := d.replacing(name); err != nil {
+		return err
+	}
 	if C.ps_set_jsgf_string(d.ps, cn, cj) < 0 {
 		if rule != "" {
 			return fmt.Errorf("sphinx: grammar search %q: JSGF or top rule <%s> rejected by the decoder", name, rule)
 		}
 		return fmt.Errorf("sphinx: grammar search %q: JSGF rejected by the decoder", name)
+	}
+	return d.replaced(name, cn)
+}
+
+// replacing ends the utterance of the active search before it is
+// replaced: its state is freed with it.
+func (d *Decoder) replacing(name string) error {
+	if d.current == name && d.inUtt {
+		return d.EndUtt()
+	}
+	return nil
+}
+
+// replaced makes a replacement of the active search active. PocketSphinx
+// frees the search it replaces but keeps decoding with a pointer to it.
+func (d *Decoder) replaced(name string, cn *C.char) error {
+	if d.current != name {
+		return nil
+	}
+	if C.ps_set_search(d.ps, cn) < 0 {
+		d.current = ""
+		return fmt.Errorf("sphinx: search %q replaced but not active", name)
 	}
 	return nil
 }

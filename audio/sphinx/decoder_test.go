@@ -216,3 +216,35 @@ func BenchmarkGrammarDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Seconds())/(float64(b.N)*float64(len(pcm))/16000), "rtf")
 }
+
+// TestReplaceActiveSearch replaces the grammar of the active search, as a
+// reload of the intents does, and decodes with it without switching
+// searches: PocketSphinx frees the old search, so the decoder must make
+// the new one active.
+func TestReplaceActiveSearch(t *testing.T) {
+	d := newTestDecoder(t)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis set a timer for five minutes", 0.3, 0.3)
+	if hyp, _ := decode(t, d, "cmd", pcm); hyp != "hey jarvis set a timer for five minutes" {
+		t.Fatalf("before: %q", hyp)
+	}
+	// Start an utterance in the active search, then replace it midway.
+	if err := d.Process(pcm[:len(pcm)/2]); err != nil {
+		t.Fatal(err)
+	}
+	const timersOnly = "#JSGF V1.0;\ngrammar u;\npublic <cmd> = hey jarvis set a timer for (two | five) minutes;\n"
+	if err := d.SetJSGF("cmd", timersOnly, "u.cmd"); err != nil {
+		t.Fatal(err)
+	}
+	if d.InUtt() {
+		t.Error("the utterance of the replaced search is still running")
+	}
+	for range 3 {
+		if hyp, _ := decode(t, d, "cmd", pcm); hyp != "hey jarvis set a timer for five minutes" {
+			t.Fatalf("after: %q", hyp)
+		}
+	}
+	lights := sphinxtest.Speak(t, "slt", "hey jarvis turn on the kitchen lights", 0.3, 0.3)
+	if hyp, _ := decode(t, d, "cmd", lights); strings.Contains(hyp, "kitchen") {
+		t.Errorf("the replaced grammar still decodes: %q", hyp)
+	}
+}
