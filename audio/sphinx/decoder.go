@@ -5,7 +5,19 @@ package sphinx
 /*
 #cgo pkg-config: pocketsphinx sphinxbase
 #include <stdlib.h>
+#include <malloc.h>
 #include <pocketsphinx.h>
+
+// earshot_one_arena keeps the decoder's C heap in one malloc arena. cgo
+// calls run on whichever OS thread the goroutine is on, and glibc gives
+// each new thread its own arena, where freed search memory stays
+// resident: on the evaluation corpus that was 10 MB of the peak RSS. It
+// runs as the program loads, before any thread has made an arena.
+__attribute__((constructor)) static void earshot_one_arena(void) {
+#ifdef M_ARENA_MAX
+	mallopt(M_ARENA_MAX, 1);
+#endif
+}
 
 // earshot_config parses argv into a fresh PocketSphinx configuration; cgo
 // cannot call the variadic cmd_ln_init directly.
