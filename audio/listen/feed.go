@@ -30,12 +30,15 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		if !speech {
 			return Utterance{}, false, nil
 		}
+		// (l.lead keeps the whole snapshot's buffer so the next one
+		// reuses it; only its tail goes to the spotter.)
 		l.lead = l.hist.Snapshot(l.lead[:0])
-		if n := frames(spotLead) * audio.FrameSamples; len(l.lead) > n {
-			l.lead = l.lead[len(l.lead)-n:]
+		lead := l.lead
+		if n := frames(spotLead) * audio.FrameSamples; len(lead) > n {
+			lead = lead[len(lead)-n:]
 		}
 		l.st, l.spotFrames = spotting, 0
-		if err := l.spot(l.lead); err != nil {
+		if err := l.spot(lead); err != nil {
 			return Utterance{}, false, err
 		}
 	case spotting:
@@ -61,7 +64,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		default:
 			return Utterance{}, false, nil
 		}
-		if err := l.dec.EndUtt(); err != nil {
+		if err := l.spotter.EndUtt(); err != nil {
 			return Utterance{}, false, fmt.Errorf("listen: %w", err)
 		}
 	case talking:
@@ -140,17 +143,23 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.process(pcm); err != nil {
 		return l.fail(err)
 	}
-	if hyp, _ := l.dec.Hyp(); hyp == "" {
+	if hyp, _ := l.spotter.Hyp(); hyp == "" {
 		return nil
 	}
 	l.log.Debug("wake phrase spotted")
 	l.stats.Hits++
 	// The history holds pre-roll + wake phrase; decode it again in the
 	// verifying search, then keep recording the command.
-	if err := l.dec.SetSearch(searchVerify); err != nil {
+	if err := l.spotter.EndUtt(); err != nil {
 		return l.fail(err)
 	}
-	l.rec = l.hist.Snapshot(make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples))
+	l.dec.CopyCMN(l.spotter)
+	buf := l.spare
+	l.spare = nil
+	if buf == nil {
+		buf = make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples)
+	}
+	l.rec = l.hist.Snapshot(buf)
 	l.recFrames, l.speechFrames, l.peak, l.quiet = 0, 0, 0, 0
 	l.heard = false
 	l.silent = 0
@@ -198,14 +207,16 @@ func (l *Listener) checkEarly() error {
 // abandon drops the utterance being captured and resumes spotting.
 func (l *Listener) abandon() error {
 	l.partial = ""
-	clear(l.rec)
+	l.recycle(l.rec)
 	l.rec = nil
+	// Speech that goes on after a false wake phrase is talk, not a
+	// command: as after the spotting span, the spotter waits for a pause.
 	l.st = idle
+	if l.silent < frames(rearmPause) {
+		l.st = talking
+	}
 	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
 	l.hist.Reset()
-	if err := l.dec.SetSearch(searchWake); err != nil {
-		return l.fail(err)
-	}
 	return nil
 }
 
@@ -224,9 +235,6 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	l.st = idle
 	l.silent, l.heard, l.recFrames = 0, false, 0
 	l.hist.Reset()
-	if err := l.dec.SetSearch(searchWake); err != nil {
-		return Utterance{}, false, l.fail(err)
-	}
 	var v verdict
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
@@ -235,7 +243,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	}
 	if !v.wake {
 		l.log.Debug("wake phrase rejected by verification")
-		clear(rec)
+		l.recycle(rec)
 		return Utterance{}, false, nil
 	}
 	l.stats.Accepted++
@@ -268,7 +276,10 @@ func (l *Listener) process(pcm []int16) error {
 	} else {
 		l.stats.Spotted += int64(len(pcm))
 	}
-	return l.dec.Process(pcm)
+	if l.st == capturing {
+		return l.dec.Process(pcm)
+	}
+	return l.spotter.Process(pcm)
 }
 
 // Stats counts the listener's work since it was created.
@@ -301,4 +312,14 @@ func (l *Listener) complete() (whole, final bool) {
 		return false, false
 	}
 	return true, !l.gram.Continues(v.transcript)
+}
+
+// recycle wipes a recording that is not handed over and keeps its buffer
+// for the next candidate: most candidates are rejected, and a fresh
+// buffer for each was most of the daemon's garbage.
+func (l *Listener) recycle(rec []int16) {
+	clear(rec[:cap(rec)])
+	if cap(rec) > cap(l.spare) {
+		l.spare = rec[:0]
+	}
 }

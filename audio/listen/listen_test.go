@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +192,39 @@ func TestVerificationRejectsNearMiss(t *testing.T) {
 	t.Logf("spotted %d, rejected %d", spotted, rejected)
 	if rejected == 0 {
 		t.Error("verification rejected nothing: the test no longer exercises it")
+	}
+}
+
+// TestCandidatesReuseBuffers feeds speech with false candidates again and
+// again: the lead-in and the recording buffers are reused, so a rejected
+// candidate leaves no recording-sized garbage (which set the daemon's heap
+// high-water mark when each took a fresh 340 kB).
+func TestCandidatesReuseBuffers(t *testing.T) {
+	log := &messages{}
+	l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+	var pcm []int16
+	for _, voice := range []string{"slt", "rms", "awb"} {
+		pcm = append(pcm, sphinxtest.Speak(t, voice, "hey marvin, what a lovely day", 0.3, 1)...)
+		pcm = append(pcm, sphinxtest.Speak(t, voice, "the train leaves at noon", 0.3, 1)...)
+	}
+	feed(t, l, pcm) // warm-up: the buffers are made once
+	hits := log.count("wake phrase spotted")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 3
+	for range n {
+		feed(t, l, pcm)
+	}
+	runtime.ReadMemStats(&after)
+	hits = log.count("wake phrase spotted") - hits
+	perRun := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("%d candidates in %d runs; %d bytes allocated per run of %.1f s", hits, n, perRun, float64(len(pcm))/audio.SampleRate)
+	if hits == 0 {
+		t.Fatal("no candidates: the test no longer exercises them")
+	}
+	// One lead-in or recording buffer is 80-340 kB.
+	if perRun > 64<<10 {
+		t.Errorf("%d bytes allocated per run: buffers are not reused", perRun)
 	}
 }
 

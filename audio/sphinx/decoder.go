@@ -316,6 +316,18 @@ func (d *Decoder) ResetCMN() {
 	}
 }
 
+// CopyCMN takes over the cepstral mean another decoder has adapted to the
+// channel, so a decoder that saw none of the recent audio starts where
+// the other one is.
+func (d *Decoder) CopyCMN(from *Decoder) {
+	if d.ps == nil || from.ps == nil {
+		return
+	}
+	v := C.earshot_cmn_save(from.ps)
+	C.earshot_cmn_restore(d.ps, v)
+	C.free(unsafe.Pointer(v))
+}
+
 // InUtt reports whether an utterance is running.
 func (d *Decoder) InUtt() bool { return d.inUtt }
 

@@ -50,5 +50,8 @@ func (d *Decoder) Segments() []Segment { return nil }
 // AddWords returns ErrUnavailable.
 func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
 
+// CopyCMN does nothing.
+func (d *Decoder) CopyCMN(*Decoder) {}
+
 // ResetCMN does nothing.
 func (d *Decoder) ResetCMN() {}
