@@ -120,6 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		logger.Debug("file", "path", lb.File, "kind", lb.Kind, "want", lb.Intent)
 		fr, err := runFile(l, corpusDir, lb)
 		if err != nil {
 			return res, err

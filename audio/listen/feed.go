@@ -191,7 +191,7 @@ func (l *Listener) checkEarly() error {
 	}
 	hyp, _ := l.dec.Hyp()
 	if hyp != "" && !judge(hyp, l.wake).wake {
-		l.log.Debug("wake phrase rejected early by verification")
+		l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
 		return l.abandon()
 	}
 	redo := l.rec

@@ -114,6 +114,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"check-config", bad}, ExitUsage, "bad.yaml:3: retention.window"},
 		{[]string{"purge", "--config", bad}, ExitUsage, "bad.yaml:3:"},
 		{[]string{"status", "--config", filepath.Join(dir, "missing.yaml")}, ExitUsage, "missing.yaml"},
+		{[]string{"eval", "--config", noDaemon}, ExitUsage, "--corpus DIR is required"},
+		{[]string{"eval", "--corpus", dir, "--log-level", "loud", "--config", noDaemon}, ExitUsage, "--log-level"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runCLI(t, tt.args...)

@@ -91,16 +91,24 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	asJSON := f.Bool("json", false, "print JSON")
 	perFile := f.Bool("per-file", false, "list every file, not only the mistakes")
 	baseline := f.Bool("baseline-kws", false, "measure plain keyword spotting without verification, for comparison")
+	level := f.String("log-level", "warn", "debug shows, on stderr, what was heard in each file")
 	if err := noArgs(f, args); err != nil {
 		return err
 	}
 	if *corpus == "" {
 		return usagef("--corpus DIR is required")
 	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
 	cfg, err := f.load()
 	if err != nil {
 		return err
 	}
-	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline}, env.Stdout)
+	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
+		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline,
+		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})),
+	}, env.Stdout)
 	return err
 }
