@@ -8,6 +8,7 @@ package eval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/capture"
-	"github.com/earshot/earshot/audio/capture/resample"
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/config"
@@ -116,12 +116,13 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	// Model loading is a one-off start-up cost: the real-time factor is
 	// measured over decoding only.
 	cpu0, _ := usage()
+	frame := make([]int16, audio.FrameSamples)
 	for _, lb := range labels {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		logger.Debug("file", "path", lb.File, "kind", lb.Kind, "want", lb.Intent)
-		fr, err := runFile(l, corpusDir, lb)
+		fr, err := runFile(l, frame, corpusDir, lb)
 		if err != nil {
 			return res, err
 		}
@@ -143,14 +144,20 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	return res, writeText(w, res, opts.PerFile)
 }
 
-func runFile(l *listen.Listener, dir string, lb Label) (FileResult, error) {
+func runFile(l *listen.Listener, frame []int16, dir string, lb Label) (FileResult, error) {
 	fr := FileResult{File: lb.File, Kind: lb.Kind, Want: lb.Intent, WantSlots: lb.Slots, Slots: map[string]string{}}
 	path := filepath.Join(dir, filepath.FromSlash(lb.File))
-	pcm, err := readWAV(path)
+	// The file is streamed a frame at a time, as the daemon reads a file:
+	// input, so the peak RSS measured is the pipeline's, not the corpus's.
+	src, err := capture.OpenFile(path, capture.FileOptions{})
 	if err != nil {
-		return fr, fmt.Errorf("eval: %s (labels.tsv line %d): %w", path, lb.Line, err)
+		return fr, fmt.Errorf("eval: labels.tsv line %d: %w", lb.Line, err)
 	}
-	fr.Seconds = float64(len(pcm)) / audio.SampleRate
+	defer src.Close()
+	fr.Seconds = src.Duration().Seconds()
+	if err := src.Start(); err != nil {
+		return fr, fmt.Errorf("eval: %w", err)
+	}
 	// Each file is an independent clip: no state carries over.
 	l.Reset()
 	first := true
@@ -160,9 +167,17 @@ func runFile(l *listen.Listener, dir string, lb Label) (FileResult, error) {
 			fr.Intent, fr.Slots = u.Intent, u.Slots
 			first = false
 		}
+		l.Recycle(u.Audio)
 	}
-	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
-		u, ok, err := l.Feed(pcm[i : i+audio.FrameSamples])
+	for {
+		err := src.Read(frame)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fr, fmt.Errorf("eval: %w", err)
+		}
+		u, ok, err := l.Feed(frame)
 		if err != nil {
 			return fr, fmt.Errorf("eval: %s: %w", path, err)
 		}
@@ -183,24 +198,6 @@ func runFile(l *listen.Listener, dir string, lb Label) (FileResult, error) {
 		fr.Correct = fr.Woke == 0
 	}
 	return fr, nil
-}
-
-func readWAV(path string) ([]int16, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	pcm, rate, err := capture.ReadWAV(f)
-	if err != nil {
-		return nil, err
-	}
-	if rate != audio.SampleRate {
-		if pcm, err = resample.PCM(pcm, rate, audio.SampleRate); err != nil {
-			return nil, fmt.Errorf("resample from %d Hz: %w", rate, err)
-		}
-	}
-	return pcm, nil
 }
 
 func (r *Result) add(fr FileResult) {

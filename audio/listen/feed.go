@@ -314,6 +314,20 @@ func (l *Listener) complete() (whole, final bool) {
 	return true, !l.gram.Continues(v.transcript)
 }
 
+// Recycle wipes the audio of an utterance the caller is done with (stored
+// encrypted, say) and gives its buffer back for the next recording: no
+// plaintext copy lingers in freed memory, and no new buffer is needed.
+// The caller must not use pcm afterwards.
+func (l *Listener) Recycle(pcm []int16) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		clear(pcm[:cap(pcm)])
+		return
+	}
+	l.recycle(pcm)
+}
+
 // recycle wipes a recording that is not handed over and keeps its buffer
 // for the next candidate: most candidates are rejected, and a fresh
 // buffer for each was most of the daemon's garbage.

@@ -265,6 +265,36 @@ func TestLongSpeechIsSpottedOnlyAfterPauses(t *testing.T) {
 	}
 }
 
+// TestRecycleWipesAndReuses gives a handed-over recording back: it is
+// wiped, and the next recording is made in the same buffer.
+func TestRecycleWipesAndReuses(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the kitchen lights", 0.5, 1.5)
+	got := feed(t, l, pcm)
+	if len(got) != 1 {
+		t.Fatalf("%d utterances, want 1", len(got))
+	}
+	first := got[0].Audio
+	l.Recycle(first)
+	for i, v := range first[:cap(first)] {
+		if v != 0 {
+			t.Fatalf("sample %d is %d after Recycle: the recording was not wiped", i, v)
+		}
+	}
+	got = feed(t, l, pcm)
+	if len(got) != 1 {
+		t.Fatalf("%d utterances the second time, want 1", len(got))
+	}
+	if &got[0].Audio[:1][0] != &first[:1][0] {
+		t.Error("the second recording did not reuse the recycled buffer")
+	}
+	l.Close()
+	l.Recycle(got[0].Audio) // after Close: still wiped, not kept
+	if got[0].Audio[0] != 0 {
+		t.Error("Recycle after Close did not wipe")
+	}
+}
+
 func TestRecordingIsHandedOver(t *testing.T) {
 	l := newListener(t, nil)
 	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the bedroom lights", 0.5, 1.5)

@@ -79,6 +79,7 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
 			if u, ok, err := d.listener.Flush(); err == nil && ok {
 				d.handle(ctx, u)
+				d.listener.Recycle(u.Audio)
 			}
 			stop()
 			// Still alive: keep the watchdog fed until shutdown.
@@ -103,6 +104,8 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 		}
 		if ok {
 			d.handle(ctx, u)
+			// Stored encrypted (or not kept): wipe the plaintext.
+			d.listener.Recycle(u.Audio)
 		}
 	}
 }
