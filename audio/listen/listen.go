@@ -123,6 +123,13 @@ const (
 	// corpus 3 spots as many wake phrases as 1 at 56 % of the spotting
 	// CPU; 4 lost recall and intents.
 	spotDownsample = "3"
+	// verifyWordBeam is the verifier's word-exit beam (PocketSphinx's
+	// default is 7e-29). Narrower, a wake phrase the phone loop explains
+	// far better is pruned rather than carried as a near miss: on the
+	// generated corpus 27.1 -> 22.2 false wakes per hour, recall and
+	// intents unchanged, and shorter search histories (1 MB less peak
+	// RSS). 1e-20 and 1e-15 also cost right intents.
+	verifyWordBeam = "1e-25"
 )
 
 // Listener is the push-based recogniser. Feed, Flush and Reset are meant
@@ -203,7 +210,11 @@ func New(cfg Config) (*Listener, error) {
 	if l.spotter, err = newSpotter(cfg, l.wake, words); err != nil {
 		return nil, err
 	}
-	if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words}); err != nil {
+	var verifyExtra []string
+	if !cfg.SkipVerify {
+		verifyExtra = []string{"-wbeam", verifyWordBeam}
+	}
+	if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: verifyExtra}); err != nil {
 		l.spotter.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
