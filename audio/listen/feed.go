@@ -153,7 +153,12 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.spotter.EndUtt(); err != nil {
 		return l.fail(err)
 	}
-	l.dec.CopyCMN(l.spotter)
+	if l.dec != l.spotter {
+		l.dec.CopyCMN(l.spotter)
+	}
+	if err := l.dec.SetSearch(searchVerify); err != nil {
+		return l.fail(err)
+	}
 	buf := l.spare
 	l.spare = nil
 	if buf == nil {
@@ -217,6 +222,9 @@ func (l *Listener) abandon() error {
 	}
 	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
 	l.hist.Reset()
+	if err := l.spotter.SetSearch(searchWake); err != nil {
+		return l.fail(err)
+	}
 	return nil
 }
 
@@ -235,6 +243,9 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	l.st = idle
 	l.silent, l.heard, l.recFrames = 0, false, 0
 	l.hist.Reset()
+	if err := l.spotter.SetSearch(searchWake); err != nil {
+		return Utterance{}, false, l.fail(err)
+	}
 	var v verdict
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}

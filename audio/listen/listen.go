@@ -207,43 +207,44 @@ func New(cfg Config) (*Listener, error) {
 	for w, p := range garbageWords() {
 		words[w] = p
 	}
-	if l.spotter, err = newSpotter(cfg, l.wake, words); err != nil {
-		return nil, err
-	}
-	var verifyExtra []string
-	if !cfg.SkipVerify {
-		verifyExtra = []string{"-wbeam", verifyWordBeam}
-	}
-	if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: verifyExtra}); err != nil {
-		l.spotter.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+	if cfg.SkipVerify {
+		// The plain-KWS baseline is PocketSphinx as it is usually used:
+		// one decoder, switching from the keyphrase to the command grammar.
+		if l.spotter, err = newSpotter(cfg, l.wake, words); err != nil {
+			return nil, err
+		}
+		l.dec = l.spotter
+	} else {
+		own, _ := words.Subset(l.wake) // the spotter needs only the wake phrase
+		if l.spotter, err = newSpotter(cfg, l.wake, own); err != nil {
+			return nil, err
+		}
+		if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: []string{"-wbeam", verifyWordBeam}}); err != nil {
+			l.spotter.Close()
+			return nil, fmt.Errorf("listen: %w", err)
+		}
 	}
 	if err := l.setGrammar(cfg.Grammar); err != nil {
-		l.spotter.Close()
-		l.dec.Close()
+		l.closeDecoders()
 		return nil, err
 	}
 	return l, nil
 }
 
-// newSpotter loads the keyword-spotting decoder. It is separate from the
-// verifier because acoustic settings belong to a decoder, not a search:
-// the spotter runs on all speech and scores Gaussians only every
-// spotDownsample frames, the verifier decodes only candidates, at full
-// resolution. The plain-KWS baseline spots as PocketSphinx does by
-// default.
+// newSpotter loads the keyword-spotting decoder with the pronunciations
+// in words. It is separate from the verifier because acoustic settings
+// belong to a decoder, not a search: the spotter runs on all speech and
+// scores Gaussians only every spotDownsample frames, the verifier decodes
+// only candidates, at full resolution. The plain-KWS baseline spots as
+// PocketSphinx does by default.
 func newSpotter(cfg Config, wake []string, words sphinx.Dictionary) (*sphinx.Decoder, error) {
-	own := sphinx.Dictionary{}
-	for _, w := range wake {
-		own[w] = words[w]
-	}
 	var extra []string
 	if !cfg.SkipVerify {
 		// A cheap phone loop lets the spotter fire on most real wake
 		// phrases, many false ones included; verification removes those.
 		extra = []string{"-kws_plp", kwsPhoneLoop, "-ds", spotDownsample}
 	}
-	dec, err := sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: own, Extra: extra})
+	dec, err := sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: extra})
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
@@ -330,7 +331,12 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if err != nil {
 		return fmt.Errorf("listen: intents %s: %w", g.File(), err)
 	}
+	// (With one decoder, the baseline's, this switches it to the command
+	// grammar and back.)
 	if err := l.dec.SetSearch(searchVerify); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if err := l.spotter.SetSearch(searchWake); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	l.gram = g
@@ -350,6 +356,7 @@ func (l *Listener) Reset() {
 func (l *Listener) resetLocked() {
 	_ = l.dec.EndUtt()
 	_ = l.spotter.EndUtt()
+	_ = l.spotter.SetSearch(searchWake)
 	l.vad.Reset()
 	l.dec.ResetCMN()
 	l.spotter.ResetCMN()
@@ -372,7 +379,13 @@ func (l *Listener) Close() error {
 	l.rec, l.spare = nil, nil
 	l.hist.Reset()
 	clear(l.lead)
-	l.spotter.Close()
+	return l.closeDecoders()
+}
+
+func (l *Listener) closeDecoders() error {
+	if l.spotter != l.dec {
+		l.spotter.Close()
+	}
 	return l.dec.Close()
 }
 
