@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/vad"
 )
 
@@ -222,6 +223,7 @@ func (l *Listener) abandon() error {
 	}
 	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
 	l.hist.Reset()
+	sphinx.TrimHeap()
 	if err := l.spotter.SetSearch(searchWake); err != nil {
 		return l.fail(err)
 	}
@@ -236,6 +238,8 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		return Utterance{}, false, l.fail(err)
 	}
 	hyp, _ := l.dec.Hyp()
+	// The search's history of this utterance is freed: give it back.
+	sphinx.TrimHeap()
 	if hyp == "" {
 		hyp = l.partial
 	}

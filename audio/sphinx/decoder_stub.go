@@ -50,6 +50,9 @@ func (d *Decoder) Segments() []Segment { return nil }
 // AddWords returns ErrUnavailable.
 func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
 
+// TrimHeap does nothing.
+func TrimHeap() {}
+
 // CopyCMN does nothing.
 func (d *Decoder) CopyCMN(*Decoder) {}
 
