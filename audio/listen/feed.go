@@ -294,6 +294,14 @@ func (l *Listener) process(pcm []int16) error {
 	if l.st == capturing {
 		return l.dec.Process(pcm)
 	}
+	if l.dec != l.spotter {
+		// The verifier's noise estimate follows what is spotted: left
+		// where its last candidate ended, it cost two wake phrases in
+		// 240 on the corpus.
+		if err := l.dec.TrackNoise(pcm); err != nil {
+			return err
+		}
+	}
 	return l.spotter.Process(pcm)
 }
 

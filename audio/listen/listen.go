@@ -120,8 +120,9 @@ const (
 	kwsPhoneLoop = "1e-10"
 	// spotDownsample is how many frames share one full Gaussian
 	// evaluation in the spotter (PocketSphinx's -ds). On the generated
-	// corpus 3 spots as many wake phrases as 1 at 56 % of the spotting
-	// CPU; 4 lost recall and intents.
+	// corpus 3 spots as many wake phrases as 1, for 40 % of the CPU
+	// (pocketsphinx_continuous on the idle benchmark audio: 13.1 -> 5.3
+	// s); 4 lost recall and intents.
 	spotDownsample = "3"
 	// verifyWordBeam is the verifier's word-exit beam (PocketSphinx's
 	// default is 7e-29). Narrower, a wake phrase the phone loop explains

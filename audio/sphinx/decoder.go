@@ -34,6 +34,24 @@ static mfcc_t *earshot_cmn_save(ps_decoder_t *ps) {
 	return v;
 }
 
+// earshot_track_noise runs only the front end over pcm, discarding the
+// features, so its noise estimate follows audio the decoder does not
+// decode. Outside an utterance: starting one resets the front end's
+// buffers but not its noise estimate.
+static int earshot_track_noise(ps_decoder_t *ps, int16 const *pcm, size_t n) {
+	fe_t *fe = ps_get_fe(ps);
+	if (fe == NULL || fe_get_output_size(fe) > 64) return -1;
+	mfcc_t rows[8][64];
+	mfcc_t *cep[8];
+	for (int i = 0; i < 8; i++) cep[i] = rows[i];
+	while (n > 0) {
+		int32 nfr = 8;
+		if (fe_process_frames(fe, &pcm, &n, cep, &nfr, NULL) < 0) return -1;
+		if (nfr == 0) break;
+	}
+	return 0;
+}
+
 static void earshot_cmn_restore(ps_decoder_t *ps, mfcc_t const *v) {
 	feat_t *f = ps_get_feat(ps);
 	if (v != NULL && f != NULL && f->cmn_struct != NULL) cmn_live_set(f->cmn_struct, v);
@@ -320,6 +338,27 @@ func (d *Decoder) ResetCMN() {
 	if d.ps != nil {
 		C.earshot_cmn_restore(d.ps, d.cmn)
 	}
+}
+
+// TrackNoise runs the front end alone over pcm, between utterances, so the
+// decoder's noise estimate (which, unlike the cepstral mean, carries over
+// from one utterance to the next) follows audio that another decoder is
+// decoding. It costs the feature extraction only, a few per cent of
+// decoding.
+func (d *Decoder) TrackNoise(pcm []int16) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if d.inUtt {
+		return fmt.Errorf("sphinx: TrackNoise during an utterance")
+	}
+	if len(pcm) == 0 {
+		return nil
+	}
+	if C.earshot_track_noise(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm))) < 0 {
+		return fmt.Errorf("sphinx: front end rejected %d samples", len(pcm))
+	}
+	return nil
 }
 
 // CopyCMN takes over the cepstral mean another decoder has adapted to the

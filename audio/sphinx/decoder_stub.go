@@ -53,6 +53,9 @@ func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
 // TrimHeap does nothing.
 func TrimHeap() {}
 
+// TrackNoise reports ErrUnavailable.
+func (d *Decoder) TrackNoise([]int16) error { return ErrUnavailable }
+
 // CopyCMN does nothing.
 func (d *Decoder) CopyCMN(*Decoder) {}
 

@@ -248,3 +248,31 @@ func TestReplaceActiveSearch(t *testing.T) {
 		t.Errorf("the replaced grammar still decodes: %q", hyp)
 	}
 }
+
+// TestTrackNoise runs the front end alone between utterances, as the
+// verifier does while the spotter decodes; decoding afterwards is intact,
+// and during an utterance it is refused.
+func TestTrackNoise(t *testing.T) {
+	d := newTestDecoder(t)
+	const text = "hey jarvis turn on the kitchen lights"
+	pcm := sphinxtest.Speak(t, "slt", text, 0.3, 0.3)
+	for range 3 {
+		if err := d.TrackNoise(pcm[:len(pcm)-123]); err != nil { // not a whole number of frames
+			t.Fatal(err)
+		}
+	}
+	if hyp, _ := decode(t, d, "cmd", pcm); hyp != text {
+		t.Errorf("after tracking noise: %q, want %q", hyp, text)
+	}
+	if err := d.StartUtt(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.TrackNoise(pcm[:320]); err == nil {
+		t.Error("TrackNoise during an utterance was accepted")
+	}
+	d.EndUtt()
+	d.Close()
+	if err := d.TrackNoise(pcm[:320]); err == nil {
+		t.Error("TrackNoise on a closed decoder was accepted")
+	}
+}
