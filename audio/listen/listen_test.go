@@ -270,42 +270,42 @@ func TestLongSpeechIsSpottedOnlyAfterPauses(t *testing.T) {
 func TestRecycleWipesAndReuses(t *testing.T) {
 	l := newListener(t, nil)
 	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the kitchen lights", 0.5, 1.5)
-	got := feed(t, l, pcm)
-	if len(got) != 1 {
-		t.Fatalf("%d utterances, want 1", len(got))
-	}
-	first := got[0].Audio
+	first := feedOne(t, l, pcm).Audio
 	l.Recycle(first)
 	for i, v := range first[:cap(first)] {
 		if v != 0 {
 			t.Fatalf("sample %d is %d after Recycle: the recording was not wiped", i, v)
 		}
 	}
-	got = feed(t, l, pcm)
-	if len(got) != 1 {
-		t.Fatalf("%d utterances the second time, want 1", len(got))
-	}
-	if &got[0].Audio[:1][0] != &first[:1][0] {
+	second := feedOne(t, l, pcm).Audio
+	if &second[:1][0] != &first[:1][0] {
 		t.Error("the second recording did not reuse the recycled buffer")
 	}
 	l.Close()
-	l.Recycle(got[0].Audio) // after Close: still wiped, not kept
-	if got[0].Audio[0] != 0 {
+	l.Recycle(second) // after Close: still wiped, not kept
+	if second[0] != 0 {
 		t.Error("Recycle after Close did not wipe")
 	}
+}
+
+// feedOne feeds pcm and returns the one utterance it must make.
+func feedOne(t testing.TB, l *Listener, pcm []int16) Utterance {
+	t.Helper()
+	got := feed(t, l, pcm)
+	if len(got) != 1 {
+		t.Fatalf("%d utterances, want 1", len(got))
+	}
+	return got[0]
 }
 
 func TestRecordingIsHandedOver(t *testing.T) {
 	l := newListener(t, nil)
 	pcm := sphinxtest.Speak(t, "slt", "hey jarvis turn on the bedroom lights", 0.5, 1.5)
-	got := feed(t, l, pcm)
-	if len(got) != 1 {
-		t.Fatalf("got %d utterances", len(got))
-	}
-	keep := append([]int16(nil), got[0].Audio...)
+	handed := feedOne(t, l, pcm).Audio
+	keep := append([]int16(nil), handed...)
 	// A second utterance must not reuse the first one's buffer.
 	feed(t, l, pcm)
-	if !slicesEqual(keep, got[0].Audio) {
+	if !slicesEqual(keep, handed) {
 		t.Fatal("listener wrote into a recording it handed over")
 	}
 	// Pre-roll: the recording starts before the wake phrase.
