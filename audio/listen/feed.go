@@ -34,12 +34,8 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		// (l.lead keeps the whole snapshot's buffer so the next one
 		// reuses it; only its tail goes to the spotter.)
 		l.lead = l.hist.Snapshot(l.lead[:0])
-		lead := l.lead
-		if n := frames(spotLead) * audio.FrameSamples; len(lead) > n {
-			lead = lead[len(lead)-n:]
-		}
 		l.st, l.spotFrames = spotting, 0
-		if err := l.spot(lead); err != nil {
+		if err := l.spot(last(l.lead, frames(spotLead))); err != nil {
 			return Utterance{}, false, err
 		}
 	case spotting:
@@ -176,11 +172,7 @@ func (l *Listener) spot(pcm []int16) error {
 	// Verify only the wake phrase and a little before it: the rest of
 	// the pre-roll is for the recording, and decoding it would cost CPU
 	// and memory on every (mostly false) hit.
-	lead := l.rec
-	if n := frames(wakeSpan+spotLead) * audio.FrameSamples; len(lead) > n {
-		lead = lead[len(lead)-n:]
-	}
-	if err := l.process(lead); err != nil {
+	if err := l.process(last(l.rec, frames(wakeSpan+spotLead))); err != nil {
 		return l.fail(err)
 	}
 	return nil
@@ -200,11 +192,7 @@ func (l *Listener) checkEarly() error {
 		l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
 		return l.abandon()
 	}
-	redo := l.rec
-	if n := (frames(wakeSpan+spotLead) + l.recFrames) * audio.FrameSamples; len(redo) > n {
-		redo = redo[len(redo)-n:]
-	}
-	if err := l.process(redo); err != nil {
+	if err := l.process(last(l.rec, frames(wakeSpan+spotLead)+l.recFrames)); err != nil {
 		return l.fail(err)
 	}
 	return nil
@@ -212,42 +200,44 @@ func (l *Listener) checkEarly() error {
 
 // abandon drops the utterance being captured and resumes spotting.
 func (l *Listener) abandon() error {
-	l.partial = ""
 	l.recycle(l.rec)
 	l.rec = nil
 	// Speech that goes on after a false wake phrase is talk, not a
 	// command: as after the spotting span, the spotter waits for a pause.
-	l.st = idle
+	next := idle
 	if l.silent < frames(rearmPause) {
-		l.st = talking
+		next = talking
 	}
-	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
-	l.hist.Reset()
-	sphinx.TrimHeap()
-	if err := l.spotter.SetSearch(searchWake); err != nil {
+	if err := l.endCandidate(next); err != nil {
 		return l.fail(err)
 	}
 	return nil
 }
 
+// endCandidate ends a candidate's verification, accepted or not, and
+// returns to spotting in state next. The verifier's utterance has ended.
+func (l *Listener) endCandidate(next state) error {
+	l.partial = ""
+	l.st = next
+	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
+	l.hist.Reset()
+	// The search's history of the utterance is freed: give it back.
+	sphinx.TrimHeap()
+	return l.spotter.SetSearch(searchWake)
+}
+
 // finish decodes the captured utterance and hands it over.
 func (l *Listener) finish() (Utterance, bool, error) {
-	rec := l.rec
-	l.rec = nil
 	if err := l.dec.EndUtt(); err != nil {
 		return Utterance{}, false, l.fail(err)
 	}
+	rec := l.rec
+	l.rec = nil
 	hyp, _ := l.dec.Hyp()
-	// The search's history of this utterance is freed: give it back.
-	sphinx.TrimHeap()
 	if hyp == "" {
 		hyp = l.partial
 	}
-	l.partial = ""
-	l.st = idle
-	l.silent, l.heard, l.recFrames = 0, false, 0
-	l.hist.Reset()
-	if err := l.spotter.SetSearch(searchWake); err != nil {
+	if err := l.endCandidate(idle); err != nil {
 		return Utterance{}, false, l.fail(err)
 	}
 	var v verdict
@@ -288,12 +278,9 @@ func (l *Listener) fail(err error) error {
 func (l *Listener) process(pcm []int16) error {
 	if l.st == capturing {
 		l.stats.Verified += int64(len(pcm))
-	} else {
-		l.stats.Spotted += int64(len(pcm))
-	}
-	if l.st == capturing {
 		return l.dec.Process(pcm)
 	}
+	l.stats.Spotted += int64(len(pcm))
 	if l.dec != l.spotter {
 		// The verifier's noise estimate follows what is spotted: left
 		// where its last candidate ended, it cost two wake phrases in
@@ -359,4 +346,12 @@ func (l *Listener) recycle(rec []int16) {
 	if cap(rec) > cap(l.spare) {
 		l.spare = rec[:0]
 	}
+}
+
+// last returns the last n frames of pcm, or all of it if it is shorter.
+func last(pcm []int16, n int) []int16 {
+	if n *= audio.FrameSamples; len(pcm) > n {
+		return pcm[len(pcm)-n:]
+	}
+	return pcm
 }
