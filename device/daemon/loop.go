@@ -79,7 +79,6 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
 			if u, ok, err := d.listener.Flush(); err == nil && ok {
 				d.handle(ctx, u)
-				d.listener.Recycle(u.Audio)
 			}
 			stop()
 			// Still alive: keep the watchdog fed until shutdown.
@@ -104,15 +103,15 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 		}
 		if ok {
 			d.handle(ctx, u)
-			// Stored encrypted (or not kept): wipe the plaintext.
-			d.listener.Recycle(u.Audio)
 		}
 	}
 }
 
 // handle acts on one complete utterance. The transcript goes only into the
-// encrypted store; the hub gets the intent and its slots.
+// encrypted store; the hub gets the intent and its slots. The plaintext
+// audio is wiped (and its buffer given back to the listener) on the way out.
 func (d *Daemon) handle(ctx context.Context, u listen.Utterance) {
+	defer d.listener.Recycle(u.Audio)
 	// A record is dated when it was heard in full: a window shorter than
 	// the utterance still keeps it for the whole window.
 	now := time.Now()
