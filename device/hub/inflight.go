@@ -31,11 +31,10 @@ type sentActions struct {
 	snapMu    sync.Mutex
 	snapshots uint64
 	base      uint64
-	snapshot  chan struct{}
 }
 
 func newSentActions(topic string, now func() time.Time, log *slog.Logger) *sentActions {
-	return &sentActions{topic: topic, now: now, log: log, deadlines: map[string]time.Time{}, snapshot: make(chan struct{}, 1)}
+	return &sentActions{topic: topic, now: now, log: log, deadlines: map[string]time.Time{}}
 }
 
 func (s *sentActions) track(id string, deadline time.Time) {
@@ -90,7 +89,6 @@ func (t *ttlStore) All() []string {
 	t.sent.snapMu.Lock()
 	t.sent.snapshots++
 	t.sent.snapMu.Unlock()
-	signal(t.sent.snapshot)
 	return keys
 }
 
