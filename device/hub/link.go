@@ -75,6 +75,9 @@ type Link struct {
 	outbox   []Action
 	receipts []retention.Receipt
 	seen     *recentSet // receipt ids already queued, so a receipt goes out once
+	// sendingReceipts is held while receipts are handed to paho, so a
+	// reply that waits for it follows every receipt queued before it.
+	sendingReceipts sync.Mutex
 
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}

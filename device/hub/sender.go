@@ -185,7 +185,11 @@ func (l *Link) sendHermes(ctx context.Context, a Action) {
 	}
 }
 
+// sendReceipts hands the queued receipts to paho, oldest first. sendLoop
+// calls it, and commandLoop before each reply.
 func (l *Link) sendReceipts(ctx context.Context) {
+	l.sendingReceipts.Lock()
+	defer l.sendingReceipts.Unlock()
 	for ctx.Err() == nil {
 		l.mu.Lock()
 		if len(l.receipts) == 0 {

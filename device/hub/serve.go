@@ -66,6 +66,11 @@ func (l *Link) commandLoop(ctx context.Context) {
 			reply := l.handle(in, cache)
 			l.handledCmds.Add(1)
 			l.awaitResume(ctx)
+			// A deletion's receipt goes out before its reply: a hub (or a
+			// power cut) acting on the reply must not find it missing.
+			if l.canSend() {
+				l.sendReceipts(ctx)
+			}
 			if err := l.publish(ctx, l.topics.reply, 1, false, reply, 5*time.Second); err != nil {
 				// The hub retries with the same id and gets the cached reply.
 				l.log.Warn("hub link: reply not sent", "command", in.name, "err", err)
