@@ -15,11 +15,9 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"go.uber.org/goleak"
 
+	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -142,24 +140,13 @@ func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 // and returns its address and a stop function (also run at cleanup).
 func startBroker(t testing.TB, addr string) (string, func()) {
 	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	srv := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	b, err := localbroker.Start(addr, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "t", Address: addr})
-	if err := srv.AddListener(tcp); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = srv.Close() }) }
+	stop := func() { b.Close() }
 	t.Cleanup(stop)
-	return tcp.Address(), stop
+	return b.Addr(), stop
 }
 
 type message struct {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -80,9 +82,24 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
 	return b.srv.Publish(topic, payload, retain, 1)
 }
 
-// Close stops the broker; it is idempotent.
+// Addr is the broker's host:port.
+func (b *Broker) Addr() string { return b.addr }
+
+// detachWait bounds how long Close waits for departed clients.
+const detachWait = 500 * time.Millisecond
+
+// Close stops the broker; it is idempotent. It first lets clients that
+// have just disconnected be detached: mochi's Close takes its client
+// list's read lock twice over (GetByListener calls Len), and a detach
+// asking for the write lock in between deadlocks both (seen in CI).
 func (b *Broker) Close() error {
 	var err error
-	b.once.Do(func() { err = b.srv.Close() })
+	b.once.Do(func() {
+		deadline := time.Now().Add(detachWait)
+		for atomic.LoadInt64(&b.srv.Info.ClientsConnected) > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		err = b.srv.Close()
+	})
 	return err
 }
