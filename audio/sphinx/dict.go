@@ -138,3 +138,135 @@ func DictionaryPath(modelDir string) string {
 	}
 	return filepath.Join(modelDir, "cmudict-en-us.dict")
 }
+
+// SoundAlikes returns the words of the dictionary at path that sound
+// almost like a word with pronunciations prons: each turns into one of
+// prons with at most maxEdits phone substitutions or removals of extra
+// phones ("marvin" and "harvest" for "jarvis"). None may lack a phone of
+// the word: a shorter sound-alike is only part of the word, and whatever
+// else a recogniser can match to the rest makes the word itself. Words
+// with the word's own pronunciation (homophones, the word itself) are
+// left out, and so are words that are not plain lower-case letters, so
+// that each one can stand in a grammar; a word's pronunciations that are
+// further off are left out too. The file is streamed and no line is split
+// unless it matches.
+func SoundAlikes(path string, prons []string, maxEdits int) (Dictionary, error) {
+	var targets [][]string
+	for _, p := range prons {
+		targets = append(targets, strings.Fields(p))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open dictionary: %w", err)
+	}
+	defer f.Close()
+	near := Dictionary{}
+	same := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	var phones [][]byte
+	var row []int
+	for sc.Scan() {
+		text := bytes.TrimSpace(sc.Bytes())
+		end := bytes.IndexAny(text, " \t")
+		if end <= 0 {
+			continue
+		}
+		word, ok := plainWord(text[:end])
+		if !ok {
+			continue
+		}
+		phones = appendFields(phones[:0], text[end:])
+		if cap(row) < len(phones)+1 {
+			row = make([]int, len(phones)+1)
+		}
+		best := maxEdits + 1
+		for _, t := range targets {
+			best = min(best, phoneEdits(t, phones, maxEdits, row[:len(phones)+1]))
+		}
+		switch {
+		case best == 0:
+			same[string(word)] = true
+		case best <= maxEdits:
+			w := string(word)
+			near[w] = append(near[w], string(bytes.Join(phones, []byte(" "))))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for w := range same {
+		delete(near, w)
+	}
+	return near, nil
+}
+
+// appendFields appends the space-separated fields of b to dst, as
+// bytes.Fields would return them but without a new slice per line.
+func appendFields(dst [][]byte, b []byte) [][]byte {
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+			j++
+		}
+		if j > i {
+			dst = append(dst, b[i:j])
+		}
+		b = b[j:]
+	}
+	return dst
+}
+
+// plainWord returns a dictionary entry's word without its variant number
+// ("jarvis(2)"), and whether it is plain lower-case letters.
+func plainWord(w []byte) ([]byte, bool) {
+	if i := bytes.IndexByte(w, '('); i > 0 && w[len(w)-1] == ')' {
+		w = w[:i]
+	}
+	for _, c := range w {
+		if c < 'a' || c > 'z' {
+			return nil, false
+		}
+	}
+	return w, len(w) > 0
+}
+
+// phoneEdits counts the substitutions and insertions that turn the phone
+// sequence a into b, deletions not allowed, or returns more than limit as
+// soon as that many are needed. row has len(b)+1 elements of scratch.
+func phoneEdits(a []string, b [][]byte, limit int, row []int) int {
+	if len(b) < len(a) || len(b)-len(a) > limit {
+		return limit + 1
+	}
+	// row[j]: edits turning a[:i] into b[:j]; a[:i] cannot become a
+	// shorter b[:j] without a deletion.
+	const never = 1 << 30
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		diag := row[0]
+		row[0] = never
+		best := never
+		for j := 1; j < len(row); j++ {
+			up := row[j]
+			v := row[j-1] + 1 // b[j-1] inserted
+			if a[i-1] == string(b[j-1]) {
+				v = min(v, diag)
+			} else {
+				v = min(v, diag+1)
+			}
+			row[j] = v
+			diag = up
+			best = min(best, v)
+		}
+		if best > limit {
+			return limit + 1
+		}
+	}
+	return row[len(b)]
+}
