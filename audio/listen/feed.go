@@ -247,7 +247,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		v = judge(hyp, l.wake)
 	}
 	if !v.wake {
-		l.log.Debug("wake phrase rejected by verification")
+		l.log.Debug("wake phrase rejected by verification", "hyp", hyp)
 		l.recycle(rec)
 		return Utterance{}, false, nil
 	}

@@ -144,6 +144,7 @@ type Listener struct {
 	vad     SpeechDetector
 	wake    []string
 	gram    *intents.Grammar
+	decoys  [][]string
 	hist    *preroll.Ring // pre-roll + wake phrase
 	lead    []int16
 	closed  bool
@@ -216,6 +217,15 @@ func New(cfg Config) (*Listener, error) {
 		}
 		l.dec = l.spotter
 	} else {
+		var alike sphinx.Dictionary
+		if l.decoys, alike, err = soundAlikes(sphinx.DictionaryPath(cfg.ModelDir), l.wake, words); err != nil {
+			return nil, err
+		}
+		for w, p := range alike {
+			if _, ok := words[w]; !ok {
+				words[w] = p
+			}
+		}
 		own, _ := words.Subset(l.wake) // the spotter needs only the wake phrase
 		if l.spotter, err = newSpotter(cfg, l.wake, own); err != nil {
 			return nil, err
@@ -327,7 +337,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if l.cfg.SkipVerify {
 		err = l.dec.SetJSGF(searchVerify, g.JSGF(""), intents.GrammarName+"."+intents.RuleCommand)
 	} else {
-		err = l.dec.SetJSGF(searchVerify, verifyJSGF(g, l.cfg.WakePhrase, garbage), intents.GrammarName+"."+verifyRule)
+		err = l.dec.SetJSGF(searchVerify, verifyJSGF(g, l.wake, garbage, l.decoys), intents.GrammarName+"."+verifyRule)
 	}
 	if err != nil {
 		return fmt.Errorf("listen: intents %s: %w", g.File(), err)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -159,7 +160,12 @@ func (m *messages) Enabled(context.Context, slog.Level) bool { return true }
 func (m *messages) Handle(_ context.Context, r slog.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.msgs = append(m.msgs, r.Message)
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		msg += " " + a.String()
+		return true
+	})
+	m.msgs = append(m.msgs, msg)
 	return nil
 }
 func (m *messages) WithAttrs([]slog.Attr) slog.Handler { return m }
@@ -192,6 +198,41 @@ func TestVerificationRejectsNearMiss(t *testing.T) {
 	t.Logf("spotted %d, rejected %d", spotted, rejected)
 	if rejected == 0 {
 		t.Error("verification rejected nothing: the test no longer exercises it")
+	}
+}
+
+// TestSoundAlikesCompete: a near miss followed by a command is the false
+// wake the phone loop lets through (the command makes the whole path
+// better than garbage); with the wake word's sound-alikes in the grammar
+// it decodes as itself.
+func TestSoundAlikesCompete(t *testing.T) {
+	log := &messages{}
+	l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+	if !slices.Contains(l.decoys[1], "marvin") || !slices.Contains(l.decoys[1], "harvest") {
+		t.Fatalf("sound-alikes of jarvis = %v, want marvin and harvest among them", l.decoys[1])
+	}
+	if len(l.decoys[0]) != 0 {
+		t.Errorf("sound-alikes of hey = %v: a two-phone word should have none", l.decoys[0])
+	}
+	for _, d := range l.decoys[1] {
+		if strings.HasPrefix(d, "j") {
+			t.Errorf("sound-alike %q begins as jarvis does", d)
+		}
+	}
+	for _, voice := range []string{"slt", "rms", "awb", "kal16"} {
+		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, voice, "hey marvin, turn on the kitchen lights", 0.3, 1.5)...)
+		if got := feed(t, l, pcm); len(got) != 0 {
+			t.Errorf("%s: woke on a near miss: %+v", voice, got)
+		}
+	}
+	decoded := 0
+	for _, m := range log.msgs {
+		if strings.HasPrefix(m, "wake phrase rejected") && strings.Contains(m, " marvin") {
+			decoded++
+		}
+	}
+	if decoded == 0 {
+		t.Errorf("no rejection decoded the near miss as marvin; log: %q", log.msgs)
 	}
 }
 

@@ -3,6 +3,7 @@ package listen
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,26 +42,48 @@ func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
 //
 //	[garbage] wake (command | garbage) | garbage
 //
-// phonePenalty is the probability charged for every phone of garbage:
-// lower means the verifier believes wake phrase and command more readily.
-// (PocketSphinx applies JSGF weights only to words, not to rule
-// references, so the penalty sits on each phone word.)
-func verifyJSGF(g *intents.Grammar, wake string, phonePenalty float64) string {
+// where each word of the wake phrase competes with its sound-alikes in
+// decoys (decoys[i] for word i; see soundAlikes). phonePenalty is the
+// probability charged for every phone of garbage: lower means the
+// verifier believes wake phrase and command more readily. (PocketSphinx
+// applies JSGF weights only to words, not to rule references, so the
+// penalty sits on each phone word.)
+func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64, decoys [][]string) string {
 	var b strings.Builder
-	b.WriteString(g.JSGF(wake))
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <wake> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
-		verifyRule, intents.RuleCommand)
+	b.WriteString(g.JSGF(strings.Join(wake, " ")))
+	wakeRule := "<wake>"
+	if slices.ContainsFunc(decoys, func(d []string) bool { return len(d) > 0 }) {
+		wakeRule = "<earshot_wake_or_decoy>"
+		b.WriteString("\n" + wakeRule + " =")
+		for i, w := range wake {
+			if i >= len(decoys) || len(decoys[i]) == 0 {
+				b.WriteString(" " + w)
+				continue
+			}
+			b.WriteString(" (/1/ " + w)
+			for _, d := range decoys[i] {
+				b.WriteString(" | " + weight(decoyWeight) + d)
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(";\n")
+	}
+	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] %s (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
+		verifyRule, wakeRule, intents.RuleCommand)
 	b.WriteString("<earshot_garbage> = <earshot_phone>+;\n<earshot_phone> = ")
-	// The JSGF lexer reads no exponents.
-	w := "/" + strconv.FormatFloat(phonePenalty, 'f', -1, 64) + "/ "
 	for i, p := range phones {
 		if i > 0 {
 			b.WriteString(" | ")
 		}
-		b.WriteString(w + garbagePre + strings.ToLower(p))
+		b.WriteString(weight(phonePenalty) + garbagePre + strings.ToLower(p))
 	}
 	b.WriteString(";\n")
 	return b.String()
+}
+
+// weight renders a JSGF weight. The JSGF lexer reads no exponents.
+func weight(w float64) string {
+	return "/" + strconv.FormatFloat(w, 'f', -1, 64) + "/ "
 }
 
 // sensitivity maps the engine-independent 0..1 sensitivity to the keyword
