@@ -7,6 +7,7 @@ package sphinx
 #include <stdlib.h>
 #include <malloc.h>
 #include <pocketsphinx.h>
+#include <sphinxbase/jsgf.h>
 
 // earshot_one_arena keeps the decoder's C heap in one malloc arena. cgo
 // calls run on whichever OS thread the goroutine is on, and glibc gives
@@ -50,6 +51,33 @@ static int earshot_track_noise(ps_decoder_t *ps, int16 const *pcm, size_t n) {
 		if (nfr == 0) break;
 	}
 	return 0;
+}
+
+// earshot_set_jsgf adds (or replaces) the grammar search name compiled
+// from JSGF text, with toprule ("grammar.rule") or else the first public
+// rule as its top rule. It does what ps_set_jsgf_string does, but frees
+// the parsed grammar, which ps_set_jsgf_string leaks (27 kB per call for
+// earshot's grammar). -1: the JSGF is rejected, -2: no such rule, -3:
+// the search is.
+static int earshot_set_jsgf(ps_decoder_t *ps, char const *name, char const *text, char const *toprule) {
+	jsgf_t *jsgf = jsgf_parse_string(text, NULL);
+	if (jsgf == NULL) return -1;
+	jsgf_rule_t *rule;
+	if (toprule != NULL) {
+		rule = jsgf_get_rule(jsgf, toprule);
+	} else {
+		rule = jsgf_get_public_rule(jsgf);
+	}
+	if (rule == NULL) {
+		jsgf_grammar_free(jsgf);
+		return -2;
+	}
+	fsg_model_t *fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), cmd_ln_float32_r(ps_get_config(ps), "-lw"));
+	jsgf_grammar_free(jsgf);
+	if (fsg == NULL) return -1;
+	int r = ps_set_fsg(ps, name, fsg);
+	fsg_model_free(fsg); // the search holds its own reference
+	return r < 0 ? -3 : 0;
 }
 
 static void earshot_cmn_restore(ps_decoder_t *ps, mfcc_t const *v) {
@@ -230,30 +258,45 @@ func (d *Decoder) SetJSGF(name, jsgf, rule string) error {
 	if err := d.live(); err != nil {
 		return err
 	}
-	key := C.CString("-toprule")
-	defer C.free(unsafe.Pointer(key))
 	var cr *C.char
 	if rule != "" {
 		cr = C.CString(rule)
 		defer C.free(unsafe.Pointer(cr))
 	}
-	// The JSGF search reads its top rule from the configuration; clear it
-	// afterwards so a later search does not inherit it.
-	C.cmd_ln_set_str_r(d.cfg, key, cr)
-	defer C.cmd_ln_set_str_r(d.cfg, key, nil)
 	cn, cj := C.CString(name), C.CString(jsgf)
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(cj))
 	if err := d.replacing(name); err != nil {
 		return err
 	}
-	if C.ps_set_jsgf_string(d.ps, cn, cj) < 0 {
-		if rule != "" {
-			return fmt.Errorf("sphinx: grammar search %q: JSGF or top rule <%s> rejected by the decoder", name, rule)
-		}
+	switch C.earshot_set_jsgf(d.ps, cn, cj, cr) {
+	case 0:
+	case -2:
+		return fmt.Errorf("sphinx: grammar search %q: no rule <%s> in the JSGF", name, rule)
+	case -3:
+		return fmt.Errorf("sphinx: grammar search %q: rejected by the decoder", name)
+	default:
 		return fmt.Errorf("sphinx: grammar search %q: JSGF rejected by the decoder", name)
 	}
 	return d.replaced(name, cn)
+}
+
+// UnsetSearch removes the named search and frees what it holds (for a
+// grammar, its lexical tree, often megabytes): for a search that is used
+// only now and then. It may not be the active search.
+func (d *Decoder) UnsetSearch(name string) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	if d.current == name {
+		return fmt.Errorf("sphinx: search %q is active", name)
+	}
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	if C.ps_unset_search(d.ps, cn) < 0 {
+		return fmt.Errorf("sphinx: no search named %q", name)
+	}
+	return nil
 }
 
 // replacing ends the utterance of the active search before it is

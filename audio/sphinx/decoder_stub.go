@@ -20,6 +20,9 @@ func (d *Decoder) SetKeyphrase(string, string, float64) error { return ErrUnavai
 // SetJSGF returns ErrUnavailable.
 func (d *Decoder) SetJSGF(string, string, string) error { return ErrUnavailable }
 
+// UnsetSearch returns ErrUnavailable.
+func (d *Decoder) UnsetSearch(string) error { return ErrUnavailable }
+
 // SetAllphone returns ErrUnavailable.
 func (d *Decoder) SetAllphone(string) error { return ErrUnavailable }
 

@@ -4,6 +4,7 @@ package sphinx
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -173,6 +174,56 @@ func TestNoCMemoryLeak(t *testing.T) {
 	t.Logf("%d utterances: RSS %d kB -> %d kB", 2*n, before, after)
 	if float64(after) > float64(before)*1.05+2048 {
 		t.Errorf("RSS grew from %d kB to %d kB over %d utterances", before, after, 2*n)
+	}
+}
+
+// TestGrammarSearchesDoNotLeak adds and removes a grammar search again and
+// again, as the listener does with its command search: PocketSphinx's own
+// ps_set_jsgf_string never frees the parsed grammar, which on this grammar
+// would add up to megabytes.
+func TestGrammarSearchesDoNotLeak(t *testing.T) {
+	d := newTestDecoder(t)
+	var b strings.Builder
+	b.WriteString("#JSGF V1.0;\ngrammar big;\npublic <all> = <r0>")
+	for i := 1; i < 60; i++ {
+		fmt.Fprintf(&b, " | <r%d>", i)
+	}
+	b.WriteString(";\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "<r%d> = (turn | switch) (on | off) the (kitchen | bedroom) lights | set a timer for (two | five) minutes;\n", i)
+	}
+	jsgf := b.String()
+	cycle := func() {
+		if err := d.SetJSGF("big", jsgf, "big.all"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.UnsetSearch("big"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 20 {
+		cycle()
+	}
+	TrimHeap()
+	before := rssKB(t)
+	const n = 200
+	for range n {
+		cycle()
+	}
+	TrimHeap()
+	after := rssKB(t)
+	t.Logf("%d grammar searches: RSS %d kB -> %d kB", n, before, after)
+	if float64(after) > float64(before)*1.05+2048 {
+		t.Errorf("RSS grew from %d kB to %d kB over %d grammar searches", before, after, n)
+	}
+	if err := d.SetSearch("cmd"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.UnsetSearch("cmd"); err == nil {
+		t.Error("UnsetSearch removed the active search")
+	}
+	if err := d.UnsetSearch("none"); err == nil {
+		t.Error("UnsetSearch of an unknown search: no error")
 	}
 }
 
