@@ -145,9 +145,11 @@ type Listener struct {
 	wake    []string
 	gram    *intents.Grammar
 	decoys  [][]string
-	hist    *preroll.Ring // pre-roll + wake phrase
-	lead    []int16
-	closed  bool
+	// commandJSGF is the command search's grammar (see recoverCommand).
+	commandJSGF string
+	hist        *preroll.Ring // pre-roll + wake phrase
+	lead        []int16
+	closed      bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -351,6 +353,10 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	l.gram = g
+	if !l.cfg.SkipVerify {
+		// The command search is made only when it is needed.
+		l.commandJSGF = commandJSGF(g, l.wake, garbage)
+	}
 	return nil
 }
 

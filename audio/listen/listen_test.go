@@ -236,6 +236,68 @@ func TestSoundAlikesCompete(t *testing.T) {
 	}
 }
 
+// withNoise adds white noise of the given peak amplitude, the same for
+// the same seed.
+func withNoise(pcm []int16, amplitude int32, seed uint32) []int16 {
+	x := seed
+	for i := range pcm {
+		x = x*1664525 + 1013904223
+		n := int32(int16(x>>16)) * amplitude / 32768
+		pcm[i] = int16(max(-32768, min(32767, int32(pcm[i])+n)))
+	}
+	return pcm
+}
+
+// TestCommandSearchFindsCommand: under noise the verifier may accept the
+// wake phrase but explain the command as garbage; the command search
+// decodes it again and finds it.
+func TestCommandSearchFindsCommand(t *testing.T) {
+	tests := []struct{ voice, text, intent string }{
+		{"awb", "hey jarvis turn on the kitchen lights", "LightsOn"},
+		{"awb", "hey jarvis, turn off the living room lights", "LightsOff"},
+		{"rms", "hey jarvis, switch off the bedroom lights", "LightsOff"},
+	}
+	for _, tt := range tests {
+		log := &messages{}
+		l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+		pcm := withNoise(append(sphinxtest.Silence(1), sphinxtest.Speak(t, tt.voice, tt.text, 0.3, 1.5)...), 512, 12345)
+		got := feed(t, l, pcm)
+		if len(got) != 1 || got[0].Intent != tt.intent {
+			var heard []string
+			for _, u := range got {
+				heard = append(heard, u.Intent+" "+u.Transcript)
+			}
+			t.Errorf("%s %q: heard %q, want one utterance with intent %s", tt.voice, tt.text, heard, tt.intent)
+			continue
+		}
+		if log.count("command found in the command search") != 1 {
+			t.Errorf("%s %q: the verifier found the command itself; the test no longer exercises the command search", tt.voice, tt.text)
+		}
+	}
+}
+
+// TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
+// a real wake phrase must stay without intent (and so without action),
+// also in the command search.
+func TestCommandSearchKeepsOutOfGrammar(t *testing.T) {
+	log := &messages{}
+	l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+	for _, text := range []string{"what's the weather like tomorrow", "tell me a joke", "call my mother", "what time is it", "open the garage door"} {
+		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "slt", "hey jarvis, "+text, 0.3, 1.5)...)
+		got := feed(t, l, pcm)
+		if len(got) != 1 {
+			t.Errorf("%q: %d utterances, want the wake phrase heard once", text, len(got))
+			continue
+		}
+		if got[0].Intent != "" {
+			t.Errorf("%q: intent %s %v, want none", text, got[0].Intent, got[0].Slots)
+		}
+	}
+	if n := log.count("no command in the command search"); n == 0 {
+		t.Error("the command search never ran: the test no longer exercises it")
+	}
+}
+
 // TestCandidatesReuseBuffers feeds speech with false candidates again and
 // again: the lead-in and the recording buffers are reused, so a rejected
 // candidate leaves no recording-sized garbage (which set the daemon's heap
@@ -492,14 +554,14 @@ func TestJudge(t *testing.T) {
 		hyp  string
 		want verdict
 	}{
-		{"hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true}},
-		{"gbg_p gbg_hh hey jarvis set a timer", verdict{wake: true, transcript: "set a timer", complete: true}},
-		{"hey jarvis gbg_s play jazz", verdict{wake: true, transcript: "play jazz", complete: true}},
-		{"hey jarvis gbg_w gbg_ah", verdict{wake: true}},
+		{"hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true, after: 4}},
+		{"gbg_p gbg_hh hey jarvis set a timer", verdict{wake: true, transcript: "set a timer", complete: true, after: 3}},
+		{"hey jarvis gbg_s play jazz", verdict{wake: true, transcript: "play jazz", complete: true, after: 3}},
+		{"hey jarvis gbg_w gbg_ah", verdict{wake: true, after: 2}},
 		{"gbg_hh gbg_ey gbg_t", verdict{}},
 		// Words before the wake phrase: "say jarvis …", "the jarvis family …".
 		{"gbg_s gbg_ey gbg_dh gbg_ah gbg_s hey jarvis turn on the lights", verdict{}},
-		{"gbg_ah gbg_m gbg_hh gbg_ey hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true}},
+		{"gbg_ah gbg_m gbg_hh gbg_ey hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true, after: 4}},
 		{"hey", verdict{}},
 		{"", verdict{}},
 	}
