@@ -236,6 +236,36 @@ func TestSoundAlikesCompete(t *testing.T) {
 	}
 }
 
+// TestWakeWordWithoutFirstWord: "say jarvis …" and a bare "jarvis" used to
+// wake the device, the verifier making "hey" of whatever came before. The
+// wake phrase without its first word now competes, so they decode as
+// garbage and "jarvis" and are rejected.
+func TestWakeWordWithoutFirstWord(t *testing.T) {
+	log := &messages{}
+	for _, tt := range []struct{ voice, text string }{
+		// Woke the device before; rms and awb saying it still do.
+		{"slt", "say jarvis, turn on the kitchen lights"},
+		{"slt", "jarvis, set a timer for five minutes"},
+		{"rms", "jarvis, set a timer for five minutes"},
+		{"awb", "jarvis, set a timer for five minutes"},
+	} {
+		l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, tt.voice, tt.text, 0.3, 1.5)...)
+		if got := feed(t, l, pcm); len(got) != 0 {
+			t.Errorf("%s %q: woke, intent %q", tt.voice, tt.text, got[0].Intent)
+		}
+	}
+	bare := 0
+	for _, m := range log.msgs {
+		if strings.HasPrefix(m, "wake phrase rejected") && strings.Contains(m, " jarvis") && !strings.Contains(m, "hey jarvis") {
+			bare++
+		}
+	}
+	if bare == 0 {
+		t.Errorf("no rejection decoded \"jarvis\" without \"hey\"; log: %q", log.msgs)
+	}
+}
+
 // withNoise adds white noise of the given peak amplitude, the same for
 // the same seed.
 func withNoise(pcm []int16, amplitude int32, seed uint32) []int16 {

@@ -3,7 +3,6 @@ package listen
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -46,29 +45,32 @@ func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
 //	[garbage] wake (command | garbage) | garbage
 //
 // where each word of the wake phrase competes with its sound-alikes in
-// decoys (decoys[i] for word i; see soundAlikes). phonePenalty is the
+// decoys (decoys[i] for word i; see soundAlikes), and the first word with
+// nothing at all (see missingFirstWeight). phonePenalty is the
 // probability charged for every phone of garbage: lower means the
 // verifier believes wake phrase and command more readily.
 func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64, decoys [][]string) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	wakeRule := "<wake>"
-	if slices.ContainsFunc(decoys, func(d []string) bool { return len(d) > 0 }) {
-		wakeRule = "<earshot_wake_or_decoy>"
-		b.WriteString("\n" + wakeRule + " =")
-		for i, w := range wake {
-			if i >= len(decoys) || len(decoys[i]) == 0 {
-				b.WriteString(" " + w)
-				continue
-			}
-			b.WriteString(" (/1/ " + w)
+	wakeRule := "<earshot_wake_or_decoy>"
+	b.WriteString("\n" + wakeRule + " =")
+	for i, w := range wake {
+		var alts []string
+		if i < len(decoys) {
 			for _, d := range decoys[i] {
-				b.WriteString(" | " + weight(decoyWeight) + d)
+				alts = append(alts, weight(decoyWeight)+d)
 			}
-			b.WriteString(")")
 		}
-		b.WriteString(";\n")
+		if i == 0 && len(wake) > 1 {
+			alts = append(alts, weight(missingFirstWeight)+"<NULL>")
+		}
+		if len(alts) == 0 {
+			b.WriteString(" " + w)
+			continue
+		}
+		b.WriteString(" (/1/ " + w + " | " + strings.Join(alts, " | ") + ")")
 	}
+	b.WriteString(";\n")
 	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] %s (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
 		verifyRule, wakeRule, intents.RuleCommand)
 	phoneLoop(&b, "earshot_garbage", phonePenalty)
