@@ -131,6 +131,13 @@ const (
 	// intents unchanged, and shorter search histories (1 MB less peak
 	// RSS). 1e-20 and 1e-15 also cost right intents.
 	verifyWordBeam = "1e-25"
+	// verifyMaxHMMs caps the HMMs the verifier keeps active in a frame
+	// (PocketSphinx's -maxhmmpf; its default is 30000). The phone loops
+	// keep thousands active through ordinary speech; with the cap the
+	// corpus decodes to the same results for 9 % less CPU (61.0 -> 55.8
+	// s) and 1.2 MB less peak (held out: one wake phrase less). 1000
+	// lost one on the corpus too.
+	verifyMaxHMMs = "1500"
 )
 
 // Listener is the push-based recogniser. Feed, Flush and Reset are meant
@@ -232,7 +239,7 @@ func New(cfg Config) (*Listener, error) {
 		if l.spotter, err = newSpotter(cfg, l.wake, own); err != nil {
 			return nil, err
 		}
-		if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: []string{"-wbeam", verifyWordBeam}}); err != nil {
+		if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: []string{"-wbeam", verifyWordBeam, "-maxhmmpf", verifyMaxHMMs}}); err != nil {
 			l.spotter.Close()
 			return nil, fmt.Errorf("listen: %w", err)
 		}
