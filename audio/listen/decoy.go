@@ -28,13 +28,14 @@ const (
 	// its sound-alikes ("say", "they", "a") recall fell to 0.21.
 	decoyShare = 3
 	// missingFirstWeight is the weight, against 1, of the wake phrase
-	// without its first word: "say jarvis slowly", a bare "jarvis" or
-	// "the jarvis family" then decode as garbage and "jarvis" and are
-	// rejected, where the verifier had to make "hey" of whatever came
-	// before. (Sound-alikes of "hey" took the real wake phrases too.)
-	// On the generated corpus, with the sound-alikes: 1e-12 takes false
-	// wakes from 13.5 to 3.7 per hour for 6 of 240 wake phrases; 1e-7
-	// kept 3.7 for 14, and 1e-20 only 11.1.
+	// without its first word: "say jarvis slowly …" or a bare "jarvis"
+	// then decode as garbage and "jarvis" and are rejected, where the
+	// verifier had to make "hey" of whatever came before. On the
+	// generated corpus, with the sound-alikes, 1e-14 takes false wakes
+	// from 13.5 to 7.4 per hour for 4 of 240 wake phrases (held out: 28.2
+	// to 16.0 for none). 1e-12 reached 3.7 but lost the "hey" of flite's
+	// clean "hey jarvis turn on the kitchen lights" to the phone loop;
+	// 1e-16 kept 9.9, 1e-20 11.1.
 	missingFirstWeight = 1e-14
 )
 

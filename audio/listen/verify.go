@@ -52,8 +52,7 @@ func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
 func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64, decoys [][]string) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	wakeRule := "<earshot_wake_or_decoy>"
-	b.WriteString("\n" + wakeRule + " =")
+	b.WriteString("\n<earshot_wake_or_decoy> =")
 	for i, w := range wake {
 		var alts []string
 		if i < len(decoys) {
@@ -71,8 +70,8 @@ func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64, decoys 
 		b.WriteString(" (/1/ " + w + " | " + strings.Join(alts, " | ") + ")")
 	}
 	b.WriteString(";\n")
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] %s (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
-		verifyRule, wakeRule, intents.RuleCommand)
+	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <earshot_wake_or_decoy> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
+		verifyRule, intents.RuleCommand)
 	phoneLoop(&b, "earshot_garbage", phonePenalty)
 	return b.String()
 }
