@@ -257,7 +257,12 @@ func (l *Link) subscribe(ctx context.Context) {
 
 func (l *Link) onConnectionLost(_ mqtt.Client, err error) {
 	l.log.Warn("hub link lost; reconnecting", "err", err)
-	l.listening.Store(false)
+	// paho calls this on a goroutine of its own, which may run after the
+	// next connection is up and subscribed; that connection's own
+	// subscribe (see sendLoop) decides whether it listens.
+	if !l.client.IsConnectionOpen() {
+		l.listening.Store(false)
+	}
 	l.lostMu.Lock()
 	close(l.lostCh)
 	l.lostCh = make(chan struct{})

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -285,6 +286,21 @@ func TestRunTwiceIsRefused(t *testing.T) {
 // TestUnacknowledgedActionIsNotResentPastTTL covers paho's own resend queue:
 // an action handed to paho whose PUBLISH never reached the broker is resent
 // after the reconnect only while it is within its TTL.
+// TestLateConnectionLostKeepsNewConnection: paho reports a lost connection
+// on a goroutine of its own, which can run after the next connection is up
+// and subscribed. That late report must not mark the new connection as not
+// listening: the link then looked down until the next reconnect (seen once
+// in CI as "timed out waiting for link up").
+func TestLateConnectionLostKeepsNewConnection(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	l := runLink(t, testConfig(addr), newFakeStore(), &fakeMuter{})
+	waitUntil(t, "connected", l.Connected)
+	l.onConnectionLost(l.client, errors.New("the previous connection, reported late"))
+	if !l.Connected() {
+		t.Fatal("a late report of an earlier connection's loss took the link down")
+	}
+}
+
 func TestUnacknowledgedActionIsNotResentPastTTL(t *testing.T) {
 	tests := []struct {
 		name          string

@@ -23,6 +23,7 @@ func (l *Link) sendLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-l.connUp:
+			l.listening.Store(false) // until this connection's subscription holds
 			l.subscribe(ctx)
 			// Publish nothing new until paho's resume has listed what it
 			// will resend, or the new messages would be sent twice.
