@@ -55,10 +55,7 @@ func parseDictionary(r io.Reader, want map[string]bool) (Dictionary, error) {
 		if end < 0 {
 			return nil, fmt.Errorf("line %d: want \"word PHONES...\", got %q", line, text)
 		}
-		word := text[:end]
-		if i := bytes.IndexByte(word, '('); i > 0 && word[len(word)-1] == ')' {
-			word = word[:i]
-		}
+		word := withoutVariant(text[:end])
 		if hasUpper(word) {
 			word = bytes.ToLower(word)
 		}
@@ -73,6 +70,15 @@ func parseDictionary(r io.Reader, want map[string]bool) (Dictionary, error) {
 		return nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return d, nil
+}
+
+// withoutVariant strips a dictionary entry's variant number:
+// "jarvis(2)" -> "jarvis".
+func withoutVariant(w []byte) []byte {
+	if i := bytes.IndexByte(w, '('); i > 0 && w[len(w)-1] == ')' {
+		return w[:i]
+	}
+	return w
 }
 
 func hasUpper(b []byte) bool {
@@ -224,9 +230,7 @@ func appendFields(dst [][]byte, b []byte) [][]byte {
 // plainWord returns a dictionary entry's word without its variant number
 // ("jarvis(2)"), and whether it is plain lower-case letters.
 func plainWord(w []byte) ([]byte, bool) {
-	if i := bytes.IndexByte(w, '('); i > 0 && w[len(w)-1] == ')' {
-		w = w[:i]
-	}
+	w = withoutVariant(w)
 	for _, c := range w {
 		if c < 'a' || c > 'z' {
 			return nil, false
