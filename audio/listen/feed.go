@@ -253,7 +253,6 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		l.recycle(rec)
 		return Utterance{}, false, nil
 	}
-	l.stats.Accepted++
 	u := Utterance{
 		Audio:      rec,
 		Transcript: v.transcript,
@@ -271,6 +270,18 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			return Utterance{}, false, l.fail(err)
 		}
 	}
+	if u.Intent == "" && !l.cfg.SkipVerify {
+		ok, err := l.confirmWake(span)
+		if err != nil {
+			l.recycle(rec)
+			return Utterance{}, false, l.fail(err)
+		}
+		if !ok {
+			l.recycle(rec)
+			return Utterance{}, false, nil
+		}
+	}
+	l.stats.Accepted++
 	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
 	return u, true, nil
 }
@@ -287,36 +298,10 @@ const minCommandPhones = 3
 // its lexical tree is most of a megabyte, and it is needed for a few
 // utterances in ten.
 func (l *Listener) recoverCommand(u *Utterance, pcm []int16) error {
-	// The verifying search keeps the history of its last utterance until
-	// it starts the next: an empty one frees it first, so the two are
-	// not held at once (1.8 MB more peak on the held-out corpus).
-	if err := l.dec.StartUtt(); err != nil {
+	hyp, err := l.decodeAgain(searchCommand, l.commandJSGF, commandRule, pcm)
+	if err != nil {
 		return err
 	}
-	if err := l.dec.EndUtt(); err != nil {
-		return err
-	}
-	sphinx.TrimHeap()
-	if err := l.dec.SetJSGF(searchCommand, l.commandJSGF, intents.GrammarName+"."+commandRule); err != nil {
-		return err
-	}
-	if err := l.dec.SetSearch(searchCommand); err != nil {
-		return err
-	}
-	if err := l.dec.Process(pcm); err != nil {
-		return err
-	}
-	if err := l.dec.EndUtt(); err != nil {
-		return err
-	}
-	hyp, _ := l.dec.Hyp()
-	if err := l.dec.SetSearch(searchVerify); err != nil {
-		return err
-	}
-	if err := l.dec.UnsetSearch(searchCommand); err != nil {
-		return err
-	}
-	sphinx.TrimHeap()
 	v := judge(hyp, l.wake)
 	if !v.wake || !v.complete {
 		l.log.Debug("no command in the command search either", "hyp", hyp)
@@ -327,6 +312,66 @@ func (l *Listener) recoverCommand(u *Utterance, pcm []int16) error {
 		u.Transcript, u.Intent, u.Slots = v.transcript, m.Intent, m.Slots
 	}
 	return nil
+}
+
+// confirmSpan is how much of the verified audio the confirming search
+// decodes: the wake span and 700 ms after the spotter's hit. A phone loop
+// this cheap carried through a long utterance held enough history to
+// raise the corpus's peak by 2 MB.
+const confirmSpan = wakeSpan + spotLead + 700*time.Millisecond
+
+// confirmWake decodes the wake phrase of an accepted utterance in which no
+// command was understood once more, in the confirming search (see
+// confirmJSGF), and reports whether the wake phrase holds there too. pcm
+// is the audio the verifier decoded.
+func (l *Listener) confirmWake(pcm []int16) (bool, error) {
+	pcm = pcm[:min(len(pcm), frames(confirmSpan)*audio.FrameSamples)]
+	hyp, err := l.decodeAgain(searchConfirm, l.confirmJSGF, confirmRule, pcm)
+	if err != nil {
+		return false, err
+	}
+	if !judge(hyp, l.wake).wake {
+		l.log.Debug("wake phrase without a command not confirmed", "hyp", hyp)
+		return false, nil
+	}
+	return true, nil
+}
+
+// decodeAgain decodes pcm, audio the verifier has decoded, once more in
+// a search made for the occasion from jsgf, and removes the search
+// afterwards.
+func (l *Listener) decodeAgain(search, jsgf, rule string, pcm []int16) (string, error) {
+	// The verifying search keeps the history of its last utterance until
+	// it starts the next: an empty one frees it first, so the two are
+	// not held at once (1.8 MB more peak on the held-out corpus).
+	if err := l.dec.StartUtt(); err != nil {
+		return "", err
+	}
+	if err := l.dec.EndUtt(); err != nil {
+		return "", err
+	}
+	sphinx.TrimHeap()
+	if err := l.dec.SetJSGF(search, jsgf, intents.GrammarName+"."+rule); err != nil {
+		return "", err
+	}
+	if err := l.dec.SetSearch(search); err != nil {
+		return "", err
+	}
+	if err := l.dec.Process(pcm); err != nil {
+		return "", err
+	}
+	if err := l.dec.EndUtt(); err != nil {
+		return "", err
+	}
+	hyp, _ := l.dec.Hyp()
+	if err := l.dec.SetSearch(searchVerify); err != nil {
+		return "", err
+	}
+	if err := l.dec.UnsetSearch(search); err != nil {
+		return "", err
+	}
+	sphinx.TrimHeap()
+	return hyp, nil
 }
 
 // fail resets after a decoder error so the next frame starts cleanly.

@@ -152,8 +152,10 @@ type Listener struct {
 	wake    []string
 	gram    *intents.Grammar
 	decoys  [][]string
-	// commandJSGF is the command search's grammar (see recoverCommand).
+	// commandJSGF is the command search's grammar (see recoverCommand),
+	// confirmJSGF the confirming search's (see confirmWake).
 	commandJSGF string
+	confirmJSGF string
 	hist        *preroll.Ring // pre-roll + wake phrase
 	lead        []int16
 	closed      bool
@@ -363,6 +365,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if !l.cfg.SkipVerify {
 		// The command search is made only when it is needed.
 		l.commandJSGF = commandJSGF(g, l.wake, garbage)
+		l.confirmJSGF = confirmJSGF(l.wake, garbage, l.decoys)
 	}
 	return nil
 }

@@ -328,6 +328,38 @@ func TestCommandSearchKeepsOutOfGrammar(t *testing.T) {
 	}
 }
 
+// TestWakeWithoutCommandIsConfirmed: a wake phrase heard without a
+// command the grammar holds is decoded once more against a cheaper phone
+// loop. A bare "hey jarvis" (the command follows the earcon) still wakes
+// the device; a near miss the verifier took for the wake phrase does not.
+func TestWakeWithoutCommandIsConfirmed(t *testing.T) {
+	log := &messages{}
+	l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+	for _, voice := range []string{"slt", "rms", "awb"} {
+		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, voice, "hey jarvis", 0.3, 1.5)...)
+		got := feed(t, l, pcm)
+		if len(got) != 1 || got[0].Intent != "" {
+			t.Errorf("%s: bare wake phrase gave %d utterances, want one without intent", voice, len(got))
+		}
+	}
+	if n := log.count("wake phrase without a command not confirmed"); n != 0 {
+		t.Fatalf("%d bare wake phrases not confirmed", n)
+	}
+	// Near misses that woke the device before the confirming search, each
+	// heard first (the verifier's noise estimate follows what it heard).
+	for _, text := range []string{"hey harvest", "hey travis"} {
+		log := &messages{}
+		l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
+		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "slt", text, 0.3, 1.5)...)
+		if got := feed(t, l, pcm); len(got) != 0 {
+			t.Errorf("slt %q: woke", text)
+		}
+		if log.count("wake phrase without a command not confirmed") != 1 {
+			t.Errorf("slt %q: the confirming search did not reject it; log: %q", text, log.msgs)
+		}
+	}
+}
+
 // TestCandidatesReuseBuffers feeds speech with false candidates again and
 // again: the lead-in and the recording buffers are reused, so a rejected
 // candidate leaves no recording-sized garbage (which set the daemon's heap
