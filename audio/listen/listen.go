@@ -152,13 +152,14 @@ type Listener struct {
 	wake    []string
 	gram    *intents.Grammar
 	decoys  [][]string
-	// commandJSGF is the command search's grammar (see recoverCommand),
-	// confirmJSGF the confirming search's (see confirmWake).
-	commandJSGF string
-	confirmJSGF string
-	hist        *preroll.Ring // pre-roll + wake phrase
-	lead        []int16
-	closed      bool
+	// The grammars of the searches made when they are needed: the
+	// command search (see recoverCommand) and the one that confirms a
+	// deletion (confirmDeletion).
+	commandJSGF  string
+	deletionJSGF string
+	hist         *preroll.Ring // pre-roll + wake phrase
+	lead         []int16
+	closed       bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -364,8 +365,8 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	l.gram = g
 	if !l.cfg.SkipVerify {
 		// The command search is made only when it is needed.
-		l.commandJSGF = commandJSGF(g, l.wake, garbage)
-		l.confirmJSGF = confirmJSGF(l.wake, garbage, l.decoys)
+		l.commandJSGF = commandJSGF(g, l.wake, garbage/tailShare)
+		l.deletionJSGF = commandJSGF(g, l.wake, garbage)
 	}
 	return nil
 }

@@ -2,10 +2,14 @@ package listen
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -284,30 +288,60 @@ func withNoise(pcm []int16, amplitude int32, seed uint32) []int16 {
 	return pcm
 }
 
-// TestCommandSearchFindsCommand: under noise the verifier may accept the
-// wake phrase but explain the command as garbage; the command search
-// decodes it again and finds it.
-func TestCommandSearchFindsCommand(t *testing.T) {
-	tests := []struct{ voice, text, intent string }{
-		{"awb", "hey jarvis turn on the kitchen lights", "LightsOn"},
-		{"awb", "hey jarvis, turn off the living room lights", "LightsOff"},
-		{"rms", "hey jarvis, switch off the bedroom lights", "LightsOff"},
+// corpusFile renders one job of the corpus generator (a line of
+// "gen.sh --plan") and returns its samples: the same voices, reverb and
+// noise as the corpus, the same every time.
+func corpusFile(t testing.TB, job string) []int16 {
+	t.Helper()
+	sphinxtest.Require(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("bash", "../corpus/gen.sh", "--render", dir, job).CombinedOutput(); err != nil {
+		t.Fatalf("gen.sh --render: %v: %s", err, out)
 	}
-	for _, tt := range tests {
+	id, _, _ := strings.Cut(job, "\t")
+	raw := filepath.Join(dir, "s.raw")
+	if out, err := exec.Command("sox", "-V1", filepath.Join(dir, id+".wav"), "-t", "raw", raw).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return pcm
+}
+
+// TestCommandSearchFindsCommand: under noise and reverb the verifier may
+// accept the wake phrase but explain the command as garbage; the command
+// search decodes it again and finds it. The utterances are corpus files.
+func TestCommandSearchFindsCommand(t *testing.T) {
+	src, err := os.ReadFile("../corpus/intents.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grammar(t, string(src))
+	for _, job := range []string{
+		"w0072\twake\tPlayMusic\tgenre=jazz\tflite:rms\they jarvis\tplay some jazz\t0.30\t0.97\t61\t0\tpink\t15\t0.77\t0.41\t-9",
+		"w0164\twake\tLightsOn\troom=kitchen\tflite:kal\they jarvis\tlights on in the kitchen\t0.34\t1.01\t46\t0\twhite\t16\t0.85\t0.64\t-5",
+	} {
+		f := strings.Split(job, "\t")
 		log := &messages{}
-		l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
-		pcm := withNoise(append(sphinxtest.Silence(1), sphinxtest.Speak(t, tt.voice, tt.text, 0.3, 1.5)...), 512, 12345)
-		got := feed(t, l, pcm)
-		if len(got) != 1 || got[0].Intent != tt.intent {
+		l := newListener(t, func(c *Config) { c.Logger = slog.New(log); c.Grammar = g })
+		got := feed(t, l, corpusFile(t, job))
+		k, v, _ := strings.Cut(f[3], "=")
+		if len(got) != 1 || got[0].Intent != f[2] || got[0].Slots[k] != v {
 			var heard []string
 			for _, u := range got {
-				heard = append(heard, u.Intent+" "+u.Transcript)
+				heard = append(heard, fmt.Sprint(u.Intent, u.Slots))
 			}
-			t.Errorf("%s %q: heard %q, want one utterance with intent %s", tt.voice, tt.text, heard, tt.intent)
+			t.Errorf("%s: heard %q, want one utterance %s %s", f[0], heard, f[2], f[3])
 			continue
 		}
 		if log.count("command found in the command search") != 1 {
-			t.Errorf("%s %q: the verifier found the command itself; the test no longer exercises the command search", tt.voice, tt.text)
+			t.Errorf("%s: the verifier found the command itself; the test no longer exercises the command search", f[0])
 		}
 	}
 }
@@ -334,34 +368,30 @@ func TestCommandSearchKeepsOutOfGrammar(t *testing.T) {
 	}
 }
 
-// TestWakeWithoutCommandIsConfirmed: a wake phrase heard without a
-// command the grammar holds is decoded once more against a cheaper phone
-// loop. A bare "hey jarvis" (the command follows the earcon) still wakes
-// the device; a near miss the verifier took for the wake phrase does not.
-func TestWakeWithoutCommandIsConfirmed(t *testing.T) {
+// TestDeletionIsConfirmed: a deletion cannot be undone, so a built-in
+// privacy intent must come out of a second decode too. The verifier
+// alone takes slt's "hey jarvis, play some jazz", with no music in the
+// grammar, for "erase what I just said".
+func TestDeletionIsConfirmed(t *testing.T) {
 	log := &messages{}
 	l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
-	for _, voice := range []string{"slt", "rms", "awb"} {
-		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, voice, "hey jarvis", 0.3, 1.5)...)
-		got := feed(t, l, pcm)
-		if len(got) != 1 || got[0].Intent != "" {
-			t.Errorf("%s: bare wake phrase gave %d utterances, want one without intent", voice, len(got))
+	pcm := sphinxtest.Speak(t, "slt", "hey jarvis play some jazz", 0.5, 1.5)
+	for _, u := range feed(t, l, pcm) {
+		if intents.IsBuiltin(u.Intent) {
+			t.Errorf("\"play some jazz\" heard as %s", u.Intent)
 		}
 	}
-	if n := log.count("wake phrase without a command not confirmed"); n != 0 {
-		t.Fatalf("%d bare wake phrases not confirmed", n)
+	if log.count("deletion not confirmed") != 1 {
+		t.Errorf("the verifier did not take it for a deletion: the test no longer exercises the check; log: %q", log.msgs)
 	}
-	// Near misses that woke the device before the confirming search, each
-	// heard first (the verifier's noise estimate follows what it heard).
-	for _, text := range []string{"hey harvest", "hey travis"} {
-		log := &messages{}
-		l := newListener(t, func(c *Config) { c.Logger = slog.New(log) })
-		pcm := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "slt", text, 0.3, 1.5)...)
-		if got := feed(t, l, pcm); len(got) != 0 {
-			t.Errorf("slt %q: woke", text)
-		}
-		if log.count("wake phrase without a command not confirmed") != 1 {
-			t.Errorf("slt %q: the confirming search did not reject it; log: %q", text, log.msgs)
+	for _, tt := range []struct{ voice, text, intent string }{
+		{"slt", "hey jarvis, erase that", intents.ForgetLast},
+		{"rms", "hey jarvis, delete what i just said", intents.ForgetLast},
+		{"awb", "hey jarvis, forget everything i said today", intents.ForgetToday},
+	} {
+		got := feed(t, l, sphinxtest.Speak(t, tt.voice, tt.text, 0.5, 1.5))
+		if len(got) != 1 || got[0].Intent != tt.intent {
+			t.Errorf("%s %q: %d utterances, want one %s", tt.voice, tt.text, len(got), tt.intent)
 		}
 	}
 }

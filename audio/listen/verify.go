@@ -21,10 +21,8 @@ const (
 	// The command search (see commandJSGF) and its top rule.
 	searchCommand = "command"
 	commandRule   = "earshot_command_pass"
-	// The search that confirms a wake phrase heard without a command (see
-	// confirmJSGF) and its top rule.
-	searchConfirm = "confirm"
-	confirmRule   = "earshot_confirm"
+	// The search that confirms a deletion (see confirmDeletion).
+	searchDeletion = "deletion"
 )
 
 // phones are the garbage loop's phones: 24 of the model's 39, covering
@@ -48,24 +46,14 @@ func isGarbage(w string) bool { return strings.HasPrefix(w, garbagePre) }
 //
 //	[garbage] wake (command | garbage) | garbage
 //
-// where the wake phrase competes with its sound-alikes (see wakeOrDecoy).
-// phonePenalty is the probability charged for every phone of garbage:
-// lower means the verifier believes wake phrase and command more readily.
+// where each word of the wake phrase competes with its sound-alikes in
+// decoys (decoys[i] for word i; see soundAlikes), and the first word with
+// nothing at all (see missingFirstWeight). phonePenalty is the
+// probability charged for every phone of garbage: lower means the
+// verifier believes wake phrase and command more readily.
 func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64, decoys [][]string) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	wakeOrDecoy(&b, wake, decoys, true)
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <earshot_wake_or_decoy> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
-		verifyRule, intents.RuleCommand)
-	phoneLoop(&b, "earshot_garbage", phonePenalty)
-	return b.String()
-}
-
-// wakeOrDecoy writes the rule <earshot_wake_or_decoy>: the wake phrase,
-// each word competing with its sound-alikes in decoys (decoys[i] for word
-// i; see soundAlikes), and, if missingFirst, the first word with nothing
-// at all (see missingFirstWeight).
-func wakeOrDecoy(b *strings.Builder, wake []string, decoys [][]string, missingFirst bool) {
 	b.WriteString("\n<earshot_wake_or_decoy> =")
 	for i, w := range wake {
 		var alts []string
@@ -74,7 +62,7 @@ func wakeOrDecoy(b *strings.Builder, wake []string, decoys [][]string, missingFi
 				alts = append(alts, weight(decoyWeight)+d)
 			}
 		}
-		if i == 0 && len(wake) > 1 && missingFirst {
+		if i == 0 && len(wake) > 1 {
 			alts = append(alts, weight(missingFirstWeight)+"<NULL>")
 		}
 		if len(alts) == 0 {
@@ -84,36 +72,11 @@ func wakeOrDecoy(b *strings.Builder, wake []string, decoys [][]string, missingFi
 		b.WriteString(" (/1/ " + w + " | " + strings.Join(alts, " | ") + ")")
 	}
 	b.WriteString(";\n")
-}
-
-// confirmJSGF is the grammar that confirms a wake phrase verification
-// accepted without a command it understood:
-//
-//	[garbage] wake [garbage] | garbage
-//
-// with garbage confirmShare times cheaper per phone than in verification.
-// A command of the grammar after the wake phrase is evidence of its own
-// that the device was addressed; without one, the wake phrase alone must
-// be surer. The wake words still compete with their sound-alikes, but the
-// wake phrase may not go without its first word: garbage this cheap
-// makes a short word ("hey") of its own phones, so flite's clean "hey
-// jarvis, what is the weather like" decoded as garbage and "jarvis". No
-// command is compiled into the grammar, so it is small.
-func confirmJSGF(wake []string, phonePenalty float64, decoys [][]string) string {
-	var b strings.Builder
-	b.WriteString("#JSGF V1.0;\n\ngrammar " + intents.GrammarName + ";\n")
-	wakeOrDecoy(&b, wake, decoys, false)
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <earshot_wake_or_decoy> [<earshot_garbage>] | <earshot_garbage>;\n", confirmRule)
-	phoneLoop(&b, "earshot_garbage", phonePenalty*confirmShare)
+	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <earshot_wake_or_decoy> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
+		verifyRule, intents.RuleCommand)
+	phoneLoop(&b, "earshot_garbage", phonePenalty)
 	return b.String()
 }
-
-// confirmShare is how much cheaper a phone of garbage is when a wake
-// phrase without a command is confirmed. On the corpus 100 rejects two
-// false wakes of six and no wake phrase; on the held-out corpus three of
-// thirteen, and three noisy wake phrases in which no command had been
-// understood. 10 rejected one false wake on each; 1000 did as 100.
-const confirmShare = 100
 
 // commandJSGF extends the intents grammar with the rule of the command
 // search, which decodes again an utterance whose wake phrase verification
@@ -122,16 +85,18 @@ const confirmShare = 100
 //	wake (command | tail)
 //
 // The wake phrase is given, and tail, the garbage after it, costs
-// tailShare times more per phone than the verifier's garbage: a command
-// that matches all but a sound or two is taken over the phone loop. (A
-// phone loop before the wake phrase, as in verification, made no
-// difference to the corpus and cost its lexical tree, 0.9 MB; decoding
-// only the audio after the spotter's hit found fewer commands.)
-func commandJSGF(g *intents.Grammar, wake []string, phonePenalty float64) string {
+// tailPenalty per phone: in the command search tailShare times more than
+// the verifier's garbage, so a command that matches all but a sound or
+// two is taken over the phone loop. (A phone loop before the wake phrase,
+// as in verification, made no difference to the corpus and cost its
+// lexical tree, 0.9 MB; decoding only the audio after the spotter's hit
+// found fewer commands.) The search that confirms a deletion charges the
+// verifier's price (see confirmDeletion).
+func commandJSGF(g *intents.Grammar, wake []string, tailPenalty float64) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(strings.Join(wake, " ")))
 	fmt.Fprintf(&b, "\npublic <%s> = <wake> (<%s> | <earshot_tail>);\n", commandRule, intents.RuleCommand)
-	phoneLoop(&b, "earshot_tail", phonePenalty/tailShare)
+	phoneLoop(&b, "earshot_tail", tailPenalty)
 	return b.String()
 }
 

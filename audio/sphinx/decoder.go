@@ -35,13 +35,15 @@ static mfcc_t *earshot_cmn_save(ps_decoder_t *ps) {
 	return v;
 }
 
-// earshot_track_noise runs only the front end over pcm, discarding the
-// features, so its noise estimate follows audio the decoder does not
-// decode. Outside an utterance: starting one resets the front end's
+// earshot_track runs only the front end over pcm, so its noise estimate
+// follows audio the decoder does not decode, and folds each frame's
+// cepstrum into mean, a running mean that forgets at the rate decay per
+// frame. Outside an utterance: starting one resets the front end's
 // buffers but not its noise estimate.
-static int earshot_track_noise(ps_decoder_t *ps, int16 const *pcm, size_t n) {
+static int earshot_track(ps_decoder_t *ps, int16 const *pcm, size_t n, mfcc_t *mean, float decay) {
 	fe_t *fe = ps_get_fe(ps);
-	if (fe == NULL || fe_get_output_size(fe) > 64) return -1;
+	int len = fe == NULL ? 0 : fe_get_output_size(fe);
+	if (len == 0 || len > 64) return -1;
 	mfcc_t rows[8][64];
 	mfcc_t *cep[8];
 	for (int i = 0; i < 8; i++) cep[i] = rows[i];
@@ -49,6 +51,9 @@ static int earshot_track_noise(ps_decoder_t *ps, int16 const *pcm, size_t n) {
 		int32 nfr = 8;
 		if (fe_process_frames(fe, &pcm, &n, cep, &nfr, NULL) < 0) return -1;
 		if (nfr == 0) break;
+		for (int f = 0; mean != NULL && f < nfr; f++) {
+			for (int i = 0; i < len; i++) mean[i] = mean[i] * decay + cep[f][i] * (1 - decay);
+		}
 	}
 	return 0;
 }
@@ -112,6 +117,7 @@ type Decoder struct {
 	inUtt   bool
 	current string
 	cmn     *C.mfcc_t // cepstral mean right after init, for ResetCMN
+	tracked *C.mfcc_t // running cepstral mean of what Track saw
 }
 
 // New creates a decoder with the acoustic model from cfg.ModelDir and the
@@ -149,7 +155,7 @@ func New(cfg Config) (*Decoder, error) {
 		C.cmd_ln_free_r(c)
 		return nil, fmt.Errorf("sphinx: cannot load acoustic model from %s", filepath.Join(model, "en-us"))
 	}
-	d := &Decoder{ps: ps, cfg: c, model: model, cmn: C.earshot_cmn_save(ps)}
+	d := &Decoder{ps: ps, cfg: c, model: model, cmn: C.earshot_cmn_save(ps), tracked: C.earshot_cmn_save(ps)}
 	if err := d.AddWords(cfg.Words); err != nil {
 		d.Close()
 		return nil, err
@@ -217,7 +223,8 @@ func (d *Decoder) Close() error {
 	C.ps_free(d.ps)
 	C.cmd_ln_free_r(d.cfg)
 	C.free(unsafe.Pointer(d.cmn))
-	d.ps, d.cfg, d.cmn = nil, nil, nil
+	C.free(unsafe.Pointer(d.tracked))
+	d.ps, d.cfg, d.cmn, d.tracked = nil, nil, nil, nil
 	return nil
 }
 
@@ -374,46 +381,80 @@ func (d *Decoder) StartUtt() error {
 	return nil
 }
 
-// ResetCMN returns the cepstral mean normalisation to the model's
-// initial estimate, forgetting the channel (room, microphone, speaker) it
-// adapted to. Use it when the audio that follows is unrelated to the past.
+// ResetCMN returns the cepstral mean normalisation, and the mean Track
+// keeps, to the model's initial estimate, forgetting the channel (room,
+// microphone, speaker) they adapted to. Use it when the audio that
+// follows is unrelated to the past.
 func (d *Decoder) ResetCMN() {
 	if d.ps != nil {
 		C.earshot_cmn_restore(d.ps, d.cmn)
+		d.copyMean(d.tracked, d.cmn)
 	}
 }
 
-// TrackNoise runs the front end alone over pcm, between utterances, so the
-// decoder's noise estimate (which, unlike the cepstral mean, carries over
-// from one utterance to the next) follows audio that another decoder is
-// decoding. It costs the feature extraction only, a few per cent of
-// decoding.
-func (d *Decoder) TrackNoise(pcm []int16) error {
+// TrackedFrames is the memory of the mean Track keeps, in 10 ms frames:
+// each frame's weight decays by 1/TrackedFrames per frame, so the mean
+// is mostly of the last second or two of tracked audio.
+const TrackedFrames = 100
+
+// Track runs the front end alone over pcm, between utterances, so the
+// decoder follows audio that another decoder is decoding. Its noise
+// estimate (which, unlike the cepstral mean, carries over from one
+// utterance to the next) adapts to that audio, and it keeps a running
+// cepstral mean of it for UseTrackedMean. It costs the feature
+// extraction only, a few per cent of decoding.
+func (d *Decoder) Track(pcm []int16) error {
 	if err := d.live(); err != nil {
 		return err
 	}
 	if d.inUtt {
-		return fmt.Errorf("sphinx: TrackNoise during an utterance")
+		return fmt.Errorf("sphinx: Track during an utterance")
 	}
 	if len(pcm) == 0 {
 		return nil
 	}
-	if C.earshot_track_noise(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm))) < 0 {
+	if C.earshot_track(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), d.tracked, C.float(1-1.0/TrackedFrames)) < 0 {
 		return fmt.Errorf("sphinx: front end rejected %d samples", len(pcm))
 	}
 	return nil
 }
 
-// CopyCMN takes over the cepstral mean another decoder has adapted to the
-// channel, so a decoder that saw none of the recent audio starts where
-// the other one is.
-func (d *Decoder) CopyCMN(from *Decoder) {
-	if d.ps == nil || from.ps == nil {
+// UseTrackedMean sets the cepstral mean normalisation to the running
+// mean of the audio Track saw last. PocketSphinx's own live estimate
+// weighs its past as 500 frames, so over the first seconds of a new
+// channel it is mostly the model's initial estimate.
+func (d *Decoder) UseTrackedMean() {
+	if d.ps != nil {
+		C.earshot_cmn_restore(d.ps, d.tracked)
+	}
+}
+
+// copyMean copies a cepstral mean saved by earshot_cmn_save.
+func (d *Decoder) copyMean(dst, src *C.mfcc_t) {
+	if dst == nil || src == nil {
 		return
 	}
-	v := C.earshot_cmn_save(from.ps)
-	C.earshot_cmn_restore(d.ps, v)
-	C.free(unsafe.Pointer(v))
+	feat := C.ps_get_feat(d.ps)
+	if feat == nil || feat.cmn_struct == nil {
+		return
+	}
+	n := int(feat.cmn_struct.veclen)
+	copy(unsafe.Slice((*C.mfcc_t)(dst), n), unsafe.Slice((*C.mfcc_t)(src), n))
+}
+
+// cepstralMean returns the decoder's current cepstral mean, for tests.
+func (d *Decoder) cepstralMean() []float64 {
+	v := C.earshot_cmn_save(d.ps)
+	if v == nil {
+		return nil
+	}
+	defer C.free(unsafe.Pointer(v))
+	n := int(C.ps_get_feat(d.ps).cmn_struct.veclen)
+	out := make([]float64, n)
+	for i, x := range unsafe.Slice((*C.mfcc_t)(v), n) {
+		out[i] = float64(x)
+	}
+	return out
 }
 
 // InUtt reports whether an utterance is running.

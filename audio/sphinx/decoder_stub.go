@@ -56,11 +56,14 @@ func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
 // TrimHeap does nothing.
 func TrimHeap() {}
 
-// TrackNoise reports ErrUnavailable.
-func (d *Decoder) TrackNoise([]int16) error { return ErrUnavailable }
+// TrackedFrames is as in the cgo build.
+const TrackedFrames = 100
 
-// CopyCMN does nothing.
-func (d *Decoder) CopyCMN(*Decoder) {}
+// Track reports ErrUnavailable.
+func (d *Decoder) Track([]int16) error { return ErrUnavailable }
+
+// UseTrackedMean does nothing.
+func (d *Decoder) UseTrackedMean() {}
 
 // ResetCMN does nothing.
 func (d *Decoder) ResetCMN() {}

@@ -5,7 +5,9 @@ package sphinx
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,30 +302,46 @@ func TestReplaceActiveSearch(t *testing.T) {
 	}
 }
 
-// TestTrackNoise runs the front end alone between utterances, as the
-// verifier does while the spotter decodes; decoding afterwards is intact,
-// and during an utterance it is refused.
-func TestTrackNoise(t *testing.T) {
+// TestTrack runs the front end alone between utterances, as the verifier
+// does while the spotter decodes; decoding afterwards is intact, the
+// tracked mean is the audio's, and during an utterance it is refused.
+func TestTrack(t *testing.T) {
 	d := newTestDecoder(t)
 	const text = "hey jarvis turn on the kitchen lights"
 	pcm := sphinxtest.Speak(t, "slt", text, 0.3, 0.3)
+	initial := d.cepstralMean()
 	for range 3 {
-		if err := d.TrackNoise(pcm[:len(pcm)-123]); err != nil { // not a whole number of frames
+		if err := d.Track(pcm[:len(pcm)-123]); err != nil { // not a whole number of frames
 			t.Fatal(err)
 		}
 	}
+	if !slices.Equal(d.cepstralMean(), initial) {
+		t.Error("Track changed the cepstral mean in use")
+	}
+	d.UseTrackedMean()
+	tracked := d.cepstralMean()
+	// c0, the log energy, follows the level of this audio, far from the
+	// model's initial estimate.
+	if math.Abs(tracked[0]-initial[0]) < 1 {
+		t.Errorf("tracked c0 = %.2f, initial %.2f: the mean did not follow the audio", tracked[0], initial[0])
+	}
 	if hyp, _ := decode(t, d, "cmd", pcm); hyp != text {
-		t.Errorf("after tracking noise: %q, want %q", hyp, text)
+		t.Errorf("after tracking: %q, want %q", hyp, text)
+	}
+	d.ResetCMN()
+	d.UseTrackedMean()
+	if got := d.cepstralMean(); !slices.Equal(got, initial) {
+		t.Errorf("after ResetCMN the tracked mean is %v, want the initial %v", got, initial)
 	}
 	if err := d.StartUtt(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.TrackNoise(pcm[:320]); err == nil {
-		t.Error("TrackNoise during an utterance was accepted")
+	if err := d.Track(pcm[:320]); err == nil {
+		t.Error("Track during an utterance was accepted")
 	}
 	d.EndUtt()
 	d.Close()
-	if err := d.TrackNoise(pcm[:320]); err == nil {
-		t.Error("TrackNoise on a closed decoder was accepted")
+	if err := d.Track(pcm[:320]); err == nil {
+		t.Error("Track on a closed decoder was accepted")
 	}
 }
