@@ -655,6 +655,9 @@ func TestJudge(t *testing.T) {
 		{"hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true, after: 4}},
 		{"gbg_p gbg_hh hey jarvis set a timer", verdict{wake: true, transcript: "set a timer", complete: true, after: 3}},
 		{"hey jarvis gbg_s play jazz", verdict{wake: true, transcript: "play jazz", complete: true, after: 3}},
+		{"hey jarvis gbg_s gbg_f gbg_t play jazz", verdict{wake: true, transcript: "play jazz", complete: true, after: 5}},
+		// Too much before the command: not what was asked for.
+		{"hey jarvis gbg_w gbg_ah gbg_d gbg_t erase that", verdict{wake: true, transcript: "erase that", after: 6}},
 		{"hey jarvis gbg_w gbg_ah", verdict{wake: true, after: 2}},
 		{"gbg_hh gbg_ey gbg_t", verdict{}},
 		// Words before the wake phrase: "say jarvis …", "the jarvis family …".
