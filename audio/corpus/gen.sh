@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # gen.sh OUTDIR [--small] [--plan]
+# gen.sh --render OUTDIR JOB
 #
 # Synthesises earshot's labelled test-speech corpus into OUTDIR:
 #   wake/wNNNN.wav   "hey jarvis" + a command of intents.yaml (from commands.tsv)
@@ -15,6 +16,8 @@
 # time). A second run with the same plan and all files present does nothing;
 # an interrupted run resumes. --small plans a quick subset for `make test`
 # (20 wake utterances, >= 3 minutes of other speech); --plan prints the plan.
+# --render writes the one file of JOB (a line of the plan) into OUTDIR: the
+# same file every time, which is how tests use single corpus files.
 #
 # Needs flite, espeak-ng and sox (Debian: flite espeak-ng sox).
 set -euo pipefail
