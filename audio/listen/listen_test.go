@@ -2,7 +2,6 @@ package listen
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -299,19 +298,7 @@ func corpusFile(t testing.TB, job string) []int16 {
 		t.Fatalf("gen.sh --render: %v: %s", err, out)
 	}
 	id, _, _ := strings.Cut(job, "\t")
-	raw := filepath.Join(dir, "s.raw")
-	if out, err := exec.Command("sox", "-V1", filepath.Join(dir, id+".wav"), "-t", "raw", raw).CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v: %s", err, out)
-	}
-	b, err := os.ReadFile(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm := make([]int16, len(b)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return pcm
+	return sphinxtest.Load(t, filepath.Join(dir, id+".wav"), 0, 0)
 }
 
 // TestCommandSearchFindsCommand: under noise and reverb the verifier may

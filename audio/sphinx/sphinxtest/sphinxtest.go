@@ -31,13 +31,20 @@ func Require(t testing.TB) {
 func Speak(t testing.TB, voice, text string, lead, trail float64) []int16 {
 	t.Helper()
 	Require(t)
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "s.wav")
-	raw := filepath.Join(dir, "s.raw")
+	wav := filepath.Join(t.TempDir(), "s.wav")
 	if out, err := exec.Command("flite", "-voice", voice, "-t", text, "-o", wav).CombinedOutput(); err != nil {
 		t.Fatalf("flite -voice %s: %v: %s", voice, err, out)
 	}
-	args := []string{"-V1", wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
+	return Load(t, wav, lead, trail)
+}
+
+// Load returns the audio file at path as 16 kHz mono samples, with lead
+// and trail seconds of silence around it.
+func Load(t testing.TB, path string, lead, trail float64) []int16 {
+	t.Helper()
+	Require(t)
+	raw := filepath.Join(t.TempDir(), "s.raw")
+	args := []string{"-V1", path, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
 		"pad", strconv.FormatFloat(lead, 'f', 3, 64), strconv.FormatFloat(trail, 'f', 3, 64)}
 	if out, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v: %s", err, out)
