@@ -84,12 +84,12 @@ func soundAlikes(path string, wake []string, words sphinx.Dictionary) ([][]strin
 //     real wake phrases and no false ones that the others did not;
 //   - a twin: "darville" and "charvat" took "jarvis" said by flite's kal
 //     voice, whose 8 kHz audio has lost the friction above 4 kHz that
-//     sets JH apart from D, and by other voices under noise. Without them the corpus
-//     wakes on 4 more of 240 wake phrases, 2 more with the right intent,
-//     for one false wake more ("hey jar, switch off the bedroom lights");
-//     held out, 3 more, 2 more right, and no false wake more. Leaving out
-//     the sound-alikes beginning with T and S as well gave 1 wake phrase
-//     more and 5 false wakes.
+//     sets JH apart from D, and by other voices under noise. Without
+//     them the corpus wakes on 4 more of 240 wake phrases, 2 more with
+//     the right intent, for one false wake more ("hey jar, switch off the
+//     bedroom lights"); held out, 3 more, 2 more right, and no false wake
+//     more. Leaving out the sound-alikes beginning with T and S as well
+//     gave 1 wake phrase more and 5 false wakes.
 func closeOnset(a, b []string) bool {
 	for _, p := range a {
 		for _, q := range b {

@@ -392,11 +392,6 @@ func (d *Decoder) ResetCMN() {
 	}
 }
 
-// TrackedFrames is the memory of the mean Track keeps, in 10 ms frames:
-// each frame's weight decays by 1/TrackedFrames per frame, so the mean
-// is mostly of the last second or two of tracked audio.
-const TrackedFrames = 100
-
 // Track runs the front end alone over pcm, between utterances, so the
 // decoder follows audio that another decoder is decoding. Its noise
 // estimate (which, unlike the cepstral mean, carries over from one

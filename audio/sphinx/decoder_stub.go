@@ -56,9 +56,6 @@ func (d *Decoder) AddWords(map[string][]string) error { return ErrUnavailable }
 // TrimHeap does nothing.
 func TrimHeap() {}
 
-// TrackedFrames is as in the cgo build.
-const TrackedFrames = 100
-
 // Track reports ErrUnavailable.
 func (d *Decoder) Track([]int16) error { return ErrUnavailable }
 

@@ -13,6 +13,11 @@ import "errors"
 // English acoustic model and dictionary.
 const DefaultModelDir = "/usr/share/pocketsphinx/model/en-us"
 
+// TrackedFrames is the memory of the cepstral mean Decoder.Track keeps,
+// in 10 ms frames: each frame's weight decays by 1/TrackedFrames per
+// frame, so the mean is mostly of the last second or two of tracked audio.
+const TrackedFrames = 100
+
 // ErrUnavailable is returned when earshot was built without PocketSphinx.
 var ErrUnavailable = errors.New("sphinx: built without PocketSphinx (cgo disabled or nopocketsphinx tag)")
 
