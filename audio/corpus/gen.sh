@@ -5,7 +5,8 @@
 # Synthesises earshot's labelled test-speech corpus into OUTDIR:
 #   wake/wNNNN.wav   "hey jarvis" + a command of intents.yaml (from commands.tsv)
 #   other/oNNNN.wav  ordinary speech, near misses, bare commands, noise, silence
-#   labels.tsv       file <TAB> kind <TAB> intent <TAB> slots   (kind wake|other)
+#   labels.tsv       file <TAB> kind <TAB> intent <TAB> slots   (kind wake|other),
+#                    then set, voice, noise, snr: what `earshot eval --by` groups by
 # All WAVs are 16 kHz mono signed 16-bit. Voices: flite (slt rms awb kal) and
 # espeak-ng (its klatt voice at six pitch/speed settings: the formant voices
 # are all but unintelligible to PocketSphinx's en-us model); sox varies tempo, pitch, reverb, noise (SNR 15-25 dB),
@@ -39,7 +40,10 @@ die() {
 }
 
 # plan prints one tab-separated job per output file:
-# id kind intent slots voice text1 text2 pause tempo pitch reverb noise snr lead trail peak
+# id kind intent slots voice text1 text2 pause tempo pitch reverb noise snr lead trail peak set
+# where set says what the file is: wake, speech (ordinary sentences), near
+# (a near miss of the wake phrase, perhaps with a command), command (a
+# command without the wake phrase) or noise (noise or silence only).
 plan() {
 	local small=$1
 	awk -F '\t' -v small="$small" -v seed="$SEED" -v wake="$WAKE" -f <(planner) "$here/commands.tsv"
@@ -116,7 +120,7 @@ END {
 		if (r < 1 / 3) { text1 = wake ", " c[1]; text2 = "-"; pause = "-" } \
 		else if (r < 2 / 3) { text1 = wake " " c[1]; text2 = "-"; pause = "-" } \
 		else { text1 = wake; text2 = c[1]; pause = fmt(uniform(0.15, 0.8)) }
-		printf "wake/w%04d\twake\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i, c[2], c[3], voice, text1, text2, pause, effects()
+		printf "wake/w%04d\twake\t%s\t%s\t%s\t%s\t%s\t%s\t%s\twake\n", i, c[2], c[3], voice, text1, text2, pause, effects()
 	}
 	total = 0
 	for (i = 1; total < other_seconds; i++) {
@@ -126,25 +130,40 @@ END {
 			# Noise or near silence only: the detector must stay quiet.
 			dur = int(uniform(3, 9))
 			kind = rnd() < 0.3 ? "silence" : pick(noises, nnoises)
-			printf "other/o%04d\tother\t-\t-\t%s\t%d\t-\t-\t1.00\t0\t0\t-\t0\t0.00\t0.00\t%d\n", i, kind, dur, kind == "silence" ? -60 : int(uniform(-40, -20))
+			printf "other/o%04d\tother\t-\t-\t%s\t%d\t-\t-\t1.00\t0\t0\t-\t0\t0.00\t0.00\t%d\tnoise\n", i, kind, dur, kind == "silence" ? -60 : int(uniform(-40, -20))
 			total += dur
 			continue
 		}
 		if (r < 0.2) {
-			text = pick(near, nnear)
+			set = "near"; text = pick(near, nnear)
 			if (rnd() < 0.5) { split(utext[int(rnd() * nuser) + 1], c, "\t"); text = text " " c[1] }
 		} else if (r < 0.32) {
-			split(utext[int(rnd() * nuser) + 1], c, "\t"); text = c[1]   # a command without the wake phrase
+			set = "command"; split(utext[int(rnd() * nuser) + 1], c, "\t"); text = c[1]   # a command without the wake phrase
 		} else {
-			n = 2 + int(rnd() * 2); text = sentence()
+			set = "speech"; n = 2 + int(rnd() * 2); text = sentence()
 			for (j = 2; j <= n; j++) text = text " " sentence()
 		}
 		line = effects()
 		split(line, e, "\t")
 		# Pessimistic estimate (fast speech, fastest tempo) so the target is met.
 		total += words(text) / 4.4 + e[6] + e[7]
-		printf "other/o%04d\tother\t-\t-\t%s\t%s\t-\t-\t%s\n", i, voice, text, line
+		printf "other/o%04d\tother\t-\t-\t%s\t%s\t-\t-\t%s\t%s\n", i, voice, text, line, set
 	}
+}
+AWK
+}
+
+# labeller turns the plan into labels.tsv rows: the four columns eval needs,
+# then the file's set, its voice without espeak's pitch and speed, and its
+# noise and SNR ("-" for none), for `earshot eval --by`.
+labeller() {
+	cat <<'AWK'
+{
+	voice = $5; sub(/@.*/, "", voice)
+	noise = $12; snr = $13
+	if ($17 == "noise") { noise = $5; voice = "-"; snr = "-" }
+	if (noise == "-") snr = "-"
+	printf "%s.wav\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, $4, $17, voice, noise, snr
 }
 AWK
 }
@@ -170,7 +189,7 @@ rms() {
 # render OUTDIR JOB: write one corpus file (atomically, skipped if present).
 render() {
 	local outdir=$1 id kind intent slots voice text1 text2 pause tempo pitch reverb noise snr lead trail peak
-	IFS=$'\t' read -r id kind intent slots voice text1 text2 pause tempo pitch reverb noise snr lead trail peak <<<"$2"
+	IFS=$'\t' read -r id kind intent slots voice text1 text2 pause tempo pitch reverb noise snr lead trail peak _ <<<"$2"
 	local out="$outdir/$id.wav"
 	[[ -s $out ]] && return 0
 	# Global, not local: the EXIT trap runs after render has returned.
@@ -266,8 +285,8 @@ main() {
 		die "rendering failed; rerun to resume"
 	# labels.tsv last: its presence marks a finished corpus.
 	{
-		printf 'file\tkind\tintent\tslots\n'
-		awk -F '\t' '{ printf "%s.wav\t%s\t%s\t%s\n", $1, $2, $3, $4 }' "$outdir/.plan.tsv"
+		printf 'file\tkind\tintent\tslots\tset\tvoice\tnoise\tsnr\n'
+		awk -F '\t' -f <(labeller) "$outdir/.plan.tsv"
 	} >"$outdir/labels.tsv.tmp"
 	mv "$outdir/labels.tsv.tmp" "$outdir/labels.tsv"
 	local nwake nother secs

@@ -23,6 +23,7 @@ type job struct {
 	tempo, pitch, reverb                                float64
 	noise                                               string
 	snr, lead, trail, peak                              float64
+	set                                                 string
 }
 
 func plan(t *testing.T, args ...string) ([]job, []byte) {
@@ -34,8 +35,8 @@ func plan(t *testing.T, args ...string) ([]job, []byte) {
 	var jobs []job
 	for i, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		c := strings.Split(line, "\t")
-		if len(c) != 16 {
-			t.Fatalf("plan line %d has %d columns, want 16: %q", i+1, len(c), line)
+		if len(c) != 17 {
+			t.Fatalf("plan line %d has %d columns, want 17: %q", i+1, len(c), line)
 		}
 		num := func(s string) float64 {
 			f, err := strconv.ParseFloat(s, 64)
@@ -44,7 +45,7 @@ func plan(t *testing.T, args ...string) ([]job, []byte) {
 			}
 			return f
 		}
-		jobs = append(jobs, job{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], num(c[8]), num(c[9]), num(c[10]), c[11], num(c[12]), num(c[13]), num(c[14]), num(c[15])})
+		jobs = append(jobs, job{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], num(c[8]), num(c[9]), num(c[10]), c[11], num(c[12]), num(c[13]), num(c[14]), num(c[15]), c[16]})
 	}
 	return jobs, out
 }
@@ -85,6 +86,7 @@ func TestPlan(t *testing.T) {
 			intentsSeen := map[string]bool{}
 			voices := map[string]bool{}
 			ids := map[string]bool{}
+			sets := map[string]int{}
 			for _, j := range jobs {
 				if ids[j.id] {
 					t.Errorf("%s planned twice", j.id)
@@ -93,6 +95,10 @@ func TestPlan(t *testing.T) {
 				voices[j.voice] = true
 				if j.tempo < 0.9 || j.tempo > 1.1 || j.pitch < -200 || j.pitch > 200 || (j.noise != "-" && (j.snr < 15 || j.snr > 25)) {
 					t.Errorf("%s: variation out of range: %+v", j.id, j)
+				}
+				sets[j.set]++
+				if (j.kind == "wake") != (j.set == "wake") {
+					t.Errorf("%s: kind %s in set %s", j.id, j.kind, j.set)
 				}
 				switch j.kind {
 				case "wake":
@@ -120,7 +126,11 @@ func TestPlan(t *testing.T) {
 					if strings.Contains(spoken(j.text1), wakePhrase) {
 						t.Errorf("%s: other file says the wake phrase: %q", j.id, j.text1)
 					}
-					if secs, err := strconv.Atoi(j.text1); err == nil { // noise or silence: text1 is seconds
+					secs, err := strconv.Atoi(j.text1) // noise or silence: text1 is seconds
+					if (err == nil) != (j.set == "noise") {
+						t.Errorf("%s: %q in set %s", j.id, j.text1, j.set)
+					}
+					if err == nil {
 						otherPad += float64(secs)
 						continue
 					}
@@ -140,6 +150,14 @@ func TestPlan(t *testing.T) {
 			}
 			if len(intentsSeen) != len(g.Intents()) {
 				t.Errorf("wake utterances cover %d intents, want all %d", len(intentsSeen), len(g.Intents()))
+			}
+			for _, set := range []string{"wake", "speech", "near", "command", "noise"} {
+				if sets[set] == 0 {
+					t.Errorf("no file in set %s", set)
+				}
+			}
+			if len(sets) != 5 {
+				t.Errorf("sets %v, want wake, speech, near, command and noise", sets)
 			}
 			if len(voices) < 8 {
 				t.Errorf("only %d voices used", len(voices))
@@ -174,12 +192,12 @@ func TestGenerateSmall(t *testing.T) {
 	}
 	jobs, _ := plan(t, "--small")
 	lines := strings.Split(strings.TrimSuffix(string(labels), "\n"), "\n")
-	if lines[0] != "file\tkind\tintent\tslots" || len(lines) != len(jobs)+1 {
+	if lines[0] != "file\tkind\tintent\tslots\tset\tvoice\tnoise\tsnr" || len(lines) != len(jobs)+1 {
 		t.Fatalf("labels.tsv has header %q and %d rows, want %d", lines[0], len(lines)-1, len(jobs))
 	}
 	var otherSecs float64
 	for i, j := range jobs {
-		want := j.id + ".wav\t" + j.kind + "\t" + j.intent + "\t" + j.slots
+		want := j.id + ".wav\t" + j.kind + "\t" + j.intent + "\t" + j.slots + "\t" + labelTail(j)
 		if lines[i+1] != want {
 			t.Errorf("labels.tsv row %d = %q, want %q", i+1, lines[i+1], want)
 		}
@@ -232,4 +250,18 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// labelTail is what labels.tsv says of a job after its four eval columns:
+// set, voice (espeak's without pitch and speed), noise and SNR.
+func labelTail(j job) string {
+	if j.set == "noise" {
+		return "noise\t-\t" + j.voice + "\t-"
+	}
+	voice, _, _ := strings.Cut(j.voice, "@")
+	snr := strconv.Itoa(int(j.snr))
+	if j.noise == "-" {
+		snr = "-"
+	}
+	return j.set + "\t" + voice + "\t" + j.noise + "\t" + snr
 }
