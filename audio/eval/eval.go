@@ -15,6 +15,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/earshot/earshot/audio"
@@ -32,8 +34,12 @@ type Options struct {
 	// BaselineKWS measures plain keyword spotting without verification,
 	// the figure the pipeline is compared with.
 	BaselineKWS bool
-	ModelDir    string // default: the listener's
-	Logger      *slog.Logger
+	// By names columns of labels.tsv's header after the first four (the
+	// generated corpus has set, voice, noise and snr): the report breaks
+	// the figures down by each one's values.
+	By       []string
+	ModelDir string // default: the listener's
+	Logger   *slog.Logger
 }
 
 // FileResult is what happened to one corpus file.
@@ -47,6 +53,7 @@ type FileResult struct {
 	Slots     map[string]string `json:"slots"`
 	Correct   bool              `json:"correct"`
 	Seconds   float64           `json:"seconds"`
+	Tags      map[string]string `json:"tags,omitempty"`
 }
 
 // Result holds the corpus figures.
@@ -73,7 +80,27 @@ type Result struct {
 
 	Baseline bool         `json:"baseline_kws"`
 	Files    []FileResult `json:"files"`
-	Summary  string       `json:"summary"`
+	// Groups break the figures down by the values of Options.By's
+	// columns, in the order given and then by value.
+	Groups  []Group `json:"groups,omitempty"`
+	Summary string  `json:"summary"`
+}
+
+// Group holds the figures of the files whose column Column says Value
+// ("-" when a row leaves it out). Recall and IntentAcc are over its wake
+// files, FAPerHour over its other audio; CPU and memory are not split.
+type Group struct {
+	Column        string  `json:"column"`
+	Value         string  `json:"value"`
+	WakeFiles     int     `json:"wake_files"`
+	Detected      int     `json:"detected"`
+	IntentCorrect int     `json:"intent_correct"`
+	OtherFiles    int     `json:"other_files"`
+	OtherSeconds  float64 `json:"other_seconds"`
+	FalseWakes    int     `json:"false_wakes"`
+	Recall        float64 `json:"recall"`
+	FAPerHour     float64 `json:"fa_per_hour"`
+	IntentAcc     float64 `json:"intent_acc"`
 }
 
 // Line is the one-line summary, e.g.
@@ -99,6 +126,9 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	f.Close()
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
+	}
+	if err := checkColumns(labels, opts.By, labelsPath); err != nil {
+		return Result{}, err
 	}
 	g, err := intents.Load(cfg.Speech.Intents)
 	if err != nil {
@@ -136,6 +166,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	res.Hits = st.Hits
 	res.RSSMB = rss
 	res.finish()
+	res.Groups = groups(res.Files, opts.By)
 	if opts.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -145,7 +176,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 }
 
 func runFile(l *listen.Listener, frame []int16, dir string, lb Label) (FileResult, error) {
-	fr := FileResult{File: lb.File, Kind: lb.Kind, Want: lb.Intent, WantSlots: lb.Slots, Slots: map[string]string{}}
+	fr := FileResult{File: lb.File, Kind: lb.Kind, Want: lb.Intent, WantSlots: lb.Slots, Slots: map[string]string{}, Tags: lb.Tags}
 	path := filepath.Join(dir, filepath.FromSlash(lb.File))
 	// The file is streamed a frame at a time, as the daemon reads a file:
 	// input, so the peak RSS measured is the pipeline's, not the corpus's.
@@ -203,6 +234,11 @@ func runFile(l *listen.Listener, frame []int16, dir string, lb Label) (FileResul
 func (r *Result) add(fr FileResult) {
 	r.AudioSeconds += fr.Seconds
 	r.Files = append(r.Files, fr)
+	r.count(fr)
+}
+
+// count adds a file to the accuracy counts (not to the audio or files).
+func (r *Result) count(fr FileResult) {
 	switch fr.Kind {
 	case KindWake:
 		r.WakeFiles++
@@ -231,6 +267,56 @@ func (r *Result) finish() {
 		r.RTF = r.CPUSeconds / r.AudioSeconds
 	}
 	r.Summary = r.Line()
+}
+
+// checkColumns makes sure every column of by is named in the header of
+// labels.tsv, so that a misspelt --by fails before hours of decoding.
+func checkColumns(labels []Label, by []string, name string) error {
+	known := map[string]bool{}
+	for _, l := range labels {
+		for c := range l.Tags {
+			known[c] = true
+		}
+	}
+	for _, c := range by {
+		if !known[c] {
+			names := slices.Sorted(maps.Keys(known))
+			if len(names) == 0 {
+				return fmt.Errorf("eval: --by %s: %s names no columns after the first four in a header row (file, kind, intent, slots, ...)", c, name)
+			}
+			return fmt.Errorf("eval: --by %s: no such column in %s (it has %s)", c, name, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// groups breaks the files' figures down by the values of each column of by.
+func groups(files []FileResult, by []string) []Group {
+	var out []Group
+	for _, c := range by {
+		sub := map[string]*Result{}
+		for _, fr := range files {
+			v, ok := fr.Tags[c]
+			if !ok || v == "" {
+				v = "-"
+			}
+			if sub[v] == nil {
+				sub[v] = &Result{}
+			}
+			sub[v].count(fr)
+		}
+		for _, v := range slices.Sorted(maps.Keys(sub)) {
+			r := sub[v]
+			r.finish()
+			out = append(out, Group{
+				Column: c, Value: v,
+				WakeFiles: r.WakeFiles, Detected: r.Detected, IntentCorrect: r.IntentCorrect,
+				OtherFiles: r.OtherFiles, OtherSeconds: r.OtherSeconds, FalseWakes: r.FalseWakes,
+				Recall: r.Recall, FAPerHour: r.FAPerHour, IntentAcc: r.IntentAcc,
+			})
+		}
+	}
+	return out
 }
 
 func writeText(w io.Writer, r Result, all bool) error {
@@ -262,6 +348,7 @@ func writeText(w io.Writer, r Result, all bool) error {
 		}
 		ew.printf("%-40s %-5s %-22s %-22s %s\n", fr.File, fr.Kind, want, got, ok)
 	}
+	writeGroups(ew, r.Groups)
 	ew.printf("wake files: %d, woke on %d, intent right on %d\n", r.WakeFiles, r.Detected, r.IntentCorrect)
 	ew.printf("other files: %d (%s of audio), false wakes: %d\n", r.OtherFiles,
 		(time.Duration(r.OtherSeconds * float64(time.Second))).Round(time.Second), r.FalseWakes)
@@ -269,6 +356,31 @@ func writeText(w io.Writer, r Result, all bool) error {
 		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
 	ew.printf("%s\n", r.Line())
 	return ew.err
+}
+
+// writeGroups prints one table per column broken down by: wake files,
+// how many woke and got the right intent, other audio and false wakes.
+func writeGroups(ew *errWriter, gs []Group) {
+	for i, g := range gs {
+		if i == 0 || gs[i-1].Column != g.Column {
+			ew.printf("by %s:\n", g.Column)
+			ew.printf("  %-24s %6s %6s %6s %10s %7s %6s %11s\n", "value", "wake", "woke", "right", "intent_acc", "other", "false", "fa_per_hour")
+		}
+		other := "-"
+		if g.OtherFiles > 0 {
+			other = (time.Duration(g.OtherSeconds * float64(time.Second))).Round(time.Second).String()
+		}
+		ew.printf("  %-24s %6d %6d %6d %10s %7s %6d %11s\n", g.Value, g.WakeFiles, g.Detected, g.IntentCorrect,
+			ratio(g.IntentAcc, g.WakeFiles > 0), other, g.FalseWakes, ratio(g.FAPerHour, g.OtherSeconds > 0))
+	}
+}
+
+// ratio prints a figure, or "-" where its group has nothing to measure.
+func ratio(x float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", x)
 }
 
 func describe(intent string, slots map[string]string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,16 +41,16 @@ func smallCorpus(t *testing.T) (*config.Config, string) {
 	}
 	dir := t.TempDir()
 	files := []struct {
-		name, kind, intent, slots, text string
+		name, kind, intent, slots, set, text string
 	}{
-		{"wake/a.wav", "wake", "LightsOn", "room=kitchen", "hey jarvis turn on the kitchen lights"},
-		{"wake/b.wav", "wake", "LightsOff", "room=bedroom", "hey jarvis switch off the bedroom lights"},
-		{"wake/c.wav", "wake", "LightsOn", "room=living room", "hey jarvis turn on the living room lights"},
-		{"other/d.wav", "other", "-", "-", "the weather was lovely and we walked along the beach"},
-		{"other/e.wav", "other", "-", "-", "turn on the kitchen lights"},
+		{"wake/a.wav", "wake", "LightsOn", "room=kitchen", "wake", "hey jarvis turn on the kitchen lights"},
+		{"wake/b.wav", "wake", "LightsOff", "room=bedroom", "wake", "hey jarvis switch off the bedroom lights"},
+		{"wake/c.wav", "wake", "LightsOn", "room=living room", "wake", "hey jarvis turn on the living room lights"},
+		{"other/d.wav", "other", "-", "-", "speech", "the weather was lovely and we walked along the beach"},
+		{"other/e.wav", "other", "-", "-", "command", "turn on the kitchen lights"},
 	}
 	var labels strings.Builder
-	labels.WriteString("file\tkind\tintent\tslots\n")
+	labels.WriteString("file\tkind\tintent\tslots\tset\n")
 	for _, f := range files {
 		pcm := sphinxtest.Speak(t, "slt", f.text, 0.5, 1.2)
 		path := filepath.Join(dir, filepath.FromSlash(f.name))
@@ -63,7 +64,7 @@ func smallCorpus(t *testing.T) (*config.Config, string) {
 		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		labels.WriteString(strings.Join([]string{f.name, f.kind, f.intent, f.slots}, "\t") + "\n")
+		labels.WriteString(strings.Join([]string{f.name, f.kind, f.intent, f.slots, f.set}, "\t") + "\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "labels.tsv"), []byte(labels.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func TestRun(t *testing.T) {
 	cfg, dir := smallCorpus(t)
 	for _, baseline := range []bool{false, true} {
 		var out bytes.Buffer
-		res, err := Run(context.Background(), cfg, dir, Options{BaselineKWS: baseline}, &out)
+		res, err := Run(context.Background(), cfg, dir, Options{BaselineKWS: baseline, By: []string{"set"}}, &out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,6 +97,9 @@ func TestRun(t *testing.T) {
 		if !baseline && (res.Recall != 1 || res.IntentAcc != 1 || res.FalseWakes != 0) {
 			t.Errorf("pipeline on clean speech: %s\n%s", res.Line(), out.String())
 		}
+		if !strings.Contains(out.String(), "by set:\n") || len(res.Groups) != 3 {
+			t.Errorf("no breakdown by set (%d groups):\n%s", len(res.Groups), out.String())
+		}
 		if res.RTF <= 0 || res.RSSMB <= 0 {
 			t.Errorf("rtf %v rss %v not measured", res.RTF, res.RSSMB)
 		}
@@ -105,7 +109,7 @@ func TestRun(t *testing.T) {
 func TestRunJSON(t *testing.T) {
 	cfg, dir := smallCorpus(t)
 	var out bytes.Buffer
-	res, err := Run(context.Background(), cfg, dir, Options{JSON: true}, &out)
+	res, err := Run(context.Background(), cfg, dir, Options{JSON: true, By: []string{"set"}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +119,9 @@ func TestRunJSON(t *testing.T) {
 	}
 	if got.Summary != res.Line() || len(got.Files) != 5 {
 		t.Errorf("JSON summary %q, %d files", got.Summary, len(got.Files))
+	}
+	if !reflect.DeepEqual(got.Groups, res.Groups) || len(got.Groups) != 3 || got.Files[4].Tags["set"] != "command" {
+		t.Errorf("JSON groups %+v, tags %v", got.Groups, got.Files[4].Tags)
 	}
 }
 
@@ -130,9 +137,51 @@ func TestRunErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "b.wav") || !strings.Contains(err.Error(), "line 3") {
 		t.Errorf("missing WAV: %v", err)
 	}
+	_, err = Run(context.Background(), cfg, dir, Options{By: []string{"voice"}}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--by voice: no such column") || !strings.Contains(err.Error(), "(it has set)") {
+		t.Errorf("unknown column: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Run(ctx, cfg, dir, Options{}, &bytes.Buffer{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	files := []FileResult{
+		{Kind: KindWake, Woke: 1, Correct: true, Seconds: 3, Tags: map[string]string{"noise": "white", "voice": "kal"}},
+		{Kind: KindWake, Woke: 1, Correct: false, Seconds: 3, Tags: map[string]string{"noise": "white", "voice": "slt"}},
+		{Kind: KindWake, Woke: 0, Seconds: 3, Tags: map[string]string{"noise": "-", "voice": "kal"}},
+		{Kind: KindOther, Woke: 2, Seconds: 1800, Tags: map[string]string{"noise": "white"}},
+		{Kind: KindOther, Woke: 0, Seconds: 60, Tags: map[string]string{"noise": ""}},
+	}
+	got := groups(files, []string{"noise", "voice"})
+	otherSecs := 1860.0 // both other files, neither with a voice
+	want := []Group{
+		{Column: "noise", Value: "-", WakeFiles: 1, OtherFiles: 1, OtherSeconds: 60},
+		{Column: "noise", Value: "white", WakeFiles: 2, Detected: 2, IntentCorrect: 1, OtherFiles: 1, OtherSeconds: 1800, FalseWakes: 2, Recall: 1, IntentAcc: 0.5, FAPerHour: 4},
+		{Column: "voice", Value: "-", OtherFiles: 2, OtherSeconds: 1860, FalseWakes: 2, FAPerHour: 2 / (otherSecs / 3600)},
+		{Column: "voice", Value: "kal", WakeFiles: 2, Detected: 1, IntentCorrect: 1, Recall: 0.5, IntentAcc: 0.5},
+		{Column: "voice", Value: "slt", WakeFiles: 1, Detected: 1, Recall: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("groups:\n got %+v\nwant %+v", got, want)
+	}
+	var out bytes.Buffer
+	if err := writeText(&out, Result{Files: files, Groups: got}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"by noise:",
+		"  -                             1      0      0      0.000    1m0s      0       0.000",
+		"  white                         2      2      1      0.500   30m0s      2       4.000",
+		"by voice:",
+		"  -                             0      0      0          -   31m0s      2       3.871",
+		"  slt                           1      1      0      0.000       -      0           -",
+	} {
+		if !strings.Contains(out.String(), line+"\n") {
+			t.Errorf("report lacks %q:\n%s", line, out.String())
+		}
 	}
 }

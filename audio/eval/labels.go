@@ -21,22 +21,28 @@ type Label struct {
 	Kind   string // KindWake or KindOther
 	Intent string // expected intent; "" for none ("-" in the file)
 	Slots  map[string]string
-	Line   int
+	// Tags are the further columns the header names (set, voice, noise,
+	// snr in the generated corpus), column -> value: what a report can
+	// be broken down by (see Options.By).
+	Tags map[string]string
+	Line int
 }
 
 // maxLabelLine bounds one row; a longer one is certainly not a label.
 const maxLabelLine = 64 * 1024
 
 // ParseLabels reads labels.tsv: tab-separated file, kind (wake|other),
-// intent or "-", slots as k=v;k=v or "-". Further columns are ignored, as
-// are blank lines, "#" comments and a header row starting "file<TAB>kind".
-// Errors name the file and line and say what was expected.
+// intent or "-", slots as k=v;k=v or "-". Blank lines and "#" comments are
+// skipped, and so is a header row starting "file<TAB>kind"; further
+// columns become the rows' Tags if the header names them and are ignored
+// otherwise. Errors name the file and line and say what was expected.
 func ParseLabels(r io.Reader, name string) ([]Label, error) {
 	var out []Label
 	seen := map[string]int{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLabelLine)
 	line := 0
+	var extra []string // names of the columns after slots, from the header
 	for sc.Scan() {
 		line++
 		text := strings.TrimRight(sc.Text(), "\r")
@@ -45,6 +51,9 @@ func ParseLabels(r io.Reader, name string) ([]Label, error) {
 		}
 		cols := strings.Split(text, "\t")
 		if len(out) == 0 && len(cols) >= 2 && cols[0] == "file" && cols[1] == "kind" {
+			if len(cols) > 4 {
+				extra = cols[4:]
+			}
 			continue
 		}
 		if len(cols) < 4 {
@@ -69,6 +78,14 @@ func ParseLabels(r io.Reader, name string) ([]Label, error) {
 			return nil, fmt.Errorf("%s:%d: slots %q: %w", name, line, cols[3], err)
 		}
 		l.Slots = slots
+		for i, name := range extra {
+			if name = strings.TrimSpace(name); name != "" && 4+i < len(cols) {
+				if l.Tags == nil {
+					l.Tags = map[string]string{}
+				}
+				l.Tags[name] = strings.TrimSpace(cols[4+i])
+			}
+		}
 		if l.Kind == KindOther && (l.Intent != "" || len(l.Slots) > 0) {
 			return nil, fmt.Errorf("%s:%d: kind other with intent %q: expected intent and slots \"-\"", name, line, cols[2])
 		}

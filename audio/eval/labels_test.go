@@ -18,11 +18,16 @@ func TestParseLabels(t *testing.T) {
 			in: "file\tkind\tintent\tslots\tvoice\n# comment\n\nwake/w1.wav\twake\tLightsOn\troom=living room\tflite:slt\n" +
 				"wake/w2.wav\twake\tSetTimer\tminutes=5;unit=m\nwake/w3.wav\twake\t-\t-\nother/o1.wav\tother\t-\t-\r\n",
 			want: []Label{
-				{File: "wake/w1.wav", Kind: KindWake, Intent: "LightsOn", Slots: map[string]string{"room": "living room"}, Line: 4},
+				{File: "wake/w1.wav", Kind: KindWake, Intent: "LightsOn", Slots: map[string]string{"room": "living room"}, Tags: map[string]string{"voice": "flite:slt"}, Line: 4},
 				{File: "wake/w2.wav", Kind: KindWake, Intent: "SetTimer", Slots: map[string]string{"minutes": "5", "unit": "m"}, Line: 5},
 				{File: "wake/w3.wav", Kind: KindWake, Slots: map[string]string{}, Line: 6},
 				{File: "other/o1.wav", Kind: KindOther, Slots: map[string]string{}, Line: 7},
 			},
+		},
+		{
+			name: "extra columns without a header",
+			in:   "a.wav\twake\tX\t-\tflite:slt\n",
+			want: []Label{{File: "a.wav", Kind: KindWake, Intent: "X", Slots: map[string]string{}, Line: 1}},
 		},
 		{name: "too few columns", in: "a.wav\twake\tX\n", wantErr: "labels.tsv:1: 3 column(s), expected 4"},
 		{name: "bad kind", in: "a.wav\twake\tX\t-\nb.wav\tspeech\t-\t-\n", wantErr: `labels.tsv:2: kind "speech": expected "wake" or "other"`},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/earshot/earshot/audio/eval"
 	"github.com/earshot/earshot/device/daemon"
@@ -92,8 +93,15 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	perFile := f.Bool("per-file", false, "list every file, not only the mistakes")
 	baseline := f.Bool("baseline-kws", false, "measure plain keyword spotting without verification, for comparison")
 	level := f.String("log-level", "warn", "debug shows, on stderr, what was heard in each file")
+	by := f.String("by", "", "break the figures down by these labels.tsv columns, comma-separated (the generated corpus has set, voice, noise, snr)")
 	if err := noArgs(f, args); err != nil {
 		return err
+	}
+	var columns []string
+	for _, c := range strings.Split(*by, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			columns = append(columns, c)
+		}
 	}
 	if *corpus == "" {
 		return usagef("--corpus DIR is required")
@@ -107,7 +115,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
-		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline,
+		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, By: columns,
 		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})),
 	}, env.Stdout)
 	return err
