@@ -86,10 +86,11 @@ func (s *Stream) Process(dst []int16, in []int16) []int16 {
 	return dst
 }
 
-// Reset forgets the history, as after a stream restart.
+// Reset forgets the history, as after a stream restart, and wipes it:
+// it is recent audio.
 func (s *Stream) Reset() {
+	clear(s.hist[:cap(s.hist)])
 	s.hist = s.hist[:s.half]
-	clear(s.hist)
 	s.base = -int64(s.half)
 	s.n, s.phase = 0, 0
 }

@@ -57,6 +57,11 @@ func TestStreamResetAndAllocs(t *testing.T) {
 	dst := make([]int16, 0, 1024)
 	first := s.Process(nil, in)
 	s.Reset()
+	for i, v := range s.hist[:cap(s.hist)] {
+		if v != 0 {
+			t.Fatalf("after Reset the history still holds audio at %d: %v", i, v)
+		}
+	}
 	again := s.Process(nil, in)
 	if len(first) != len(again) || first[10] != again[10] {
 		t.Fatal("Reset did not return the stream to its initial state")
