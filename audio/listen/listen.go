@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/capture/resample"
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/preroll"
 	"github.com/earshot/earshot/audio/sphinx"
@@ -175,6 +176,9 @@ type Listener struct {
 	peak         float64 // loudest frame power since the hit
 	quiet        int     // consecutive frames quietRatio below peak
 	stats        Stats
+	// warp resamples for lookWarped, into warped (wiped after each use).
+	warp   *resample.Stream
+	warped []int16
 }
 
 // New loads the decoder and checks that every word of the wake phrase and
@@ -217,6 +221,9 @@ func New(cfg Config) (*Listener, error) {
 	words, err := l.lookup(cfg.Grammar)
 	if err != nil {
 		return nil, err
+	}
+	if l.warp, err = resample.NewStream(audio.SampleRate, warpRate, audio.FrameSamples); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
 	}
 	for w, p := range garbageWords() {
 		words[w] = p

@@ -359,6 +359,28 @@ func TestCommandSearchFindsCommand(t *testing.T) {
 	}
 }
 
+// TestWarpedLookFindsCommand: corpus files whose command neither the
+// verifier nor the command search finds, but the second look with raised
+// frequencies does (see warpRate): flite's 8 kHz kal voice and rms under
+// white or pink noise, klatt under white noise and reverb.
+func TestWarpedLookFindsCommand(t *testing.T) {
+	for _, job := range []string{
+		"w0024\twake\tLightsOn\troom=kitchen\tflite:kal\they jarvis\tlights on in the kitchen\t0.27\t1.00\t-141\t0\twhite\t24\t0.87\t0.45\t-6",
+		"w0132\twake\tPlayMusic\tgenre=jazz\tflite:rms\they jarvis play jazz\t-\t-\t0.92\t42\t0\twhite\t16\t0.78\t0.48\t-5",
+		"w0152\twake\tStopMusic\t-\tflite:rms\they jarvis pause the music\t-\t-\t1.05\t-143\t10\tpink\t15\t0.94\t0.44\t-9",
+		"w0204\twake\tPlayMusic\tgenre=pop music\tflite:kal\they jarvis\tplay some pop music\t0.53\t1.00\t-114\t0\twhite\t23\t0.42\t0.39\t-6",
+		"w0206\twake\tStopMusic\t-\tespeak:en-us+klatt@40@160\they jarvis, pause music\t-\t-\t0.91\t180\t59\twhite\t15\t0.60\t0.96\t-4",
+	} {
+		t.Run(job[:5], func(t *testing.T) {
+			log := &messages{}
+			hearsJob(t, log, job)
+			if log.count("command found warped") != 1 {
+				t.Error("the command did not come from the warped look")
+			}
+		})
+	}
+}
+
 // TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
 // a real wake phrase must stay without intent (and so without action),
 // also in the command search.
