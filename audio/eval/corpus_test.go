@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/earshot/earshot/device/config"
@@ -16,6 +17,7 @@ var (
 	corpusSens  = flag.String("sensitivity", "", "override wake.sensitivity for -corpus")
 	corpusBase  = flag.Bool("baseline-kws", false, "with -corpus: measure plain keyword spotting")
 	corpusFiles = flag.Bool("per-file", false, "with -corpus: list every file")
+	corpusBy    = flag.String("by", "", "with -corpus: break the figures down by these labels.tsv columns, comma-separated")
 )
 
 // TestCorpus runs a full evaluation on demand:
@@ -34,7 +36,11 @@ func TestCorpus(t *testing.T) {
 		}
 		cfg.Wake.Sensitivity = s
 	}
-	res, err := Run(context.Background(), cfg, *corpusDir, Options{BaselineKWS: *corpusBase, PerFile: *corpusFiles}, os.Stdout)
+	var by []string
+	if *corpusBy != "" {
+		by = strings.Split(*corpusBy, ",")
+	}
+	res, err := Run(context.Background(), cfg, *corpusDir, Options{BaselineKWS: *corpusBase, PerFile: *corpusFiles, By: by}, os.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
