@@ -56,27 +56,35 @@ type FileResult struct {
 	Tags      map[string]string `json:"tags,omitempty"`
 }
 
-// Result holds the corpus figures.
-type Result struct {
+// Counts are the accuracy figures of a set of files: of the whole corpus
+// in a Result, of the files with one label value in a Group.
+type Counts struct {
 	WakeFiles     int     `json:"wake_files"`
 	Detected      int     `json:"detected"`
 	IntentCorrect int     `json:"intent_correct"`
 	OtherFiles    int     `json:"other_files"`
 	OtherSeconds  float64 `json:"other_seconds"`
 	FalseWakes    int     `json:"false_wakes"`
-	AudioSeconds  float64 `json:"audio_seconds"`
-	CPUSeconds    float64 `json:"cpu_seconds"`
+	// Recall and IntentAcc are over the wake files, FAPerHour over the
+	// other audio.
+	Recall    float64 `json:"recall"`
+	FAPerHour float64 `json:"fa_per_hour"`
+	IntentAcc float64 `json:"intent_acc"`
+}
+
+// Result holds the corpus figures.
+type Result struct {
+	Counts
+	AudioSeconds float64 `json:"audio_seconds"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
 	// SpottedSeconds and VerifiedSeconds are the audio given to keyword
 	// spotting and to verification; Hits the spotter's candidates.
 	SpottedSeconds  float64 `json:"spotted_seconds"`
 	VerifiedSeconds float64 `json:"verified_seconds"`
 	Hits            int     `json:"hits"`
 
-	Recall    float64 `json:"recall"`
-	FAPerHour float64 `json:"fa_per_hour"`
-	IntentAcc float64 `json:"intent_acc"`
-	RTF       float64 `json:"rtf"`
-	RSSMB     float64 `json:"rss_mb"`
+	RTF   float64 `json:"rtf"`
+	RSSMB float64 `json:"rss_mb"`
 
 	Baseline bool         `json:"baseline_kws"`
 	Files    []FileResult `json:"files"`
@@ -87,20 +95,11 @@ type Result struct {
 }
 
 // Group holds the figures of the files whose column Column says Value
-// ("-" when a row leaves it out). Recall and IntentAcc are over its wake
-// files, FAPerHour over its other audio; CPU and memory are not split.
+// ("-" when a row leaves it out); CPU and memory are not split.
 type Group struct {
-	Column        string  `json:"column"`
-	Value         string  `json:"value"`
-	WakeFiles     int     `json:"wake_files"`
-	Detected      int     `json:"detected"`
-	IntentCorrect int     `json:"intent_correct"`
-	OtherFiles    int     `json:"other_files"`
-	OtherSeconds  float64 `json:"other_seconds"`
-	FalseWakes    int     `json:"false_wakes"`
-	Recall        float64 `json:"recall"`
-	FAPerHour     float64 `json:"fa_per_hour"`
-	IntentAcc     float64 `json:"intent_acc"`
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Counts
 }
 
 // Line is the one-line summary, e.g.
@@ -237,32 +236,37 @@ func (r *Result) add(fr FileResult) {
 	r.count(fr)
 }
 
-// count adds a file to the accuracy counts (not to the audio or files).
-func (r *Result) count(fr FileResult) {
+// count adds a file to the accuracy counts.
+func (c *Counts) count(fr FileResult) {
 	switch fr.Kind {
 	case KindWake:
-		r.WakeFiles++
+		c.WakeFiles++
 		if fr.Woke > 0 {
-			r.Detected++
+			c.Detected++
 		}
 		if fr.Correct {
-			r.IntentCorrect++
+			c.IntentCorrect++
 		}
 	case KindOther:
-		r.OtherFiles++
-		r.OtherSeconds += fr.Seconds
-		r.FalseWakes += fr.Woke
+		c.OtherFiles++
+		c.OtherSeconds += fr.Seconds
+		c.FalseWakes += fr.Woke
+	}
+}
+
+// rates works out recall, false wakes per hour and intent accuracy.
+func (c *Counts) rates() {
+	if c.WakeFiles > 0 {
+		c.Recall = float64(c.Detected) / float64(c.WakeFiles)
+		c.IntentAcc = float64(c.IntentCorrect) / float64(c.WakeFiles)
+	}
+	if c.OtherSeconds > 0 {
+		c.FAPerHour = float64(c.FalseWakes) / (c.OtherSeconds / 3600)
 	}
 }
 
 func (r *Result) finish() {
-	if r.WakeFiles > 0 {
-		r.Recall = float64(r.Detected) / float64(r.WakeFiles)
-		r.IntentAcc = float64(r.IntentCorrect) / float64(r.WakeFiles)
-	}
-	if r.OtherSeconds > 0 {
-		r.FAPerHour = float64(r.FalseWakes) / (r.OtherSeconds / 3600)
-	}
+	r.rates()
 	if r.AudioSeconds > 0 {
 		r.RTF = r.CPUSeconds / r.AudioSeconds
 	}
@@ -294,26 +298,20 @@ func checkColumns(labels []Label, by []string, name string) error {
 func groups(files []FileResult, by []string) []Group {
 	var out []Group
 	for _, c := range by {
-		sub := map[string]*Result{}
+		sub := map[string]*Counts{}
 		for _, fr := range files {
 			v, ok := fr.Tags[c]
 			if !ok || v == "" {
 				v = "-"
 			}
 			if sub[v] == nil {
-				sub[v] = &Result{}
+				sub[v] = &Counts{}
 			}
 			sub[v].count(fr)
 		}
 		for _, v := range slices.Sorted(maps.Keys(sub)) {
-			r := sub[v]
-			r.finish()
-			out = append(out, Group{
-				Column: c, Value: v,
-				WakeFiles: r.WakeFiles, Detected: r.Detected, IntentCorrect: r.IntentCorrect,
-				OtherFiles: r.OtherFiles, OtherSeconds: r.OtherSeconds, FalseWakes: r.FalseWakes,
-				Recall: r.Recall, FAPerHour: r.FAPerHour, IntentAcc: r.IntentAcc,
-			})
+			sub[v].rates()
+			out = append(out, Group{Column: c, Value: v, Counts: *sub[v]})
 		}
 	}
 	return out

@@ -159,11 +159,11 @@ func TestGroups(t *testing.T) {
 	got := groups(files, []string{"noise", "voice"})
 	otherSecs := 1860.0 // both other files, neither with a voice
 	want := []Group{
-		{Column: "noise", Value: "-", WakeFiles: 1, OtherFiles: 1, OtherSeconds: 60},
-		{Column: "noise", Value: "white", WakeFiles: 2, Detected: 2, IntentCorrect: 1, OtherFiles: 1, OtherSeconds: 1800, FalseWakes: 2, Recall: 1, IntentAcc: 0.5, FAPerHour: 4},
-		{Column: "voice", Value: "-", OtherFiles: 2, OtherSeconds: 1860, FalseWakes: 2, FAPerHour: 2 / (otherSecs / 3600)},
-		{Column: "voice", Value: "kal", WakeFiles: 2, Detected: 1, IntentCorrect: 1, Recall: 0.5, IntentAcc: 0.5},
-		{Column: "voice", Value: "slt", WakeFiles: 1, Detected: 1, Recall: 1},
+		{Column: "noise", Value: "-", Counts: Counts{WakeFiles: 1, OtherFiles: 1, OtherSeconds: 60}},
+		{Column: "noise", Value: "white", Counts: Counts{WakeFiles: 2, Detected: 2, IntentCorrect: 1, OtherFiles: 1, OtherSeconds: 1800, FalseWakes: 2, Recall: 1, IntentAcc: 0.5, FAPerHour: 4}},
+		{Column: "voice", Value: "-", Counts: Counts{OtherFiles: 2, OtherSeconds: 1860, FalseWakes: 2, FAPerHour: 2 / (otherSecs / 3600)}},
+		{Column: "voice", Value: "kal", Counts: Counts{WakeFiles: 2, Detected: 1, IntentCorrect: 1, Recall: 0.5, IntentAcc: 0.5}},
+		{Column: "voice", Value: "slt", Counts: Counts{WakeFiles: 1, Detected: 1, Recall: 1}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("groups:\n got %+v\nwant %+v", got, want)

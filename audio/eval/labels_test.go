@@ -80,7 +80,7 @@ func FuzzParseLabels(f *testing.F) {
 }
 
 func TestLine(t *testing.T) {
-	r := Result{Recall: 0.96, FAPerHour: 0, IntentAcc: 0.95, RTF: 0.0123, RSSMB: 38.14}
+	r := Result{Counts: Counts{Recall: 0.96, FAPerHour: 0, IntentAcc: 0.95}, RTF: 0.0123, RSSMB: 38.14}
 	if got, want := r.Line(), "recall=0.960 fa_per_hour=0.00 intent_acc=0.950 rtf=0.012 rss_mb=38.1"; got != want {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
