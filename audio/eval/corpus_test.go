@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/earshot/earshot/device/config"
@@ -36,11 +35,7 @@ func TestCorpus(t *testing.T) {
 		}
 		cfg.Wake.Sensitivity = s
 	}
-	var by []string
-	if *corpusBy != "" {
-		by = strings.Split(*corpusBy, ",")
-	}
-	res, err := Run(context.Background(), cfg, *corpusDir, Options{BaselineKWS: *corpusBase, PerFile: *corpusFiles, By: by}, os.Stdout)
+	res, err := Run(context.Background(), cfg, *corpusDir, Options{BaselineKWS: *corpusBase, PerFile: *corpusFiles, By: Columns(*corpusBy)}, os.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -273,6 +273,18 @@ func (r *Result) finish() {
 	r.Summary = r.Line()
 }
 
+// Columns splits a comma-separated list of column names, as --by takes
+// them, dropping blanks.
+func Columns(list string) []string {
+	var out []string
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // checkColumns makes sure every column of by is named in the header of
 // labels.tsv, so that a misspelt --by fails before hours of decoding.
 func checkColumns(labels []Label, by []string, name string) error {
@@ -349,7 +361,7 @@ func writeText(w io.Writer, r Result, all bool) error {
 	writeGroups(ew, r.Groups)
 	ew.printf("wake files: %d, woke on %d, intent right on %d\n", r.WakeFiles, r.Detected, r.IntentCorrect)
 	ew.printf("other files: %d (%s of audio), false wakes: %d\n", r.OtherFiles,
-		(time.Duration(r.OtherSeconds * float64(time.Second))).Round(time.Second), r.FalseWakes)
+		duration(r.OtherSeconds), r.FalseWakes)
 	ew.printf("decoding: %.1f CPU s for %.1f audio s (spotting %.1f s; %d candidates, verification %.1f s)\n",
 		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
 	ew.printf("%s\n", r.Line())
@@ -366,11 +378,16 @@ func writeGroups(ew *errWriter, gs []Group) {
 		}
 		other := "-"
 		if g.OtherFiles > 0 {
-			other = (time.Duration(g.OtherSeconds * float64(time.Second))).Round(time.Second).String()
+			other = duration(g.OtherSeconds).String()
 		}
 		ew.printf("  %-24s %6d %6d %6d %10s %7s %6d %11s\n", g.Value, g.WakeFiles, g.Detected, g.IntentCorrect,
 			ratio(g.IntentAcc, g.WakeFiles > 0), other, g.FalseWakes, ratio(g.FAPerHour, g.OtherSeconds > 0))
 	}
+}
+
+// duration rounds seconds of audio to whole seconds for the report.
+func duration(secs float64) time.Duration {
+	return time.Duration(secs * float64(time.Second)).Round(time.Second)
 }
 
 // ratio prints a figure, or "-" where its group has nothing to measure.

@@ -185,3 +185,12 @@ func TestGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestColumns(t *testing.T) {
+	if got := Columns(" set,, noise ,"); !reflect.DeepEqual(got, []string{"set", "noise"}) {
+		t.Errorf("Columns = %q, want set, noise", got)
+	}
+	if got := Columns(""); got != nil {
+		t.Errorf("Columns(\"\") = %q, want none", got)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/earshot/earshot/audio/eval"
 	"github.com/earshot/earshot/device/daemon"
@@ -97,12 +96,6 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	if err := noArgs(f, args); err != nil {
 		return err
 	}
-	var columns []string
-	for _, c := range strings.Split(*by, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			columns = append(columns, c)
-		}
-	}
 	if *corpus == "" {
 		return usagef("--corpus DIR is required")
 	}
@@ -115,7 +108,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
-		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, By: columns,
+		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, By: eval.Columns(*by),
 		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})),
 	}, env.Stdout)
 	return err
