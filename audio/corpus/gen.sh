@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gen.sh OUTDIR [--small] [--plan]
+# gen.sh OUTDIR [--small | --train] [--plan]
 # gen.sh --render OUTDIR JOB
 #
 # Synthesises earshot's labelled test-speech corpus into OUTDIR:
@@ -17,6 +17,11 @@
 # time). A second run with the same plan and all files present does nothing;
 # an interrupted run resumes. --small plans a quick subset for `make test`
 # (20 wake utterances, >= 3 minutes of other speech); --plan prints the plan.
+# --train plans the wake-word classifier's training corpus (audio/wakenet):
+# 1200 wake utterances and 100 minutes of other speech, most of it near
+# misses, from its own seed (EARSHOT_CORPUS_SEED overrides it) and near
+# misses of its own: none of its audio or near-miss phrases is in the
+# evaluation corpus, so that corpus measures the classifier, not its memory.
 # --render writes the one file of JOB (a line of the plan) into OUTDIR: the
 # same file every time, which is how tests use single corpus files.
 #
@@ -25,12 +30,13 @@ set -euo pipefail
 
 readonly WAKE="hey jarvis"
 readonly SEED=${EARSHOT_CORPUS_SEED:-20261127}  # another seed gives a held-out corpus
+readonly TRAIN_SEED=${EARSHOT_CORPUS_SEED:-5150}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 readonly here self
 
 usage() {
-	echo "usage: $0 OUTDIR [--small] [--plan]" >&2
+	echo "usage: $0 OUTDIR [--small | --train] [--plan]" >&2
 	exit 2
 }
 
@@ -45,8 +51,9 @@ die() {
 # (a near miss of the wake phrase, perhaps with a command), command (a
 # command without the wake phrase) or noise (noise or silence only).
 plan() {
-	local small=$1
-	awk -F '\t' -v small="$small" -v seed="$SEED" -v wake="$WAKE" -f <(planner) "$here/commands.tsv"
+	local mode=$1 seed=$SEED
+	[[ $mode != train ]] || seed=$TRAIN_SEED
+	awk -F '\t' -v mode="$mode" -v seed="$seed" -v wake="$WAKE" -f <(planner) "$here/commands.tsv"
 }
 
 planner() {
@@ -85,11 +92,14 @@ function sentence(    r, s) {
 }
 BEGIN {
 	state = seed
-	nwake = small ? 20 : 240
-	other_seconds = small ? 200 : 2100   # >= 3 and >= 30 minutes, with margin
+	nwake = mode == "small" ? 20 : mode == "train" ? 1200 : 240
+	other_seconds = mode == "small" ? 200 : mode == "train" ? 6000 : 2100   # >= 3 and >= 30 minutes, with margin
+	near_share = mode == "train" ? 0.7 : 0.15
 	nvoices = split("flite:slt flite:rms flite:awb flite:kal espeak:en-us+klatt@25@140 espeak:en-us+klatt@40@160 espeak:en-us+klatt@55@150 espeak:en-us+klatt@70@170 espeak:en-us+klatt@85@145 espeak:en-us+klatt@50@175", voices, " ")
 	nnoises = split("white pink brown", noises, " ")
 	nnear = split("hey travis|jarvis|hey jars|hey service|hey harvest|a jar of olives|hey, chavez|okay jasper|hey marvin|nervous|hey jar|say jarvis slowly|hey garvey|jar bits|hey artist|the jarvis family moved away|hey there travis", near, "|")
+	if (mode == "train")   # the classifier's own near misses: none of the above
+		nnear = split("hey jarrod|hey harvey|hey carver|hey java|hey marvel|hey darwin|hey jasmine|hey charlie|pay jarvis|stay jarvis|okay jarvis|jarvis please|hey jar lid|hey job|hey garbage|they carved it|hey starfish|hey larva|hey, parcel|hey jerry|a jarful of coins|hey art class|hey there, harvey|the jarvis road bus|the day jarvis came|hey jarhead|hey jarvie|hi jarvis|hey arvis|hey charvis|hey nurses|hey jarv|hey darvis|hey jervis|hey mavis|hey elvis|hey purpose|hey jarvo|hey charles|hey carlos|hey harpist|hey arthur|hey army|hey target|hey jar opener|ray jarvis|may jarvis|play jarvis|jarvis, turn|hey dentist|hey novice|hey carpet|hey market|okay travis|hey cervix|the jar is|hey jazz|hey job list|hey, car keys", near, "|")
 	nbank = split("The weather has been lovely this week, and we might go walking on Saturday.|Could you pass me the salt and the pepper, please?|I left my keys on the table next to the front door.|The kitchen lights were flickering again last night.|My sister is coming over for dinner on Sunday.|We should really fix the fence before winter.|Did you remember to water the plants in the bedroom?|The bus was twenty minutes late this morning.|I can't believe how quickly the children are growing up.|Let's order pizza tonight, I'm too tired to cook.|The meeting has been moved to half past three.|There's a new bakery on the corner that sells amazing bread.|He turned the music down so the baby could sleep.|Put the timer on the oven, the cake needs forty minutes.|I was reading about volcanoes in Iceland yesterday.|Our neighbors just adopted a very loud puppy.|The living room needs a new coat of paint.|She said the train to the city was packed.|Remember to buy milk, eggs and some butter.|The football match went to extra time and then penalties.|I think the washing machine is making a strange noise.|Grandma's recipe uses far more garlic than you'd expect.|We watched an old film about pirates on Friday.|The garden looks beautiful after all that rain.|Honestly, I have no idea where the remote control went.|Turn left at the post office and the library is on your right.|The doctor said to rest for a few days.|They're building a new school near the river.|Can you help me carry these boxes upstairs?|My phone battery dies so fast these days.|The radio said there might be snow in the hills.|I switched banks last year and it was surprisingly easy.|Dinner will be ready in about ten minutes.|The cat keeps sleeping on my laptop keyboard.|We need to book the holiday before prices go up.|He plays jazz piano in a small band on weekends.|The printer is out of ink again.|I'd like a cup of tea with a little milk.|Please close the window, it's getting cold in here.|The lecture on ancient Rome was fascinating.|Set the table for six, my cousins are joining us.|Her new job starts on the first of the month.|I heard the lights on the bridge are being replaced.|The hospital car park is always full.|Let's play a board game after lunch.|Nobody told me the shop closes early on Mondays.|I'll call you back when I get home.|The soup needs a bit more salt, I think.|There were so many birds in the garden this morning.|I forgot to switch off the heating before we left.", bank, "|")
 	ndets = split("the|my|our|that|every|their", dets, "|")
 	nadjs = split("old|bright|quiet|small|heavy|yellow|friendly|broken|new|lazy|careful|noisy", adjs, "|")
@@ -134,10 +144,10 @@ END {
 			total += dur
 			continue
 		}
-		if (r < 0.2) {
+		if (r < 0.05 + near_share) {
 			set = "near"; text = pick(near, nnear)
 			if (rnd() < 0.5) { split(utext[int(rnd() * nuser) + 1], c, "\t"); text = text " " c[1] }
-		} else if (r < 0.32) {
+		} else if (r < 0.17 + near_share) {
 			set = "command"; split(utext[int(rnd() * nuser) + 1], c, "\t"); text = c[1]   # a command without the wake phrase
 		} else {
 			set = "speech"; n = 2 + int(rnd() * 2); text = sentence()
@@ -244,10 +254,11 @@ complete() {
 }
 
 main() {
-	local outdir="" small=0 plan_only=0 arg
+	local outdir="" mode=full plan_only=0 arg
 	for arg in "$@"; do
 		case $arg in
-		--small) small=1 ;;
+		--small) mode=small ;;
+		--train) mode=train ;;
 		--plan) plan_only=1 ;;
 		-*) usage ;;
 		*)
@@ -257,7 +268,7 @@ main() {
 		esac
 	done
 	if ((plan_only)); then
-		plan "$small"
+		plan "$mode"
 		return
 	fi
 	[[ -n $outdir ]] || usage
@@ -267,7 +278,7 @@ main() {
 	done
 	mkdir -p "$outdir"
 	local planfile="$outdir/.plan.tsv.new"
-	plan "$small" >"$planfile"
+	plan "$mode" >"$planfile"
 	if complete "$outdir" "$planfile"; then
 		rm -f "$planfile"
 		echo "gen.sh: $outdir is up to date ($(wc -l <"$outdir/.plan.tsv") files)"

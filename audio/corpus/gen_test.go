@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,7 @@ func TestPlan(t *testing.T) {
 	}{
 		{"small", []string{"--small"}, 20, 3 * 60},
 		{"full", nil, 150, 30 * 60},
+		{"train", []string{"--train"}, 1000, 60 * 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +165,62 @@ func TestPlan(t *testing.T) {
 				t.Errorf("only %d voices used", len(voices))
 			}
 		})
+	}
+}
+
+// TestTrainingPlanIsApart checks that the wake-word classifier's training
+// corpus shares no near miss and no rendered file with the evaluation
+// corpus, which would then measure its memory.
+func TestTrainingPlanIsApart(t *testing.T) {
+	full, _ := plan(t)
+	train, _ := plan(t, "--train")
+	data, err := os.ReadFile(commandsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commands []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if text, _, ok := strings.Cut(line, "\t"); ok && !strings.HasPrefix(line, "#") && text != "text" {
+			commands = append(commands, spoken(text))
+		}
+	}
+	// nearPhrase is the near miss of a plan text, without the command
+	// that may follow it.
+	nearPhrase := func(text string) string {
+		text = spoken(text)
+		for _, c := range commands {
+			if p, ok := strings.CutSuffix(text, " "+c); ok {
+				return p
+			}
+		}
+		return text
+	}
+	// A row without its id is what decides the rendered audio.
+	render := func(j job) string {
+		return fmt.Sprint(j.voice, j.text1, j.text2, j.pause, j.tempo, j.pitch, j.reverb, j.noise, j.snr, j.lead, j.trail)
+	}
+	near := map[string]bool{}
+	rows := map[string]bool{}
+	for _, j := range full {
+		rows[render(j)] = true
+		if j.set == "near" {
+			near[nearPhrase(j.text1)] = true
+		}
+	}
+	nnear := 0
+	for _, j := range train {
+		if rows[render(j)] && j.set != "noise" { // noise is noise
+			t.Errorf("%s is in the evaluation corpus too: %+v", j.id, j)
+		}
+		if j.set == "near" {
+			nnear++
+			if p := nearPhrase(j.text1); near[p] {
+				t.Errorf("%s: near miss %q is in the evaluation corpus too", j.id, p)
+			}
+		}
+	}
+	if nnear < 1000 {
+		t.Errorf("%d near misses to train from, want 1000 or more", nnear)
 	}
 }
 
