@@ -1,0 +1,26 @@
+// Package wakenet is earshot's wake-word classifier: a small neural
+// network that tells a spoken "hey jarvis" from speech that only sounds
+// like it ("hey artist", "say jarvis slowly", "hey jars"), which
+// PocketSphinx's acoustic model alone cannot.
+//
+// It listens to the 1.5 s that end where the keyword spotter fired, as
+// 32 log mel energies every 10 ms, each band's mean over the window
+// taken away (so neither level nor microphone colouring matters), and
+// averaged over 40 ms. Three networks of one hidden layer, trained alike
+// from different random starts, each give a probability; the score is
+// their mean. Scoring takes under a millisecond here and allocates
+// nothing.
+//
+// The listener (audio/listen) uses the score three ways, with thresholds
+// chosen on data held back from training (see Thresholds): a candidate
+// scored very low is dropped before the verifier decodes it, which is
+// most of them; a wake phrase the verifier heard is kept only if the
+// score agrees; and one the verifier rejected is a wake phrase after all
+// if the score is very high.
+//
+// The net that ships (hey_jarvis.bin) was trained by ./train on three
+// generated corpora (audio/corpus/gen.sh --train, seeds 5150 to 5152) of
+// the same synthetic voices, but with their own seeds and near misses,
+// none of which is in the evaluation corpus. It knows one phrase: with
+// another wake phrase the listener goes without it.
+package wakenet
