@@ -37,9 +37,14 @@ type Options struct {
 	// By names columns of labels.tsv's header after the first four (the
 	// generated corpus has set, voice, noise and snr): the report breaks
 	// the figures down by each one's values.
-	By       []string
-	ModelDir string // default: the listener's
-	Logger   *slog.Logger
+	By []string
+	// NoWakeNet leaves out the wake-word classifier (audio/wakenet).
+	NoWakeNet bool
+	// Candidates, when set, is handed the file and the audio of every hit
+	// of the keyword spotter (see listen.Config.Candidates).
+	Candidates func(file string, pcm []int16)
+	ModelDir   string // default: the listener's
+	Logger     *slog.Logger
 }
 
 // FileResult is what happened to one corpus file.
@@ -82,6 +87,10 @@ type Result struct {
 	SpottedSeconds  float64 `json:"spotted_seconds"`
 	VerifiedSeconds float64 `json:"verified_seconds"`
 	Hits            int     `json:"hits"`
+	// What the wake-word classifier did with them (see listen.Stats).
+	Dropped int `json:"classifier_dropped"`
+	Vetoed  int `json:"classifier_vetoed"`
+	Rescued int `json:"classifier_rescued"`
 
 	RTF   float64 `json:"rtf"`
 	RSSMB float64 `json:"rss_mb"`
@@ -135,6 +144,13 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	}
 	lc := listen.ConfigFrom(cfg, g, logger)
 	lc.ModelDir, lc.SkipVerify = opts.ModelDir, opts.BaselineKWS
+	if opts.NoWakeNet || opts.BaselineKWS {
+		lc.WakeNet = nil
+	}
+	var current string // the file being decoded
+	if opts.Candidates != nil {
+		lc.Candidates = func(pcm []int16) { opts.Candidates(current, pcm) }
+	}
 	l, err := listen.New(lc)
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
@@ -151,6 +167,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 			return res, err
 		}
 		logger.Debug("file", "path", lb.File, "kind", lb.Kind, "want", lb.Intent)
+		current = lb.File
 		fr, err := runFile(l, frame, corpusDir, lb)
 		if err != nil {
 			return res, err
@@ -162,7 +179,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	st := l.Stats()
 	res.SpottedSeconds = float64(st.Spotted) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits = st.Hits
+	res.Hits, res.Dropped, res.Vetoed, res.Rescued = st.Hits, st.Dropped, st.Vetoed, st.Rescued
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -364,6 +381,10 @@ func writeText(w io.Writer, r Result, all bool) error {
 		duration(r.OtherSeconds), r.FalseWakes)
 	ew.printf("decoding: %.1f CPU s for %.1f audio s (spotting %.1f s; %d candidates, verification %.1f s)\n",
 		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
+	if r.Dropped+r.Vetoed+r.Rescued > 0 {
+		ew.printf("wake-word classifier: %d candidates dropped before verification, %d verified wake phrases rejected, %d rejected ones accepted\n",
+			r.Dropped, r.Vetoed, r.Rescued)
+	}
 	ew.printf("%s\n", r.Line())
 	return ew.err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
+	"github.com/earshot/earshot/audio/wakenet"
 	"github.com/earshot/earshot/device/config"
 )
 
@@ -103,6 +105,35 @@ func TestRun(t *testing.T) {
 		if res.RTF <= 0 || res.RSSMB <= 0 {
 			t.Errorf("rtf %v rss %v not measured", res.RTF, res.RSSMB)
 		}
+	}
+}
+
+// TestRunCandidates: the hook the classifier's trainer uses sees every
+// candidate with its file, and --no-wakenet leaves the classifier out.
+func TestRunCandidates(t *testing.T) {
+	cfg, dir := smallCorpus(t)
+	seen := map[string]int{}
+	n := 0
+	res, err := Run(context.Background(), cfg, dir, Options{NoWakeNet: true, Candidates: func(file string, pcm []int16) {
+		seen[file]++
+		n++
+		if len(pcm) == 0 || len(pcm) > wakenet.ContextSamples {
+			t.Errorf("%s: candidate of %d samples", file, len(pcm))
+		}
+	}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != res.Hits || n == 0 {
+		t.Errorf("%d candidates handed over, %d hits", n, res.Hits)
+	}
+	for file := range seen {
+		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			t.Errorf("candidate of %q, not a corpus file", file)
+		}
+	}
+	if res.Dropped+res.Vetoed+res.Rescued != 0 {
+		t.Errorf("without the classifier: %d dropped, %d vetoed, %d rescued", res.Dropped, res.Vetoed, res.Rescued)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/vad"
+	"github.com/earshot/earshot/audio/wakenet"
 )
 
 // Feed takes one 20 ms frame. ok is true when it completed an utterance.
@@ -151,6 +152,24 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.spotter.EndUtt(); err != nil {
 		return l.fail(err)
 	}
+	buf := l.spare
+	l.spare = nil
+	if buf == nil {
+		buf = make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples)
+	}
+	l.rec = l.hist.Snapshot(buf)
+	if l.cfg.Candidates != nil {
+		l.cfg.Candidates(last(l.rec, wakenet.ContextSamples))
+	}
+	if l.net != nil {
+		l.score = l.net.Score(last(l.rec, wakenet.WindowSamples))
+		if l.score < l.net.Net.Reject {
+			// Most hits on ordinary speech end here, before the
+			// verifier spends anything on them.
+			l.stats.Dropped++
+			return l.abandon()
+		}
+	}
 	if l.dec != l.spotter {
 		// The verifier starts from the cepstral mean of what was just
 		// said, not PocketSphinx's own estimate, which on a new channel
@@ -160,12 +179,6 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return l.fail(err)
 	}
-	buf := l.spare
-	l.spare = nil
-	if buf == nil {
-		buf = make([]int16, 0, l.hist.Cap()+frames(l.cfg.MaxUtterance)*audio.FrameSamples)
-	}
-	l.rec = l.hist.Snapshot(buf)
 	l.recFrames, l.speechFrames, l.peak, l.quiet = 0, 0, 0, 0
 	l.heard = false
 	l.silent = 0
@@ -192,7 +205,7 @@ func (l *Listener) checkEarly() error {
 		return l.fail(err)
 	}
 	hyp, _ := l.dec.Hyp()
-	if hyp != "" && !judge(hyp, l.wake).wake {
+	if hyp != "" && !judge(hyp, l.wake).wake && !l.sure() {
 		l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
 		return l.abandon()
 	}
@@ -251,6 +264,19 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	} else {
 		v = judge(hyp, l.wake)
 	}
+	switch {
+	case v.wake && l.net != nil && l.score < l.net.Net.Accept:
+		l.log.Debug("wake phrase rejected by the classifier", "hyp", hyp, "score", l.score)
+		l.stats.Vetoed++
+		l.recycle(rec)
+		return Utterance{}, false, nil
+	case !v.wake && l.sure():
+		// The classifier is sure where the verifier is not; what follows
+		// is left to the command search.
+		l.log.Debug("wake phrase rescued by the classifier", "hyp", hyp, "score", l.score)
+		l.stats.Rescued++
+		v = verdict{wake: true, after: minCommandPhones}
+	}
 	if !v.wake {
 		l.log.Debug("wake phrase rejected by verification", "hyp", hyp)
 		l.recycle(rec)
@@ -293,6 +319,12 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	}
 	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
 	return u, true, nil
+}
+
+// sure reports whether the classifier is sure the candidate is the wake
+// phrase, whatever the verifier makes of it.
+func (l *Listener) sure() bool {
+	return l.net != nil && l.score >= l.net.Net.Rescue
 }
 
 // minCommandPhones is how much the verifier must have heard after the
@@ -480,6 +512,10 @@ type Stats struct {
 	// Hits are keyword-spotting candidates; Accepted the utterances
 	// verification passed.
 	Hits, Accepted int
+	// What the wake-word classifier (Config.WakeNet) did: candidates it
+	// dropped before verification, wake phrases the verifier heard and it
+	// rejected, and candidates the verifier rejected and it accepted.
+	Dropped, Vetoed, Rescued int
 }
 
 // Stats returns the work counters.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/wakenet"
 	"github.com/earshot/earshot/device/config"
 )
 
@@ -19,5 +20,8 @@ func ConfigFrom(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) Con
 		MaxUtterance: cfg.Speech.MaxUtterance,
 		EndSilence:   cfg.Speech.EndSilence,
 		Logger:       logger,
+		// The classifier that ships knows one phrase; another goes
+		// without (nil).
+		WakeNet: wakenet.Builtin(cfg.Wake.Phrase),
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/earshot/earshot/audio/preroll"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/vad"
+	"github.com/earshot/earshot/audio/wakenet"
 )
 
 // Config configures a Listener.
@@ -42,6 +43,15 @@ type Config struct {
 	// SkipVerify accepts every keyword-spotting hit and decodes the command
 	// alone: the plain-KWS baseline that eval reports next to the pipeline.
 	SkipVerify bool
+	// WakeNet, when set, scores every candidate of the keyword spotter and
+	// overrules the verifier where it is sure (see audio/wakenet). It must
+	// have been trained for WakePhrase.
+	WakeNet *wakenet.Net
+	// Candidates, when set, is handed the audio that ends at each hit of
+	// the keyword spotter (up to wakenet.ContextSamples), to train a
+	// WakeNet from a corpus. It is speech: it must not be kept, and the
+	// daemon never sets it.
+	Candidates func(pcm []int16)
 }
 
 // SpeechDetector classifies frames as speech or silence.
@@ -179,6 +189,9 @@ type Listener struct {
 	// warp resamples for lookWarped, into warped (wiped after each use).
 	warp   *resample.Stream
 	warped []int16
+	// net scores candidates (Config.WakeNet); score is the candidate's.
+	net   *wakenet.Scorer
+	score float32
 }
 
 // New loads the decoder and checks that every word of the wake phrase and
@@ -217,6 +230,12 @@ func New(cfg Config) (*Listener, error) {
 	}
 	if l.vad == nil {
 		l.vad = vad.New(vad.Config{})
+	}
+	if n := cfg.WakeNet; n != nil && !cfg.SkipVerify {
+		if strings.Join(l.wake, " ") != strings.Join(strings.Fields(strings.ToLower(n.Phrase)), " ") {
+			return nil, fmt.Errorf("listen: the wake-word classifier knows %q, not the wake phrase %q", n.Phrase, cfg.WakePhrase)
+		}
+		l.net = wakenet.NewScorer(n)
 	}
 	words, err := l.lookup(cfg.Grammar)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
+	"github.com/earshot/earshot/audio/wakenet"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -381,6 +382,93 @@ func TestWarpedLookFindsCommand(t *testing.T) {
 	}
 }
 
+// TestWakeNetThresholds pushes each of the classifier's thresholds to
+// where it decides alone, and checks the listener does as it says.
+func TestWakeNetThresholds(t *testing.T) {
+	wake := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey jarvis, turn on the kitchen lights", 0.3, 1.5)...)
+	// Spotted and rejected by verification (TestVerificationRejectsNearMiss).
+	near := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey marvin", 0.3, 1.5)...)
+	net := func(th wakenet.Thresholds) *wakenet.Net {
+		n := *wakenet.Builtin("hey jarvis")
+		n.Thresholds = th
+		return &n
+	}
+	for _, tt := range []struct {
+		name   string
+		th     wakenet.Thresholds
+		pcm    []int16
+		intent string // "-" for no utterance
+		check  func(Stats) bool
+	}{
+		{"drop", wakenet.Thresholds{Reject: 1, Accept: 1, Rescue: 1}, wake, "-",
+			func(s Stats) bool { return s.Dropped == s.Hits && s.Hits > 0 && s.Verified == 0 }},
+		{"veto", wakenet.Thresholds{Reject: 0, Accept: 1, Rescue: 1}, wake, "-",
+			func(s Stats) bool { return s.Vetoed == 1 && s.Dropped == 0 }},
+		{"rescue", wakenet.Thresholds{}, near, "",
+			func(s Stats) bool { return s.Rescued == 1 }},
+		{"built in", wakenet.Builtin("hey jarvis").Thresholds, wake, "LightsOn",
+			func(s Stats) bool { return s.Vetoed == 0 && s.Rescued == 0 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newListener(t, func(c *Config) { c.WakeNet = net(tt.th) })
+			got := feed(t, l, tt.pcm)
+			switch {
+			case tt.intent == "-" && len(got) != 0:
+				t.Errorf("heard %d utterances, want none", len(got))
+			case tt.intent != "-" && (len(got) != 1 || got[0].Intent != tt.intent):
+				t.Errorf("heard %+v, want one utterance with intent %q", got, tt.intent)
+			}
+			if st := l.Stats(); !tt.check(st) {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// TestWakeNetOnCorpusFiles: corpus files the verifier alone gets wrong
+// and the classifier puts right. Near misses of the espeak-ng klatt voice
+// ("hey jars", "hey artist", "say jarvis slowly …") that verification
+// takes for the wake phrase, and flite's kal voice under pink noise, whose wake phrase
+// verification rejects. Each is checked without the classifier too, so
+// the test fails if it no longer exercises it.
+func TestWakeNetOnCorpusFiles(t *testing.T) {
+	for _, tt := range []struct {
+		job    string
+		intent string // "-": a near miss, no utterance
+	}{
+		{"o0014\tother\t-\t-\tespeak:en-us+klatt@50@175\they jars set a timer for ten minutes\t-\t-\t1.06\t196\t0\t-\t0\t0.40\t0.99\t-4", "-"},
+		{"o0160\tother\t-\t-\tespeak:en-us+klatt@55@150\they jars\t-\t-\t1.02\t129\t0\tbrown\t15\t0.73\t0.56\t-11", "-"},
+		{"o0239\tother\t-\t-\tespeak:en-us+klatt@85@145\they jar switch off the bedroom lights\t-\t-\t1.08\t117\t0\tbrown\t17\t0.80\t0.35\t-5", "-"},
+		{"o0306\tother\t-\t-\tespeak:en-us+klatt@55@150\they artist\t-\t-\t1.01\t-14\t12\tbrown\t24\t0.98\t0.43\t-4", "-"},
+		{"o0388\tother\t-\t-\tespeak:en-us+klatt@25@140\tsay jarvis slowly play some classical music\t-\t-\t0.96\t-118\t28\tpink\t21\t0.86\t0.88\t-9", "-"},
+		{"w0074\twake\tLightsOff\troom=living room\tflite:kal\they jarvis, switch off the living room lights\t-\t-\t1.06\t-134\t0\tpink\t18\t0.97\t0.91\t-6", "LightsOff"},
+	} {
+		t.Run(tt.job[:5], func(t *testing.T) {
+			pcm := corpusFile(t, tt.job)
+			hear := func(net *wakenet.Net) []Utterance {
+				l := newListener(t, func(c *Config) { c.Grammar = corpusGrammar(t); c.WakeNet = net })
+				return feed(t, l, pcm)
+			}
+			with, without := hear(wakenet.Builtin("hey jarvis")), hear(nil)
+			if tt.intent == "-" {
+				if len(with) != 0 {
+					t.Errorf("woke on a near miss with the classifier: %+v", with)
+				}
+				if len(without) == 0 {
+					t.Error("without the classifier it does not wake either: the test no longer exercises it")
+				}
+				return
+			}
+			if len(with) != 1 || with[0].Intent != tt.intent {
+				t.Errorf("heard %+v with the classifier, want %s", with, tt.intent)
+			}
+			if len(without) != 0 {
+				t.Error("without the classifier it wakes too: the test no longer exercises it")
+			}
+		})
+	}
+}
+
 // TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
 // a real wake phrase must stay without intent (and so without action),
 // also in the command search.
@@ -621,6 +709,9 @@ func TestNewErrors(t *testing.T) {
 			c.Grammar = grammar(t, strings.Replace(testIntents, "bedroom,", "bedroom, snorgleplex,", 1))
 		}, `"snorgleplex" (intents.yaml)`},
 		{"model dir", func(c *Config) { c.ModelDir = t.TempDir() }, "dictionary"},
+		{"classifier of another phrase", func(c *Config) {
+			c.WakePhrase, c.WakeNet = "hey computer", wakenet.Builtin("hey jarvis")
+		}, `classifier knows "hey jarvis", not the wake phrase "hey computer"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	asJSON := f.Bool("json", false, "print JSON")
 	perFile := f.Bool("per-file", false, "list every file, not only the mistakes")
 	baseline := f.Bool("baseline-kws", false, "measure plain keyword spotting without verification, for comparison")
+	noNet := f.Bool("no-wakenet", false, "measure the pipeline without its wake-word classifier, for comparison")
 	level := f.String("log-level", "warn", "debug shows, on stderr, what was heard in each file")
 	by := f.String("by", "", "break the figures down by these labels.tsv columns, comma-separated (the generated corpus has set, voice, noise, snr)")
 	if err := noArgs(f, args); err != nil {
@@ -108,7 +109,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
-		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, By: eval.Columns(*by),
+		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, NoWakeNet: *noNet, By: eval.Columns(*by),
 		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})),
 	}, env.Stdout)
 	return err
