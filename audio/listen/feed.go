@@ -206,8 +206,21 @@ func (l *Listener) checkEarly() error {
 	}
 	hyp, _ := l.dec.Hyp()
 	if hyp != "" && !judge(hyp, l.wake).wake && !l.sure() {
-		l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
-		return l.abandon()
+		// With the classifier in doubt the verifier looks again, warped,
+		// before the candidate is dropped.
+		heard := false
+		if l.doubt() {
+			v, _, _, err := l.verifyWarped(last(l.rec, frames(wakeSpan+spotLead)+l.recFrames))
+			l.wipeWarped()
+			if err != nil {
+				return l.fail(err)
+			}
+			heard = v.wake
+		}
+		if !heard {
+			l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
+			return l.abandon()
+		}
 	}
 	if err := l.process(last(l.rec, frames(wakeSpan+spotLead)+l.recFrames)); err != nil {
 		return l.fail(err)
@@ -276,6 +289,19 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		l.log.Debug("wake phrase rescued by the classifier", "hyp", hyp, "score", l.score)
 		l.stats.Rescued++
 		v = verdict{wake: true, after: minCommandPhones}
+	case !v.wake && l.doubt():
+		// Both may be right: the verifier takes a second look, warped.
+		wv, whyp, _, err := l.verifyWarped(span)
+		defer l.wipeWarped()
+		if err != nil {
+			l.recycle(rec)
+			return Utterance{}, false, l.fail(err)
+		}
+		if wv.wake {
+			l.log.Debug("wake phrase heard warped", "hyp", whyp, "score", l.score)
+			l.stats.Rewarped++
+			v, hyp = wv, whyp
+		}
 	}
 	if !v.wake {
 		l.log.Debug("wake phrase rejected by verification", "hyp", hyp)
@@ -325,6 +351,13 @@ func (l *Listener) finish() (Utterance, bool, error) {
 // phrase, whatever the verifier makes of it.
 func (l *Listener) sure() bool {
 	return l.net != nil && l.score >= l.net.Net.Rescue
+}
+
+// doubt reports whether the classifier would accept the candidate the
+// verifier rejected (sure or not): it is not abandoned early, and
+// the verifier looks again, warped.
+func (l *Listener) doubt() bool {
+	return l.net != nil && l.score >= l.net.Net.Accept
 }
 
 // minCommandPhones is how much the verifier must have heard after the
@@ -378,24 +411,10 @@ const warpRate = 14400
 // well found 4 to 6 more wake phrases on the corpus, but cost up to 25 %
 // more CPU (rtf 0.018) and 2 more false wakes, and held out did not pay.
 func (l *Listener) lookWarped(u *Utterance, pcm []int16) ([]int16, error) {
-	l.warp.Reset()
-	warped := l.warped[:0]
-	for len(pcm) > 0 {
-		n := min(len(pcm), audio.FrameSamples)
-		warped = l.warp.Process(warped, pcm[:n])
-		pcm = pcm[n:]
-	}
-	l.warped = warped
-	l.dec.UseTrackedMean()
-	l.stats.Verified += int64(len(warped))
-	if err := l.dec.Process(warped); err != nil {
+	v, hyp, warped, err := l.verifyWarped(pcm)
+	if err != nil {
 		return warped, err
 	}
-	if err := l.dec.EndUtt(); err != nil {
-		return warped, err
-	}
-	hyp, _ := l.dec.Hyp()
-	v := judge(hyp, l.wake)
 	if m, ok := l.gram.Match(v.transcript); v.wake && v.complete && ok {
 		u.Transcript, u.Intent, u.Slots = v.transcript, m.Intent, m.Slots
 	} else if v.wake && v.after >= minCommandPhones {
@@ -409,6 +428,30 @@ func (l *Listener) lookWarped(u *Utterance, pcm []int16) ([]int16, error) {
 		l.log.Debug("command found warped", "hyp", hyp)
 	}
 	return warped, nil
+}
+
+// verifyWarped decodes pcm in the verifying search with its frequencies
+// raised (see warpRate) and returns the verdict, the hypothesis and the
+// warped audio, plaintext speech for the caller to wipe (wipeWarped).
+func (l *Listener) verifyWarped(pcm []int16) (verdict, string, []int16, error) {
+	l.warp.Reset()
+	warped := l.warped[:0]
+	for len(pcm) > 0 {
+		n := min(len(pcm), audio.FrameSamples)
+		warped = l.warp.Process(warped, pcm[:n])
+		pcm = pcm[n:]
+	}
+	l.warped = warped
+	l.dec.UseTrackedMean()
+	l.stats.Verified += int64(len(warped))
+	if err := l.dec.Process(warped); err != nil {
+		return verdict{}, "", warped, err
+	}
+	if err := l.dec.EndUtt(); err != nil {
+		return verdict{}, "", warped, err
+	}
+	hyp, _ := l.dec.Hyp()
+	return judge(hyp, l.wake), hyp, warped, nil
 }
 
 // wipeWarped wipes the warped audio of lookWarped, plaintext speech.
@@ -516,6 +559,9 @@ type Stats struct {
 	// dropped before verification, wake phrases the verifier heard and it
 	// rejected, and candidates the verifier rejected and it accepted.
 	Dropped, Vetoed, Rescued int
+	// Rewarped counts candidates the verifier rejected and, with the
+	// classifier in doubt, accepted warped.
+	Rewarped int
 }
 
 // Stats returns the work counters.

@@ -314,10 +314,10 @@ func corpusGrammar(t testing.TB) *intents.Grammar {
 
 // hearsJob feeds a rendered corpus job (see corpusFile) to a fresh
 // listener and reports whether it heard exactly the job's intent and slot.
-func hearsJob(t *testing.T, log *messages, job string) {
+func hearsJob(t *testing.T, log *messages, job string, net *wakenet.Net) {
 	t.Helper()
 	f := strings.Split(job, "\t")
-	l := newListener(t, func(c *Config) { c.Logger = slog.New(log); c.Grammar = corpusGrammar(t) })
+	l := newListener(t, func(c *Config) { c.Logger = slog.New(log); c.Grammar = corpusGrammar(t); c.WakeNet = net })
 	got := feed(t, l, corpusFile(t, job))
 	k, v, _ := strings.Cut(f[3], "=")
 	if len(got) != 1 || got[0].Intent != f[2] || (k != "-" && got[0].Slots[k] != v) {
@@ -340,7 +340,7 @@ func TestTrackedMeanHearsNewChannels(t *testing.T) {
 		"w0131\twake\tVolume\tdirection=up\tflite:slt\they jarvis\tturn the volume up\t0.58\t1.08\t118\t27\t-\t0\t0.68\t0.72\t-8",
 		"w0151\twake\tLightsOff\troom=bedroom\tflite:slt\they jarvis\tturn off the bedroom lights\t0.60\t1.04\t-33\t16\tpink\t15\t0.59\t0.30\t-6",
 	} {
-		t.Run(job[:5], func(t *testing.T) { hearsJob(t, &messages{}, job) })
+		t.Run(job[:5], func(t *testing.T) { hearsJob(t, &messages{}, job, nil) })
 	}
 }
 
@@ -353,7 +353,7 @@ func TestCommandSearchFindsCommand(t *testing.T) {
 		"w0164\twake\tLightsOn\troom=kitchen\tflite:kal\they jarvis\tlights on in the kitchen\t0.34\t1.01\t46\t0\twhite\t16\t0.85\t0.64\t-5",
 	} {
 		log := &messages{}
-		hearsJob(t, log, job)
+		hearsJob(t, log, job, nil)
 		if log.count("command found in the command search") != 1 {
 			t.Errorf("%s: the verifier found the command itself; the test no longer exercises the command search", job[:5])
 		}
@@ -374,7 +374,7 @@ func TestWarpedLookFindsCommand(t *testing.T) {
 	} {
 		t.Run(job[:5], func(t *testing.T) {
 			log := &messages{}
-			hearsJob(t, log, job)
+			hearsJob(t, log, job, nil)
 			if log.count("command found warped") != 1 {
 				t.Error("the command did not come from the warped look")
 			}
@@ -464,6 +464,24 @@ func TestWakeNetOnCorpusFiles(t *testing.T) {
 			}
 			if len(without) != 0 {
 				t.Error("without the classifier it wakes too: the test no longer exercises it")
+			}
+		})
+	}
+}
+
+// TestWarpedSecondLook: wake phrases the verifier rejects and the
+// classifier is in doubt about (flite's awb and kal voices under pink
+// noise) are heard when the verifier decodes them again warped.
+func TestWarpedSecondLook(t *testing.T) {
+	for _, job := range []string{
+		"w0223\twake\tLightsOn\troom=living room\tflite:awb\they jarvis switch on the living room lights\t-\t-\t0.92\t-170\t43\tpink\t18\t0.79\t0.71\t-7",
+		"w0234\twake\tPlayMusic\tgenre=jazz\tflite:kal\they jarvis\tput on some jazz\t0.56\t1.05\t-150\t0\tpink\t15\t0.62\t0.84\t-9",
+	} {
+		t.Run(job[:5], func(t *testing.T) {
+			log := &messages{}
+			hearsJob(t, log, job, wakenet.Builtin("hey jarvis"))
+			if log.count("wake phrase heard warped") != 1 {
+				t.Errorf("the wake phrase was not heard warped; log: %q", log.msgs)
 			}
 		})
 	}
