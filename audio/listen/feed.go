@@ -37,11 +37,20 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		// reuses it; only its tail goes to the spotter.)
 		l.lead = l.hist.Snapshot(l.lead[:0])
 		l.st, l.spotFrames = spotting, 0
+		if l.stream != nil {
+			// The window before the onset, not the whole pre-roll: each
+			// 10 ms costs an FFT.
+			l.stream.Reset()
+			l.stream.Push(last(l.lead, wakenet.WindowSamples))
+		}
 		if err := l.spot(last(l.lead, frames(spotLead))); err != nil {
 			return Utterance{}, false, err
 		}
 	case spotting:
 		l.hist.Write(frame)
+		if l.stream != nil {
+			l.stream.Push(frame)
+		}
 		if err := l.spot(frame); err != nil {
 			return Utterance{}, false, err
 		}
@@ -142,10 +151,13 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.process(pcm); err != nil {
 		return l.fail(err)
 	}
+	scanned := false
 	if hyp, _ := l.spotter.Hyp(); hyp == "" {
-		return nil
+		if scanned = l.scan(); !scanned {
+			return nil
+		}
 	}
-	l.log.Debug("wake phrase spotted")
+	l.log.Debug("wake phrase spotted", "by_classifier", scanned)
 	l.stats.Hits++
 	// The history holds pre-roll + wake phrase; decode it again in the
 	// verifying search, then keep recording the command.
@@ -161,7 +173,7 @@ func (l *Listener) spot(pcm []int16) error {
 	if l.cfg.Candidates != nil {
 		l.cfg.Candidates(last(l.rec, wakenet.ContextSamples))
 	}
-	if l.net != nil {
+	if l.net != nil && !scanned {
 		l.score = l.net.Score(last(l.rec, wakenet.WindowSamples))
 		if l.score < l.net.Net.Reject {
 			// Most hits on ordinary speech end here, before the
@@ -194,6 +206,31 @@ func (l *Listener) spot(pcm []int16) error {
 	}
 	return nil
 }
+
+// scan reports whether the classifier, scoring the latest window of
+// speech every other frame, hears the wake phrase where the keyword
+// spotter did not (see wakenet.Thresholds.Scan); l.score is then its
+// score.
+func (l *Listener) scan() bool {
+	if l.stream == nil || !l.stream.Full() {
+		return false
+	}
+	l.scanTick++
+	if l.scanTick%scanEvery != 0 {
+		return false
+	}
+	s := l.net.ScoreStream(l.stream)
+	if s < l.net.Net.Scan {
+		return false
+	}
+	l.score = s
+	l.stats.Scanned++
+	return true
+}
+
+// scanEvery is how many frames apart the classifier scores the speech:
+// 40 ms, the step of its input.
+const scanEvery = 2
 
 // checkEarly settles the verification soon after the hit. Most hits on
 // ordinary speech are false, and carrying the phone loop through seconds of
@@ -560,8 +597,9 @@ type Stats struct {
 	// rejected, and candidates the verifier rejected and it accepted.
 	Dropped, Vetoed, Rescued int
 	// Rewarped counts candidates the verifier rejected and, with the
-	// classifier in doubt, accepted warped.
-	Rewarped int
+	// classifier in doubt, accepted warped; Scanned the candidates the
+	// classifier found where the keyword spotter did not (in Hits too).
+	Rewarped, Scanned int
 }
 
 // Stats returns the work counters.

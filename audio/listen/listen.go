@@ -192,6 +192,11 @@ type Listener struct {
 	// net scores candidates (Config.WakeNet); score is the candidate's.
 	net   *wakenet.Scorer
 	score float32
+	// stream keeps the classifier's input for the speech being spotted,
+	// scored every scanEvery frames (scanTick counts them); nil when the
+	// net has no Scan threshold.
+	stream   *wakenet.Stream
+	scanTick int
 }
 
 // New loads the decoder and checks that every word of the wake phrase and
@@ -236,6 +241,9 @@ func New(cfg Config) (*Listener, error) {
 			return nil, fmt.Errorf("listen: the wake-word classifier knows %q, not the wake phrase %q", n.Phrase, cfg.WakePhrase)
 		}
 		l.net = wakenet.NewScorer(n)
+		if n.Scan < 1 {
+			l.stream = wakenet.NewStream()
+		}
 	}
 	words, err := l.lookup(cfg.Grammar)
 	if err != nil {
@@ -416,6 +424,9 @@ func (l *Listener) resetLocked() {
 	l.spotter.ResetCMN()
 	l.hist.Reset()
 	clear(l.lead)
+	if l.stream != nil {
+		l.stream.Reset() // what was said, as mel energies
+	}
 	l.recycle(l.rec)
 	l.rec = nil
 	l.st, l.silent, l.heard, l.recFrames, l.speechFrames, l.partial, l.spotFrames = idle, 0, false, 0, 0, "", 0
@@ -432,6 +443,9 @@ func (l *Listener) Close() error {
 	l.recycle(l.rec)
 	l.rec, l.spare = nil, nil
 	l.hist.Reset()
+	if l.stream != nil {
+		l.stream.Reset()
+	}
 	clear(l.lead)
 	return l.closeDecoders()
 }

@@ -400,11 +400,11 @@ func TestWakeNetThresholds(t *testing.T) {
 		intent string // "-" for no utterance
 		check  func(Stats) bool
 	}{
-		{"drop", wakenet.Thresholds{Reject: 1, Accept: 1, Rescue: 1}, wake, "-",
+		{"drop", wakenet.Thresholds{Reject: 1, Accept: 1, Rescue: 1, Scan: 1}, wake, "-",
 			func(s Stats) bool { return s.Dropped == s.Hits && s.Hits > 0 && s.Verified == 0 }},
-		{"veto", wakenet.Thresholds{Reject: 0, Accept: 1, Rescue: 1}, wake, "-",
+		{"veto", wakenet.Thresholds{Reject: 0, Accept: 1, Rescue: 1, Scan: 1}, wake, "-",
 			func(s Stats) bool { return s.Vetoed == 1 && s.Dropped == 0 }},
-		{"rescue", wakenet.Thresholds{}, near, "",
+		{"rescue", wakenet.Thresholds{Scan: 1}, near, "",
 			func(s Stats) bool { return s.Rescued == 1 }},
 		{"built in", wakenet.Builtin("hey jarvis").Thresholds, wake, "LightsOn",
 			func(s Stats) bool { return s.Vetoed == 0 && s.Rescued == 0 }},
@@ -440,7 +440,6 @@ func TestWakeNetOnCorpusFiles(t *testing.T) {
 		{"o0160\tother\t-\t-\tespeak:en-us+klatt@55@150\they jars\t-\t-\t1.02\t129\t0\tbrown\t15\t0.73\t0.56\t-11", "-"},
 		{"o0239\tother\t-\t-\tespeak:en-us+klatt@85@145\they jar switch off the bedroom lights\t-\t-\t1.08\t117\t0\tbrown\t17\t0.80\t0.35\t-5", "-"},
 		{"o0306\tother\t-\t-\tespeak:en-us+klatt@55@150\they artist\t-\t-\t1.01\t-14\t12\tbrown\t24\t0.98\t0.43\t-4", "-"},
-		{"o0388\tother\t-\t-\tespeak:en-us+klatt@25@140\tsay jarvis slowly play some classical music\t-\t-\t0.96\t-118\t28\tpink\t21\t0.86\t0.88\t-9", "-"},
 		{"w0074\twake\tLightsOff\troom=living room\tflite:kal\they jarvis, switch off the living room lights\t-\t-\t1.06\t-134\t0\tpink\t18\t0.97\t0.91\t-6", "LightsOff"},
 	} {
 		t.Run(tt.job[:5], func(t *testing.T) {
@@ -469,19 +468,48 @@ func TestWakeNetOnCorpusFiles(t *testing.T) {
 	}
 }
 
-// TestWarpedSecondLook: wake phrases the verifier rejects and the
-// classifier is in doubt about (flite's awb and kal voices under pink
-// noise) are heard when the verifier decodes them again warped.
+// TestWarpedSecondLook: a wake phrase the verifier rejects and the
+// classifier is in doubt about (flite's awb voice under pink noise) is
+// heard when the verifier decodes it again warped.
 func TestWarpedSecondLook(t *testing.T) {
 	for _, job := range []string{
 		"w0223\twake\tLightsOn\troom=living room\tflite:awb\they jarvis switch on the living room lights\t-\t-\t0.92\t-170\t43\tpink\t18\t0.79\t0.71\t-7",
-		"w0234\twake\tPlayMusic\tgenre=jazz\tflite:kal\they jarvis\tput on some jazz\t0.56\t1.05\t-150\t0\tpink\t15\t0.62\t0.84\t-9",
 	} {
 		t.Run(job[:5], func(t *testing.T) {
 			log := &messages{}
 			hearsJob(t, log, job, wakenet.Builtin("hey jarvis"))
 			if log.count("wake phrase heard warped") != 1 {
 				t.Errorf("the wake phrase was not heard warped; log: %q", log.msgs)
+			}
+		})
+	}
+}
+
+// TestWakeNetScanFindsWhatSpotterMissed: flite's 8 kHz kal voice saying
+// the wake phrase without noise, which the keyword spotter does not fire
+// on at all (files of the dev corpus, seed 777): the classifier, scoring
+// the speech as it comes, finds them.
+func TestWakeNetScanFindsWhatSpotterMissed(t *testing.T) {
+	for _, job := range []string{
+		"w0034\twake\tPlayMusic\tgenre=pop music\tflite:kal\they jarvis, play pop music\t-\t-\t0.99\t180\t49\t-\t0\t0.92\t0.67\t-8",
+		"w0084\twake\tForgetLast\t-\tflite:kal\they jarvis\tforget that\t0.66\t1.05\t118\t50\t-\t0\t0.88\t0.89\t-9",
+	} {
+		t.Run(job[:5], func(t *testing.T) {
+			pcm := corpusFile(t, job)
+			hear := func(scan bool) ([]Utterance, Stats) {
+				n := *wakenet.Builtin("hey jarvis")
+				if !scan {
+					n.Scan = 1
+				}
+				l := newListener(t, func(c *Config) { c.Grammar = corpusGrammar(t); c.WakeNet = &n })
+				return feed(t, l, pcm), l.Stats()
+			}
+			got, st := hear(true)
+			if len(got) != 1 || st.Scanned == 0 {
+				t.Errorf("with scanning: %d utterances, stats %+v; want the wake phrase found by the classifier", len(got), st)
+			}
+			if got, st := hear(false); len(got) != 0 || st.Hits != 0 {
+				t.Errorf("without scanning: %d utterances, %d hits: the test no longer exercises it", len(got), st.Hits)
 			}
 		})
 	}

@@ -107,42 +107,54 @@ func NewFrontend() *Frontend {
 }
 
 // Features writes the classifier's input for pcm into dst (len Inputs)
-// and returns it. pcm should hold WindowSamples: a longer one is read
-// from its end, a shorter one as if silence came before it.
+// and returns it: for the WindowSamples at its end, or as if silence came
+// before a shorter pcm.
 //
 // Each band's mean over the window is taken away: what is left describes
 // the sounds, not the microphone, the room's colouring or the level.
 func (f *Frontend) Features(dst []float32, pcm []int16) []float32 {
-	if len(pcm) > WindowSamples {
-		pcm = pcm[len(pcm)-WindowSamples:]
+	base := len(pcm) - WindowSamples // where the window starts; < 0: silence first
+	for t := 0; t < WindowFrames; t++ {
+		f.melFrame(f.mel[t*Bands:(t+1)*Bands], pcm, base+t*hop)
 	}
-	pad := WindowSamples - len(pcm) // leading samples of silence
+	return pool(dst, f.mel, 0)
+}
+
+// melFrame writes into row the log mel energies of the frame of pcm that
+// starts at start (samples before 0 are silence).
+func (f *Frontend) melFrame(row []float32, pcm []int16, start int) {
+	prev := 0.0
+	if start > 0 {
+		prev = float64(pcm[start-1])
+	}
+	for i := range f.frame {
+		x := 0.0
+		if j := start + i; j >= 0 {
+			x = float64(pcm[j])
+		}
+		f.frame[i] = (x - preemphasis*prev) / 32768 * f.window[i]
+		prev = x
+	}
+	f.fft()
+	for b := range row {
+		e := 0.0
+		for _, mw := range f.bank[b] {
+			c := f.spec[mw.bin]
+			e += mw.w * (real(c)*real(c) + imag(c)*imag(c))
+		}
+		row[b] = float32(math.Log(e + energyFloor))
+	}
+}
+
+// pool writes into dst the classifier's input from mel, WindowFrames
+// rows of Bands that start at row first and wrap around: each band's mean
+// taken away, then Pool rows averaged.
+func pool(dst, mel []float32, first int) []float32 {
 	var means [Bands]float64
 	for t := 0; t < WindowFrames; t++ {
-		start := t*hop - pad
-		prev := 0.0
-		if start > 0 && start-1 < len(pcm) {
-			prev = float64(pcm[start-1])
-		}
-		for i := range f.frame {
-			x := 0.0
-			if j := start + i; j >= 0 {
-				x = float64(pcm[j])
-			}
-			f.frame[i] = (x - preemphasis*prev) / 32768 * f.window[i]
-			prev = x
-		}
-		f.fft()
-		row := f.mel[t*Bands : (t+1)*Bands]
-		for b := range row {
-			e := 0.0
-			for _, mw := range f.bank[b] {
-				c := f.spec[mw.bin]
-				e += mw.w * (real(c)*real(c) + imag(c)*imag(c))
-			}
-			v := math.Log(e + energyFloor)
-			row[b] = float32(v)
-			means[b] += v
+		row := mel[t*Bands : (t+1)*Bands]
+		for b, v := range row {
+			means[b] += float64(v)
 		}
 	}
 	for b := range means {
@@ -152,12 +164,79 @@ func (f *Frontend) Features(dst []float32, pcm []int16) []float32 {
 		for b := 0; b < Bands; b++ {
 			sum := 0.0
 			for t := s * Pool; t < (s+1)*Pool; t++ {
-				sum += float64(f.mel[t*Bands+b])
+				sum += float64(mel[((first+t)%WindowFrames)*Bands+b])
 			}
 			dst[s*Bands+b] = float32(sum/Pool - means[b])
 		}
 	}
 	return dst[:Inputs]
+}
+
+// Stream computes the classifier's input as audio arrives: one frame of
+// mel energies per 10 ms, kept for the last window, so that scoring the
+// latest window costs no FFT. It is not safe for concurrent use.
+type Stream struct {
+	fe    *Frontend
+	buf   []int16 // samples not yet framed, and the one before them
+	keep  bool    // buf[0] is the sample before the next frame
+	mel   []float32
+	next  int // row of mel the next frame goes to
+	count int // frames computed since Reset
+}
+
+// streamChunk is how many samples Push takes in at a time.
+const streamChunk = 4096
+
+// NewStream makes a stream.
+func NewStream() *Stream {
+	return &Stream{
+		fe:  NewFrontend(),
+		buf: make([]int16, 0, frameLen+streamChunk),
+		mel: make([]float32, WindowFrames*Bands),
+	}
+}
+
+// Reset forgets all audio.
+func (s *Stream) Reset() {
+	clear(s.buf[:cap(s.buf)])
+	s.buf, s.keep = s.buf[:0], false
+	clear(s.mel)
+	s.next, s.count = 0, 0
+}
+
+// Push adds audio.
+func (s *Stream) Push(pcm []int16) {
+	for len(pcm) > 0 {
+		n := min(len(pcm), cap(s.buf)-len(s.buf))
+		s.buf = append(s.buf, pcm[:n]...)
+		pcm = pcm[n:]
+		off := 0
+		if s.keep {
+			off = 1
+		}
+		for off+frameLen <= len(s.buf) {
+			// melFrame reads the sample before the frame for pre-emphasis.
+			s.fe.melFrame(s.mel[s.next*Bands:(s.next+1)*Bands], s.buf, off)
+			s.next = (s.next + 1) % WindowFrames
+			s.count++
+			off += hop
+		}
+		// Keep what the next frame needs, and the sample before it.
+		from := max(off-1, 0)
+		s.keep = off > 0
+		n = copy(s.buf, s.buf[from:])
+		clear(s.buf[n:len(s.buf)])
+		s.buf = s.buf[:n]
+	}
+}
+
+// Full reports whether a whole window of audio has been pushed since Reset.
+func (s *Stream) Full() bool { return s.count >= WindowFrames }
+
+// Features writes the input for the window that ends with the last whole
+// frame pushed: the same as Frontend.Features of that audio.
+func (s *Stream) Features(dst []float32) []float32 {
+	return pool(dst, s.mel, s.next)
 }
 
 // fft transforms f.frame, zero-padded to fftSize, into f.spec: an

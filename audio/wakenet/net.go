@@ -43,16 +43,6 @@ func newMember(hidden int) *Member {
 	}
 }
 
-// maxMemberHidden is the widest member's hidden layer: the scratch space
-// Score needs.
-func (n *Net) maxHidden() int {
-	h := 0
-	for _, m := range n.Members {
-		h = max(h, m.Hidden)
-	}
-	return h
-}
-
 // Thresholds say what a score means to the listener.
 type Thresholds struct {
 	// Reject: below it a spotted candidate is dropped without being
@@ -63,35 +53,36 @@ type Thresholds struct {
 	// Rescue: a candidate the verifier rejected is a wake phrase after all
 	// at or above it.
 	Rescue float32
+	// Scan: a window of speech scored at or above it is a candidate even
+	// if the keyword spotter did not fire (see Stream).
+	Scan float32
 }
 
 // Score returns the probability that x (from Frontend.Features) is the
-// wake phrase: the members' mean. h is scratch space of as many values as
-// the widest member's hidden layer.
-func (n *Net) Score(x, h []float32) float32 {
+// wake phrase: the members' mean. z is scratch space of Inputs values.
+func (n *Net) Score(x, z []float32) float32 {
 	var sum float32
 	for _, m := range n.Members {
-		sum += m.score(x, h)
+		sum += m.score(x, z)
 	}
 	return sum / float32(len(n.Members))
 }
 
-func (m *Member) score(x, h []float32) float32 {
-	h = h[:m.Hidden]
-	copy(h, m.B1)
+func (m *Member) score(x, z []float32) float32 {
 	for i, v := range x[:Inputs] {
-		z := (v - m.Mean[i]) * m.Scale[i]
-		if z == 0 {
-			continue
-		}
-		for j := range h {
-			h[j] += m.W1[j*Inputs+i] * z
-		}
+		z[i] = (v - m.Mean[i]) * m.Scale[i]
 	}
+	z = z[:Inputs]
 	out := m.B2
-	for j, v := range h {
-		if v > 0 {
-			out += m.W2[j] * v
+	for j := range m.Hidden {
+		// A row of W1 at a time: contiguous, where a column is not.
+		row := m.W1[j*Inputs : (j+1)*Inputs]
+		sum := m.B1[j]
+		for i, w := range row {
+			sum += w * z[i]
+		}
+		if sum > 0 {
+			out += m.W2[j] * sum
 		}
 	}
 	return sigmoid(out)
@@ -104,28 +95,31 @@ type Scorer struct {
 	Net *Net
 	fe  *Frontend
 	x   []float32
-	h   []float32
+	z   []float32
 }
 
 // NewScorer makes a scorer for n.
 func NewScorer(n *Net) *Scorer {
-	return &Scorer{Net: n, fe: NewFrontend(), x: make([]float32, Inputs), h: make([]float32, n.maxHidden())}
+	return &Scorer{Net: n, fe: NewFrontend(), x: make([]float32, Inputs), z: make([]float32, Inputs)}
 }
 
 // ScoreFeatures scores the features x (from Frontend.Features).
-func (s *Scorer) ScoreFeatures(x []float32) float32 { return s.Net.Score(x, s.h) }
+func (s *Scorer) ScoreFeatures(x []float32) float32 { return s.Net.Score(x, s.z) }
+
+// ScoreStream scores the latest window of st (see Stream.Features).
+func (s *Scorer) ScoreStream(st *Stream) float32 { return s.Net.Score(st.Features(s.x), s.z) }
 
 // Score returns the probability that the wake phrase ends where pcm
 // ends (see Frontend.Features). It does not keep pcm.
 func (s *Scorer) Score(pcm []int16) float32 {
-	return s.Net.Score(s.fe.Features(s.x, pcm), s.h)
+	return s.Net.Score(s.fe.Features(s.x, pcm), s.z)
 }
 
-// The model file: magic, the phrase (length-prefixed), the three
+// The model file: magic, the phrase (length-prefixed), the four
 // thresholds, Inputs, the number of members, then for each member its
 // hidden size and the float32 arrays Mean, Scale, W1, B1, W2 and B2; all
 // little-endian.
-const magic = "earshot-wakenet-2\n"
+const magic = "earshot-wakenet-3\n"
 
 // Bounds on a model file, so that a corrupt header cannot allocate
 // gigabytes.
@@ -142,7 +136,7 @@ func (n *Net) WriteTo(w io.Writer) (int64, error) {
 	put := func(v any) { binary.Write(&buf, binary.LittleEndian, v) }
 	put(uint32(len(n.Phrase)))
 	buf.WriteString(n.Phrase)
-	put([]float32{n.Reject, n.Accept, n.Rescue})
+	put([]float32{n.Reject, n.Accept, n.Rescue, n.Scan})
 	put([]uint32{Inputs, uint32(len(n.Members))})
 	for _, m := range n.Members {
 		put(uint32(m.Hidden))
@@ -184,12 +178,12 @@ func Read(r io.Reader, name string) (*Net, error) {
 		return fail("phrase", err)
 	}
 	n := &Net{Phrase: string(phrase)}
-	var th [3]float32
+	var th [4]float32
 	var dims [2]uint32
 	if err := binary.Read(br, binary.LittleEndian, &th); err != nil {
 		return fail("thresholds", err)
 	}
-	n.Reject, n.Accept, n.Rescue = th[0], th[1], th[2]
+	n.Reject, n.Accept, n.Rescue, n.Scan = th[0], th[1], th[2], th[3]
 	if err := binary.Read(br, binary.LittleEndian, &dims); err != nil {
 		return fail("sizes", err)
 	}

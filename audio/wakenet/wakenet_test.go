@@ -78,7 +78,10 @@ func TestFeatures(t *testing.T) {
 
 	// A longer input is read from its end; a shorter one as if silence
 	// came first.
-	long := append(tone(5000, 300, 0.3), pcm...)
+	// (The sample before the window counts only for the pre-emphasis of
+	// its first frame: here it is 0, as for a window that starts the
+	// audio.)
+	long := append(append(tone(5000, 300, 0.3), 0), pcm...)
 	z := f.Features(make([]float32, Inputs), long)
 	if !equal(x, z) {
 		t.Error("features of a longer input differ from those of its last WindowSamples")
@@ -88,6 +91,51 @@ func TestFeatures(t *testing.T) {
 	z = f.Features(make([]float32, Inputs), short)
 	if !equal(x, z) {
 		t.Error("features of a shorter input differ from those of it after silence")
+	}
+}
+
+// TestStream: the stream's input for its last window is the front end's
+// for the same audio, however the audio arrives.
+func TestStream(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	pcm := make([]int16, 3*WindowSamples)
+	for i := range pcm {
+		pcm[i] = int16(3000*math.Sin(float64(i)*0.05*(1+float64(i)/float64(len(pcm)))) + rng.NormFloat64()*300)
+	}
+	fe := NewFrontend()
+	s := NewStream()
+	want, got := make([]float32, Inputs), make([]float32, Inputs)
+	for _, chunk := range []int{320, 1, 7, 5000} {
+		s.Reset()
+		pushed, checked := 0, 0
+		for pushed < len(pcm) {
+			n := min(chunk, len(pcm)-pushed)
+			s.Push(pcm[pushed : pushed+n])
+			pushed += n
+			if !s.Full() {
+				if pushed >= WindowSamples {
+					t.Fatalf("chunks of %d: not full after %d samples", chunk, pushed)
+				}
+				continue
+			}
+			if chunk < 320 && pushed%997 != 0 {
+				continue // checking every sample would take a minute
+			}
+			end := frameLen + (pushed-frameLen)/hop*hop // the last whole frame's end
+			fe.Features(want, pcm[:end])
+			s.Features(got)
+			if !equal(want, got) {
+				t.Fatalf("chunks of %d, %d samples pushed: the stream's input differs from the front end's", chunk, pushed)
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatalf("chunks of %d: never full", chunk)
+		}
+	}
+	frame := pcm[:320]
+	if n := testing.AllocsPerRun(100, func() { s.Push(frame); s.Features(got) }); n != 0 {
+		t.Errorf("Push and Features allocate %.0f times", n)
 	}
 }
 
@@ -132,7 +180,7 @@ func TestBuiltin(t *testing.T) {
 	if n == nil {
 		t.Fatal(`no built-in net for "hey jarvis"`)
 	}
-	if len(n.Members) < 1 || n.Members[0].Hidden < 8 || !(n.Reject <= n.Accept && n.Accept < n.Rescue && n.Rescue <= 1) {
+	if len(n.Members) < 1 || n.Members[0].Hidden < 8 || !(n.Reject <= n.Accept && n.Accept < n.Rescue && n.Rescue <= n.Scan && n.Scan <= 1) {
 		t.Errorf("built-in net: %d members, thresholds %+v", len(n.Members), n.Thresholds)
 	}
 	if Builtin("ok computer") != nil {
@@ -193,9 +241,12 @@ func TestTrain(t *testing.T) {
 		t.Error("two members of a net start from the same seed")
 	}
 
-	th := PickThresholds(wake, other)
-	if th.Reject > Quantile(wake, 0.01) || th.Accept < th.Reject || th.Rescue <= Quantile(other, 1) {
+	th := PickThresholds(wake, other, []float32{0.2, 0.95, 0.97})
+	if th.Reject > Quantile(wake, 0.01) || th.Accept < th.Reject || th.Rescue <= Quantile(other, 1) || th.Scan <= 0.95 || th.Scan > 0.97 || th.Scan < th.Rescue {
 		t.Errorf("thresholds %+v for wake scores from %.3f and other up to %.3f", th, Quantile(wake, 0), Quantile(other, 1))
+	}
+	if th := PickThresholds(wake, other, nil); th.Scan != 1 {
+		t.Errorf("no files scanned: Scan %v, want 1 (never)", th.Scan)
 	}
 }
 
@@ -225,11 +276,11 @@ func TestReadWrite(t *testing.T) {
 		binary.LittleEndian.PutUint32(b[off:], v)
 		return b
 	}
-	nan := patch(at+12+8+4, math.Float32bits(float32(math.NaN()))) // the first member's first mean
+	nan := patch(at+16+8+4, math.Float32bits(float32(math.NaN()))) // the first member's first mean
 	threshold := patch(at, math.Float32bits(1.5))
-	inputs := patch(at+12, Inputs+1)
-	members := patch(at+16, 99)
-	hidden := patch(at+20, 1<<30)
+	inputs := patch(at+16, Inputs+1)
+	members := patch(at+20, 99)
+	hidden := patch(at+24, 1<<30)
 	for _, tt := range []struct {
 		name string
 		data []byte
@@ -273,5 +324,19 @@ func BenchmarkScore(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Score(pcm)
+	}
+}
+
+// BenchmarkScan is what the listener spends per 40 ms of speech it
+// scans: two frames pushed to the stream and one score.
+func BenchmarkScan(b *testing.B) {
+	s := NewScorer(Builtin("hey jarvis"))
+	st := NewStream()
+	st.Push(tone(WindowSamples, 440, 0.2))
+	frame := tone(640, 300, 0.2)
+	b.ReportAllocs()
+	for b.Loop() {
+		st.Push(frame)
+		s.ScoreStream(st)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/eval"
 	"github.com/earshot/earshot/audio/wakenet"
 	"github.com/earshot/earshot/device/config"
@@ -123,9 +124,30 @@ func run(cfgPath string, dirs []string, out string, opts wakenet.TrainOptions) e
 			heldOther = append(heldOther, s)
 		}
 	}
-	net.Thresholds = wakenet.PickThresholds(heldWake, heldOther)
-	log.Printf("held back: %d wake phrases, %d other candidates; thresholds reject %.4f accept %.4f rescue %.4f",
-		len(heldWake), len(heldOther), net.Reject, net.Accept, net.Rescue)
+	scanWake, scanOther, err := scanHeld(sc, dirs)
+	if err != nil {
+		return err
+	}
+	net.Thresholds = wakenet.PickThresholds(heldWake, heldOther, scanOther)
+	log.Printf("held back: %d wake phrases, %d other candidates, %d files of other audio; thresholds reject %.4f accept %.4f rescue %.4f scan %.4f",
+		len(heldWake), len(heldOther), len(scanOther), net.Reject, net.Accept, net.Rescue, net.Scan)
+	found := 0
+	for _, s := range scanWake {
+		if s >= net.Scan {
+			found++
+		}
+	}
+	fmt.Printf("scanning finds %d of %d held-back wake files; the highest other file scores %.4f\n", found, len(scanWake), wakenet.Quantile(scanOther, 1))
+	for _, q := range []float64{0.99, 0.995, 0.998, 0.999} {
+		th := wakenet.Quantile(scanOther, q)
+		n := 0
+		for _, s := range scanWake {
+			if s > th {
+				n++
+			}
+		}
+		fmt.Printf("  above %.4f (%.1f %% of other files): %d wake files\n", th, 100*q, n)
+	}
 	fmt.Printf("held back: area under the ROC curve %.4f\n", auc(heldWake, heldOther))
 	report("wake phrases", heldWake, net.Thresholds)
 	report("other", heldOther, net.Thresholds)
@@ -210,6 +232,38 @@ func decode(cfg *config.Config, dir string) ([]candidate, error) {
 		return nil, err
 	}
 	return cands, nil
+}
+
+// scanHeld scores every held-back file as the listener scans speech and
+// returns each file's highest score, wake files and others apart.
+func scanHeld(sc *wakenet.Scorer, dirs []string) (wake, other []float32, err error) {
+	st := wakenet.NewStream()
+	for _, dir := range dirs {
+		kinds, err := kinds(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		for file, kind := range kinds {
+			if !heldBack(file) {
+				continue
+			}
+			f, err := os.Open(filepath.Join(dir, file))
+			if err != nil {
+				return nil, nil, err
+			}
+			pcm, _, err := capture.ReadWAV(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, fmt.Errorf("train: %s: %w", filepath.Join(dir, file), err)
+			}
+			if s := sc.ScanMax(st, pcm); kind == eval.KindWake {
+				wake = append(wake, s)
+			} else {
+				other = append(other, s)
+			}
+		}
+	}
+	return wake, other, nil
 }
 
 // shifts are how many wakenet.ShiftSamples each training window ends
