@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/capture"
@@ -65,8 +66,11 @@ func TestRun(t *testing.T) {
 		t.Errorf("trained %q, %d members", first.Phrase, len(first.Members))
 	}
 
-	// With -reuse the saved candidates stand in for the audio.
-	if err := os.RemoveAll(filepath.Join(dir, "wake")); err != nil {
+	// With -reuse the saved candidates stand in for decoding (the held
+	// back files are still scanned): the save is read, not written again.
+	savedPath := filepath.Join(dir, saved)
+	old := time.Unix(1e9, 0)
+	if err := os.Chtimes(savedPath, old, old); err != nil {
 		t.Fatal(err)
 	}
 	reuse = true
@@ -76,6 +80,9 @@ func TestRun(t *testing.T) {
 	}
 	if again := readNet(t, out); !bytes.Equal(bytesOf(t, first), bytesOf(t, again)) {
 		t.Error("the saved candidates trained another net")
+	}
+	if fi, err := os.Stat(savedPath); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("with -reuse the saved candidates were written again (%v)", err)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, saved), []byte("junk"), 0o600); err != nil {
