@@ -219,14 +219,17 @@ func (l *Listener) scan() bool {
 	if l.scanTick%scanEvery != 0 {
 		return false
 	}
-	s := l.net.ScoreStream(l.stream)
-	if s < l.net.Net.Scan {
+	s, ok := l.net.ScanStream(l.stream, l.net.Net.Scan)
+	if !ok {
 		return false
 	}
 	l.score = s
 	l.stats.Scanned++
 	return true
 }
+
+// warpTail is how much audio after the hit the early warped look takes.
+const warpTail = 300 * time.Millisecond
 
 // scanEvery is how many frames apart the classifier scores the speech:
 // 40 ms, the step of its input.
@@ -247,7 +250,12 @@ func (l *Listener) checkEarly() error {
 		// before the candidate is dropped.
 		heard := false
 		if l.doubt() {
-			v, _, _, err := l.verifyWarped(last(l.rec, frames(wakeSpan+spotLead)+l.recFrames))
+			// Only the wake phrase: a second look at all that was said
+			// since costs more than the rest of a false candidate.
+			hit := len(l.rec) - l.recFrames*audio.FrameSamples
+			from := max(0, hit-frames(wakeSpan+spotLead)*audio.FrameSamples)
+			to := min(len(l.rec), hit+frames(warpTail)*audio.FrameSamples)
+			v, _, _, err := l.verifyWarped(l.rec[from:to])
 			l.wipeWarped()
 			if err != nil {
 				return l.fail(err)

@@ -468,12 +468,15 @@ func TestWakeNetOnCorpusFiles(t *testing.T) {
 	}
 }
 
-// TestWarpedSecondLook: a wake phrase the verifier rejects and the
-// classifier is in doubt about (flite's awb voice under pink noise) is
-// heard when the verifier decodes it again warped.
+// TestWarpedSecondLook: wake phrases the verifier rejects and the
+// classifier is in doubt about (flite's kal and awb voices under white
+// noise, from the held-out corpus) are heard when the verifier decodes
+// them again warped.
 func TestWarpedSecondLook(t *testing.T) {
 	for _, job := range []string{
-		"w0223\twake\tLightsOn\troom=living room\tflite:awb\they jarvis switch on the living room lights\t-\t-\t0.92\t-170\t43\tpink\t18\t0.79\t0.71\t-7",
+		"w0004\twake\tLightsOff\troom=living room\tflite:kal\they jarvis, switch off the living room lights\t-\t-\t1.03\t-97\t50\twhite\t21\t0.68\t0.66\t-6",
+		"w0173\twake\tPlayMusic\tgenre=pop music\tflite:awb\they jarvis, play some pop music\t-\t-\t1.07\t-97\t21\twhite\t15\t0.62\t0.73\t-5",
+		"w0223\twake\tVolume\tdirection=down\tflite:awb\they jarvis volume down\t-\t-\t1.02\t-137\t50\twhite\t24\t0.83\t0.81\t-9",
 	} {
 		t.Run(job[:5], func(t *testing.T) {
 			log := &messages{}

@@ -109,6 +109,23 @@ func (s *Scorer) ScoreFeatures(x []float32) float32 { return s.Net.Score(x, s.z)
 // ScoreStream scores the latest window of st (see Stream.Features).
 func (s *Scorer) ScoreStream(st *Stream) float32 { return s.Net.Score(st.Features(s.x), s.z) }
 
+// ScanStream reports whether the latest window of st scores at least th,
+// and its score if so. It stops at the first member whose score leaves
+// the mean no way to reach th: most windows of speech cost one member.
+func (s *Scorer) ScanStream(st *Stream, th float32) (float32, bool) {
+	x := st.Features(s.x)
+	n := float32(len(s.Net.Members))
+	var sum float32
+	for k, m := range s.Net.Members {
+		sum += m.score(x, s.z)
+		// The members left score at most 1 each.
+		if (sum+n-float32(k+1))/n < th {
+			return 0, false
+		}
+	}
+	return sum / n, true
+}
+
 // Score returns the probability that the wake phrase ends where pcm
 // ends (see Frontend.Features). It does not keep pcm.
 func (s *Scorer) Score(pcm []int16) float32 {

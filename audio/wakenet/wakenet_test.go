@@ -328,7 +328,7 @@ func BenchmarkScore(b *testing.B) {
 }
 
 // BenchmarkScan is what the listener spends per 40 ms of speech it
-// scans: two frames pushed to the stream and one score.
+// scans: two frames pushed to the stream and one scan.
 func BenchmarkScan(b *testing.B) {
 	s := NewScorer(Builtin("hey jarvis"))
 	st := NewStream()
@@ -337,6 +337,26 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		st.Push(frame)
-		s.ScoreStream(st)
+		s.ScanStream(st, s.Net.Scan)
+	}
+}
+
+// TestScanStream: a scan says yes exactly when the full score reaches the
+// threshold, and then gives that score.
+func TestScanStream(t *testing.T) {
+	s := NewScorer(Builtin("hey jarvis"))
+	st := NewStream()
+	rng := rand.New(rand.NewPCG(3, 3))
+	pcm := make([]int16, 2*WindowSamples)
+	for i := range pcm {
+		pcm[i] = int16(2000*math.Sin(float64(i)*0.03) + rng.NormFloat64()*500)
+	}
+	st.Push(pcm)
+	full := s.ScoreStream(st)
+	for _, th := range []float32{0, full / 2, full, full + 1e-3, 1} {
+		got, ok := s.ScanStream(st, th)
+		if ok != (full >= th) || (ok && got != full) {
+			t.Errorf("threshold %v: scan %v, %v; the full score is %v", th, got, ok, full)
+		}
 	}
 }
