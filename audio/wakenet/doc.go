@@ -8,15 +8,18 @@
 // taken away (so neither level nor microphone colouring matters), and
 // averaged over 40 ms. Three networks of one hidden layer, trained alike
 // from different random starts, each give a probability; the score is
-// their mean. Scoring takes under a millisecond here and allocates
-// nothing.
+// their mean. Scoring a window from audio takes under a millisecond here;
+// a Stream keeps the input as speech arrives, so scanning it costs 47 µs
+// per 40 ms. Neither allocates.
 //
-// The listener (audio/listen) uses the score three ways, with thresholds
+// The listener (audio/listen) uses the score four ways, with thresholds
 // chosen on data held back from training (see Thresholds): a candidate
 // scored very low is dropped before the verifier decodes it, which is
 // most of them; a wake phrase the verifier heard is kept only if the
-// score agrees; and one the verifier rejected is a wake phrase after all
-// if the score is very high.
+// score agrees; one the verifier rejected is a wake phrase after all if
+// the score is very high (and looked at again, warped, if it is in
+// between); and a window of speech the spotter did not fire on is a
+// candidate if it scores higher still.
 //
 // The net that ships (hey_jarvis.bin) was trained by ./train on three
 // generated corpora (audio/corpus/gen.sh --train, seeds 5150 to 5152) of
