@@ -65,8 +65,11 @@ func (n *Net) Score(x, z []float32) float32 {
 	for _, m := range n.Members {
 		sum += m.score(x, z)
 	}
-	return sum / float32(len(n.Members))
+	return n.mean(sum)
 }
+
+// mean turns the sum of the members' scores into the net's score.
+func (n *Net) mean(sum float32) float32 { return sum / float32(len(n.Members)) }
 
 func (m *Member) score(x, z []float32) float32 {
 	for i, v := range x[:Inputs] {
@@ -118,12 +121,14 @@ func (s *Scorer) ScanStream(st *Stream, th float32) (float32, bool) {
 	var sum float32
 	for k, m := range s.Net.Members {
 		sum += m.score(x, s.z)
-		// The members left score at most 1 each.
-		if (sum+n-float32(k+1))/n < th {
+		// The members left score at most 1 each (with a margin for
+		// rounding: a scan may go on needlessly, never stop wrongly).
+		if k < len(s.Net.Members)-1 && (sum+n-float32(k+1))/n < th-1e-6 {
 			return 0, false
 		}
 	}
-	return sum / n, true
+	score := s.Net.mean(sum)
+	return score, score >= th
 }
 
 // Score returns the probability that the wake phrase ends where pcm
