@@ -21,8 +21,8 @@
 // between); and a window of speech the spotter did not fire on is a
 // candidate if it scores higher still.
 //
-// The net that ships (hey_jarvis.bin) was trained by ./train on four
-// generated corpora (audio/corpus/gen.sh --train, seeds 5150 to 5153) of
+// The net that ships (hey_jarvis.bin) was trained by ./train on three
+// generated corpora (audio/corpus/gen.sh --train, seeds 5150 to 5152) of
 // the same synthetic voices, but with their own seeds and near misses,
 // none of which is in the evaluation corpus. It knows one phrase: with
 // another wake phrase the listener goes without it.
