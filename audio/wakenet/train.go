@@ -55,6 +55,7 @@ func (o *TrainOptions) defaults() {
 // Its thresholds are left at zero: see PickThresholds.
 func Train(examples []Example, phrase string, o TrainOptions) *Net {
 	o.defaults()
+	mean, scale, z := standardise(examples)
 	n := &Net{Phrase: phrase, Members: make([]*Member, o.Members)}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
@@ -64,20 +65,19 @@ func Train(examples []Example, phrase string, o TrainOptions) *Net {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			n.Members[k] = trainMember(examples, o, o.Seed+uint64(k))
+			n.Members[k] = trainMember(examples, z, o, o.Seed+uint64(k))
+			copy(n.Members[k].Mean, mean)
+			copy(n.Members[k].Scale, scale)
 		}()
 	}
 	wg.Wait()
 	return n
 }
 
-// trainMember fits one member by minimising the weighted cross-entropy
-// with Adam, dropout and weight decay.
-func trainMember(examples []Example, o TrainOptions, seed uint64) *Member {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	h := o.Hidden
-	n := newMember(h)
-	// Standardise each input over the examples.
+// standardise returns each input's mean over the examples and 1 / its
+// deviation, and the examples' inputs standardised with them: the same
+// for every member, so computed and held once.
+func standardise(examples []Example) (mean, scale []float32, z [][]float32) {
 	var sum, sq [Inputs]float64
 	for _, e := range examples {
 		for i, v := range e.X[:Inputs] {
@@ -86,18 +86,29 @@ func trainMember(examples []Example, o TrainOptions, seed uint64) *Member {
 		}
 	}
 	cnt := float64(max(len(examples), 1))
-	for i := range n.Mean {
+	mean, scale = make([]float32, Inputs), make([]float32, Inputs)
+	for i := range mean {
 		m := sum[i] / cnt
 		sd := math.Sqrt(math.Max(sq[i]/cnt-m*m, 0))
-		n.Mean[i], n.Scale[i] = float32(m), float32(1/(sd+1e-3))
+		mean[i], scale[i] = float32(m), float32(1/(sd+1e-3))
 	}
-	z := make([][]float32, len(examples))
+	z = make([][]float32, len(examples))
 	for k, e := range examples {
 		z[k] = make([]float32, Inputs)
 		for i, v := range e.X[:Inputs] {
-			z[k][i] = (v - n.Mean[i]) * n.Scale[i]
+			z[k][i] = (v - mean[i]) * scale[i]
 		}
 	}
+	return mean, scale, z
+}
+
+// trainMember fits one member to the standardised inputs z of examples
+// by minimising the weighted cross-entropy with Adam, dropout and weight
+// decay. Its Mean and Scale are left to the caller.
+func trainMember(examples []Example, z [][]float32, o TrainOptions, seed uint64) *Member {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	h := o.Hidden
+	n := newMember(h)
 	for i := range n.W1 {
 		n.W1[i] = float32(rng.NormFloat64() * math.Sqrt(2.0/Inputs))
 	}
