@@ -237,7 +237,7 @@ func New(cfg Config) (*Listener, error) {
 		l.vad = vad.New(vad.Config{})
 	}
 	if n := cfg.WakeNet; n != nil && !cfg.SkipVerify {
-		if strings.Join(l.wake, " ") != strings.Join(strings.Fields(strings.ToLower(n.Phrase)), " ") {
+		if !n.Knows(cfg.WakePhrase) {
 			return nil, fmt.Errorf("listen: the wake-word classifier knows %q, not the wake phrase %q", n.Phrase, cfg.WakePhrase)
 		}
 		l.net = wakenet.NewScorer(n)

@@ -263,11 +263,14 @@ func Builtin(phrase string) *Net {
 	if err != nil {
 		panic(err) // the build embedded a broken model; tests catch it
 	}
-	if normalise(phrase) != normalise(n.Phrase) {
+	if !n.Knows(phrase) {
 		return nil
 	}
 	return n
 }
+
+// Knows reports whether n was trained for phrase (case and spacing aside).
+func (n *Net) Knows(phrase string) bool { return normalise(phrase) == normalise(n.Phrase) }
 
 func normalise(phrase string) string {
 	return strings.Join(strings.Fields(strings.ToLower(phrase)), " ")
