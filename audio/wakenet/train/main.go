@@ -58,22 +58,38 @@ func main() {
 	}
 }
 
-// candidate is one spotted hit of a file.
+// candidate is one spotted hit of a file: the wakenet.ContextSamples of
+// audio that end at the hit, silence first where the file began later.
+// The audio is kept rather than the features, so that a change to the
+// front end trains from the saved candidates without decoding again.
 type candidate struct {
 	File string
 	Wake bool
-	X    [][]float32 // features of the window, shifted as in shifts
-	// Early holds, for a wake phrase, the features of the window that
-	// ends earlyShift before the hit: the phrase without its end ("hey
-	// jar"), which is not the wake phrase.
-	Early []float32
+	PCM  []int16
+	Len  int // how much of PCM is the file's audio, not silence before it
+}
+
+// examples turns a candidate into the features the net learns from:
+// x, one window per shift, and for a wake phrase early, the phrase cut
+// short ("hey jar"), which is not the wake phrase.
+func (c *candidate) examples(fe *wakenet.Frontend) (x [][]float32, early []float32) {
+	for _, s := range shifts {
+		if c.Len-s*wakenet.ShiftSamples < wakenet.WindowSamples/2 {
+			break
+		}
+		x = append(x, fe.Features(make([]float32, wakenet.Inputs), c.PCM[:len(c.PCM)-s*wakenet.ShiftSamples]))
+	}
+	if c.Wake && c.Len-earlyShift*wakenet.ShiftSamples >= wakenet.WindowSamples/2 {
+		early = fe.Features(make([]float32, wakenet.Inputs), c.PCM[:len(c.PCM)-earlyShift*wakenet.ShiftSamples])
+	}
+	return x, early
 }
 
 // reuse reads a corpus's candidates from the file saved, where an earlier
 // run left them, instead of decoding the corpus again.
 var reuse bool
 
-const saved = ".wakenet-candidates.gob"
+const saved = ".wakenet-audio.gob"
 
 func run(cfgPath string, dirs []string, out string, opts wakenet.TrainOptions) error {
 	cfg, err := config.Load(cfgPath)
@@ -97,20 +113,25 @@ func run(cfgPath string, dirs []string, out string, opts wakenet.TrainOptions) e
 	}
 	// Both kinds weigh the same in the loss.
 	wWake := float32(len(cands)-nwake) / float32(nwake)
+	fe := wakenet.NewFrontend()
 	for _, c := range cands {
 		w := float32(1)
 		if c.Wake {
 			w = wWake
 		}
-		if heldBack(c.File) {
-			held = append(held, wakenet.Example{X: c.X[0], Wake: c.Wake, Weight: w})
+		xs, early := c.examples(fe)
+		if len(xs) == 0 {
 			continue
 		}
-		for _, x := range c.X {
+		if heldBack(c.File) {
+			held = append(held, wakenet.Example{X: xs[0], Wake: c.Wake, Weight: w})
+			continue
+		}
+		for _, x := range xs {
 			train = append(train, wakenet.Example{X: x, Wake: c.Wake, Weight: w})
 		}
-		if c.Early != nil {
-			train = append(train, wakenet.Example{X: c.Early, Weight: earlyWeight})
+		if early != nil {
+			train = append(train, wakenet.Example{X: early, Weight: earlyWeight})
 		}
 	}
 	log.Printf("%d candidates (%d wake phrases); %d training examples, %d held back", len(cands), nwake, len(train), len(held))
@@ -176,6 +197,12 @@ func candidates(cfg *config.Config, dirs []string) ([]candidate, error) {
 				if err != nil {
 					return nil, fmt.Errorf("train: %s: %w", path, err)
 				}
+				for i, c := range cands {
+					if len(c.PCM) != wakenet.ContextSamples || c.Len < 0 || c.Len > len(c.PCM) {
+						return nil, fmt.Errorf("train: %s: candidate %d (%s) has %d samples (%d of audio), want %d",
+							path, i, c.File, len(c.PCM), c.Len, wakenet.ContextSamples)
+					}
+				}
 				all = append(all, cands...)
 				continue
 			}
@@ -206,7 +233,6 @@ func decode(cfg *config.Config, dir string) ([]candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	fe := wakenet.NewFrontend()
 	var cands []candidate
 	seen := map[string]bool{}
 	collect := func(file string, pcm []int16) {
@@ -215,17 +241,9 @@ func decode(cfg *config.Config, dir string) ([]candidate, error) {
 			return // a later hit in a wake file: it may be either
 		}
 		seen[file] = true
-		c := candidate{File: filepath.Join(dir, file), Wake: wake}
-		for _, s := range shifts {
-			end := len(pcm) - s*wakenet.ShiftSamples
-			if end < wakenet.WindowSamples/2 {
-				break
-			}
-			c.X = append(c.X, fe.Features(make([]float32, wakenet.Inputs), pcm[:end]))
-		}
-		if end := len(pcm) - earlyShift*wakenet.ShiftSamples; wake && end >= wakenet.WindowSamples/2 {
-			c.Early = fe.Features(make([]float32, wakenet.Inputs), pcm[:end])
-		}
+		n := min(len(pcm), wakenet.ContextSamples)
+		c := candidate{File: filepath.Join(dir, file), Wake: wake, PCM: make([]int16, wakenet.ContextSamples), Len: n}
+		copy(c.PCM[wakenet.ContextSamples-n:], pcm[len(pcm)-n:])
 		cands = append(cands, c)
 	}
 	if _, err := eval.Run(context.Background(), cfg, dir, eval.Options{NoWakeNet: true, Candidates: collect}, io.Discard); err != nil {
@@ -278,6 +296,10 @@ const (
 	earlyShift  = 30
 	earlyWeight = 0.5
 )
+
+// A candidate keeps wakenet.MaxShift frames of audio before its window:
+// enough for every shift (this fails to compile if not).
+const _ = uint(wakenet.MaxShift - max(earlyShift, 4))
 
 // heldBack reports whether a file is held back from training.
 func heldBack(file string) bool {

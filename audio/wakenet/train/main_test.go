@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/gob"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,18 @@ func TestRun(t *testing.T) {
 	}
 	if err := run(cfgPath, []string{dir}, out, opts); err == nil || !strings.Contains(err.Error(), saved) {
 		t.Errorf("corrupt saved candidates: error %v, want one naming %s", err, saved)
+	}
+	// A save whose audio is cut short (or from a front end with another
+	// window) is refused, not trained on.
+	var short bytes.Buffer
+	if err := gob.NewEncoder(&short).Encode([]candidate{{File: "x.wav", PCM: make([]int16, 100), Len: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, saved), short.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(cfgPath, []string{dir}, out, opts); err == nil || !strings.Contains(err.Error(), "x.wav") || !strings.Contains(err.Error(), "100 samples") {
+		t.Errorf("saved candidate of 100 samples: error %v, want one naming it", err)
 	}
 }
 
