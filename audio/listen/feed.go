@@ -354,7 +354,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		return Utterance{}, false, nil
 	}
 	l.stats.Accepted++
-	l.log.Debug("wake phrase verified", "hyp", hyp)
+	l.log.Debug("wake phrase verified", "hyp", hyp, "score", l.score)
 	u := Utterance{
 		Audio:      rec,
 		Transcript: v.transcript,

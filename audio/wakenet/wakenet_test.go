@@ -41,7 +41,7 @@ func TestFeatures(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	pcm := append(make([]int16, WindowSamples/2), tone(WindowSamples-WindowSamples/2, 1000, 0.3)...)
 	for i := range pcm {
-		pcm[i] += int16(rng.NormFloat64() * 100)
+		pcm[i] += int16(rng.NormFloat64() * 300) // -40 dBFS: 20 dB down is still well above the floor
 	}
 	f.Features(x, pcm)
 	b := band(1000)
@@ -63,8 +63,8 @@ func TestFeatures(t *testing.T) {
 		}
 	}
 
-	// The level does not matter: the same sound 20 dB softer gives the
-	// same features.
+	// The level does not matter above the floor: the same sound 20 dB
+	// softer gives the same features.
 	soft := make([]int16, len(pcm))
 	for i, v := range pcm {
 		soft[i] = int16(math.Round(float64(v) / 10))
@@ -91,6 +91,45 @@ func TestFeatures(t *testing.T) {
 	z = f.Features(make([]float32, Inputs), short)
 	if !equal(x, z) {
 		t.Error("features of a shorter input differ from those of it after silence")
+	}
+}
+
+// TestFloor: digital silence and a converter's dither sound alike, and
+// give the same features; a quiet room above the floor does not.
+func TestFloor(t *testing.T) {
+	f := NewFrontend()
+	rng := rand.New(rand.NewPCG(3, 3))
+	noise := func(n int, dbfs float64) []int16 {
+		pcm := make([]int16, n)
+		for i := range pcm {
+			pcm[i] = int16(math.Round(rng.NormFloat64() * 32768 * math.Pow(10, dbfs/20)))
+		}
+		return pcm
+	}
+	speech := tone(WindowSamples/2, 700, 0.2)
+	silent := f.Features(make([]float32, Inputs), append(make([]int16, WindowSamples/2), speech...))
+	dither := make([]int16, WindowSamples/2)
+	for i := range dither {
+		dither[i] = int16(rng.IntN(3) - 1)
+	}
+	dithered := f.Features(make([]float32, Inputs), append(dither, speech...))
+	for i := range silent {
+		if d := math.Abs(float64(silent[i] - dithered[i])); d > 0.05 {
+			t.Fatalf("input %d: %.3f after digital silence, %.3f after dither", i, silent[i], dithered[i])
+		}
+	}
+	// Hiss 10 dB above the floor before silence: the top band, where the
+	// tone has no energy, hears it.
+	x := f.Features(make([]float32, Inputs), append(noise(WindowSamples/2, FloorDBFS+10), make([]int16, WindowSamples/2)...))
+	if first, last := x[Bands-1], x[(Steps-1)*Bands+Bands-1]; first-last < 1.5 {
+		t.Errorf("top band: %.2f in hiss 10 dB above the floor, %.2f in silence; want the hiss well above", first, last)
+	}
+	// Hiss 10 dB below the floor is silence.
+	x = f.Features(x, append(noise(WindowSamples/2, FloorDBFS-10), make([]int16, WindowSamples/2)...))
+	for i, v := range x {
+		if math.Abs(float64(v)) > 0.15 {
+			t.Fatalf("input %d is %.3f with hiss below the floor, want about 0", i, v)
+		}
 	}
 }
 
