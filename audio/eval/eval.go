@@ -91,6 +91,9 @@ type Result struct {
 	Dropped int `json:"classifier_dropped"`
 	Vetoed  int `json:"classifier_vetoed"`
 	Rescued int `json:"classifier_rescued"`
+	// Unconfirmed: candidates it would have accepted, but no command
+	// followed them.
+	Unconfirmed int `json:"classifier_unconfirmed"`
 	// Rewarped: candidates the verifier heard warped, the classifier in
 	// doubt; Scanned: candidates the classifier found, not the spotter.
 	Rewarped int `json:"rewarped"`
@@ -184,6 +187,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	res.SpottedSeconds = float64(st.Spotted) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
 	res.Hits, res.Dropped, res.Vetoed, res.Rescued, res.Rewarped, res.Scanned = st.Hits, st.Dropped, st.Vetoed, st.Rescued, st.Rewarped, st.Scanned
+	res.Unconfirmed = st.Unconfirmed
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -385,9 +389,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 		duration(r.OtherSeconds), r.FalseWakes)
 	ew.printf("decoding: %.1f CPU s for %.1f audio s (spotting %.1f s; %d candidates, verification %.1f s)\n",
 		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
-	if r.Dropped+r.Vetoed+r.Rescued+r.Rewarped+r.Scanned > 0 {
-		ew.printf("wake-word classifier: %d candidates found the spotter missed, %d dropped before verification, %d verified wake phrases rejected, %d rejected ones accepted, %d heard warped\n",
-			r.Scanned, r.Dropped, r.Vetoed, r.Rescued, r.Rewarped)
+	if r.Dropped+r.Vetoed+r.Rescued+r.Unconfirmed+r.Rewarped+r.Scanned > 0 {
+		ew.printf("wake-word classifier: %d candidates found the spotter missed, %d dropped before verification, %d verified wake phrases rejected, %d rejected ones accepted (%d more without a command, dropped), %d heard warped\n",
+			r.Scanned, r.Dropped, r.Vetoed, r.Rescued, r.Unconfirmed, r.Rewarped)
 	}
 	ew.printf("%s\n", r.Line())
 	return ew.err

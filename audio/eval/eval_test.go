@@ -132,8 +132,8 @@ func TestRunCandidates(t *testing.T) {
 			t.Errorf("candidate of %q, not a corpus file", file)
 		}
 	}
-	if res.Dropped+res.Vetoed+res.Rescued+res.Rewarped != 0 {
-		t.Errorf("without the classifier: %d dropped, %d vetoed, %d rescued, %d heard warped", res.Dropped, res.Vetoed, res.Rescued, res.Rewarped)
+	if res.Dropped+res.Vetoed+res.Rescued+res.Unconfirmed+res.Rewarped != 0 {
+		t.Errorf("without the classifier: %d dropped, %d vetoed, %d rescued, %d unconfirmed, %d heard warped", res.Dropped, res.Vetoed, res.Rescued, res.Unconfirmed, res.Rewarped)
 	}
 }
 

@@ -317,6 +317,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		return Utterance{}, false, l.fail(err)
 	}
 	var v verdict
+	rescued := false
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
 	} else {
@@ -330,9 +331,10 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		return Utterance{}, false, nil
 	case !v.wake && l.sure():
 		// The classifier is sure where the verifier is not; what follows
-		// is left to the command search.
+		// is left to the command search, and without a command the
+		// candidate is dropped (below).
 		l.log.Debug("wake phrase rescued by the classifier", "hyp", hyp, "score", l.score)
-		l.stats.Rescued++
+		rescued = true
 		v = verdict{wake: true, after: minCommandPhones}
 	case !v.wake && l.doubt():
 		// Both may be right: the verifier takes a second look, warped.
@@ -353,7 +355,6 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		l.recycle(rec)
 		return Utterance{}, false, nil
 	}
-	l.stats.Accepted++
 	l.log.Debug("wake phrase verified", "hyp", hyp, "score", l.score)
 	u := Utterance{
 		Audio:      rec,
@@ -382,6 +383,20 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			return Utterance{}, false, l.fail(err)
 		}
 	}
+	if rescued {
+		if u.Intent == "" {
+			// Only the classifier heard a wake phrase, and nothing in the
+			// grammar follows it: the verifier's "no" stands. As a wake
+			// without a command, it would be stored and answered with an
+			// earcon; mostly it is speech not meant for the device.
+			l.log.Debug("rescued wake phrase dropped: no command", "score", l.score)
+			l.stats.Unconfirmed++
+			l.recycle(rec)
+			return Utterance{}, false, nil
+		}
+		l.stats.Rescued++
+	}
+	l.stats.Accepted++
 	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
 		if err := l.confirmDeletion(&u, span); err != nil {
 			l.recycle(rec)
@@ -602,8 +617,10 @@ type Stats struct {
 	Hits, Accepted int
 	// What the wake-word classifier (Config.WakeNet) did: candidates it
 	// dropped before verification, wake phrases the verifier heard and it
-	// rejected, and candidates the verifier rejected and it accepted.
-	Dropped, Vetoed, Rescued int
+	// rejected, candidates the verifier rejected and it accepted (with a
+	// command found after them), and those it would have accepted but
+	// no command followed.
+	Dropped, Vetoed, Rescued, Unconfirmed int
 	// Rewarped counts candidates the verifier rejected and, with the
 	// classifier in doubt, accepted warped; Scanned the candidates the
 	// classifier found where the keyword spotter did not (in Hits too).

@@ -386,8 +386,10 @@ func TestWarpedLookFindsCommand(t *testing.T) {
 // where it decides alone, and checks the listener does as it says.
 func TestWakeNetThresholds(t *testing.T) {
 	wake := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey jarvis, turn on the kitchen lights", 0.3, 1.5)...)
-	// Spotted and rejected by verification (TestVerificationRejectsNearMiss).
-	near := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey marvin", 0.3, 1.5)...)
+	// Spotted and rejected by verification (TestVerificationRejectsNearMiss),
+	// with a command after it and without.
+	near := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey marvin, turn on the kitchen lights", 0.3, 1.5)...)
+	bare := append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey marvin", 0.3, 1.5)...)
 	net := func(th wakenet.Thresholds) *wakenet.Net {
 		n := *wakenet.Builtin("hey jarvis")
 		n.Thresholds = th
@@ -404,8 +406,10 @@ func TestWakeNetThresholds(t *testing.T) {
 			func(s Stats) bool { return s.Dropped == s.Hits && s.Hits > 0 && s.Verified == 0 }},
 		{"veto", wakenet.Thresholds{Reject: 0, Accept: 1, Rescue: 1, Scan: 1}, wake, "-",
 			func(s Stats) bool { return s.Vetoed == 1 && s.Dropped == 0 }},
-		{"rescue", wakenet.Thresholds{Scan: 1}, near, "",
-			func(s Stats) bool { return s.Rescued == 1 }},
+		{"rescue", wakenet.Thresholds{Scan: 1}, near, "LightsOn",
+			func(s Stats) bool { return s.Rescued == 1 && s.Accepted == 1 }},
+		{"rescue without a command", wakenet.Thresholds{Scan: 1}, bare, "-",
+			func(s Stats) bool { return s.Rescued == 0 && s.Unconfirmed == 1 && s.Accepted == 0 }},
 		{"built in", wakenet.Builtin("hey jarvis").Thresholds, wake, "LightsOn",
 			func(s Stats) bool { return s.Vetoed == 0 && s.Rescued == 0 }},
 	} {
