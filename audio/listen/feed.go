@@ -192,6 +192,9 @@ func (l *Listener) spot(pcm []int16) error {
 		return l.fail(err)
 	}
 	l.recFrames, l.speechFrames, l.peak, l.quiet = 0, 0, 0, 0
+	if scanned {
+		l.speechFrames = -frames(scanTail)
+	}
 	l.heard = false
 	l.silent = 0
 	l.st = capturing
@@ -227,6 +230,11 @@ func (l *Listener) scan() bool {
 	l.stats.Scanned++
 	return true
 }
+
+// scanTail is how much of the wake phrase may still follow a hit of the
+// classifier's scan, which can score a window high before the phrase has
+// ended: that speech is not yet the command.
+const scanTail = 300 * time.Millisecond
 
 // warpTail is how much audio after the hit the early warped look takes.
 const warpTail = 300 * time.Millisecond

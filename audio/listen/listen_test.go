@@ -522,6 +522,26 @@ func TestWakeNetScanFindsWhatSpotterMissed(t *testing.T) {
 	}
 }
 
+// TestScanHitWaitsForTheCommand: the classifier's scan can fire before
+// the wake phrase has ended. The rest of the phrase is not the command's
+// start, so a pause before the command must not end the utterance
+// (corpus file w0005: klatt, "hey jarvis … switch off the bedroom
+// lights", 0.6 s apart, found by scanning).
+func TestScanHitWaitsForTheCommand(t *testing.T) {
+	pcm := corpusFile(t, "w0005\twake\tLightsOff\troom=bedroom\tespeak:en-us+klatt@25@140\they jarvis\tswitch off the bedroom lights\t0.60\t0.91\t-15\t49\tbrown\t20\t0.60\t0.52\t-5")
+	l := newListener(t, func(c *Config) { c.Grammar = corpusGrammar(t); c.WakeNet = wakenet.Builtin("hey jarvis") })
+	got := feed(t, l, pcm)
+	if st := l.Stats(); st.Scanned == 0 {
+		t.Fatalf("stats %+v: the spotter found it, the test no longer exercises a scan hit", st)
+	}
+	if len(got) != 1 || got[0].Intent != "LightsOff" || got[0].Slots["room"] != "bedroom" {
+		for _, u := range got {
+			t.Logf("heard %q (%s, %v) in %v", u.Transcript, u.Intent, u.Slots, u.Duration)
+		}
+		t.Errorf("heard %d utterances, want LightsOff in the bedroom", len(got))
+	}
+}
+
 // TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
 // a real wake phrase must stay without intent (and so without action),
 // also in the command search.
