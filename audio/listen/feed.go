@@ -215,7 +215,7 @@ func (l *Listener) spot(pcm []int16) error {
 // spotter did not (see wakenet.Thresholds.Scan); l.score is then its
 // score.
 func (l *Listener) scan() bool {
-	if l.stream == nil || !l.stream.Full() {
+	if l.stream == nil || !l.stream.Ready() {
 		return false
 	}
 	l.scanTick++

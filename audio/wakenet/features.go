@@ -206,20 +206,33 @@ type Stream struct {
 // streamChunk is how many samples Push takes in at a time.
 const streamChunk = 4096
 
+// leadZeros is the silence a stream begins with: the frames, hop apart,
+// that start before the audio and reach into it.
+const leadZeros = (frameLen - 1) / hop * hop
+
 // NewStream makes a stream.
 func NewStream() *Stream {
-	return &Stream{
+	s := &Stream{
 		fe:  NewFrontend(),
 		buf: make([]int16, 0, frameLen+streamChunk),
 		mel: make([]float32, WindowFrames*Bands),
 	}
+	s.Reset()
+	return s
 }
 
-// Reset forgets all audio.
+// Reset forgets all audio: the window holds silence, as Frontend.Features
+// assumes before audio shorter than a window. The frames that begin in
+// that silence and end in the audio are framed too, from the zeros put
+// before it.
 func (s *Stream) Reset() {
 	clear(s.buf[:cap(s.buf)])
-	s.buf, s.keep = s.buf[:0], false
-	clear(s.mel)
+	s.buf, s.keep = s.buf[:leadZeros], false
+	for t := 0; t < WindowFrames; t++ {
+		for b := range Bands {
+			s.mel[t*Bands+b] = float32(math.Log(s.fe.floor[b]))
+		}
+	}
 	s.next, s.count = 0, 0
 }
 
@@ -249,8 +262,15 @@ func (s *Stream) Push(pcm []int16) {
 	}
 }
 
-// Full reports whether a whole window of audio has been pushed since Reset.
+// Full reports whether every frame of the window has been framed since
+// Reset: about a window of audio pushed.
 func (s *Stream) Full() bool { return s.count >= WindowFrames }
+
+// Ready reports whether half a window of audio has been pushed since
+// Reset: enough to score. Until the window is full its start is the
+// silence assumed before the audio, as for the shortest windows the net
+// was trained on (half a window).
+func (s *Stream) Ready() bool { return s.count >= WindowFrames/2 }
 
 // Features writes the input for the window that ends with the last whole
 // frame pushed: the same as Frontend.Features of that audio.

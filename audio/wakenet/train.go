@@ -250,15 +250,15 @@ func PickThresholds(wake, other, scans []float32) Thresholds {
 }
 
 // ScanMax returns the highest score of the windows of pcm the listener
-// would score, every other 20 ms frame of a stream (0 if pcm is shorter
-// than a window).
+// would score, every other 20 ms frame of a stream once it is Ready (0 if
+// pcm is shorter than half a window).
 func (s *Scorer) ScanMax(st *Stream, pcm []int16) float32 {
 	st.Reset()
 	var best float32
 	const frame = 320
 	for i := 0; i+frame <= len(pcm); i += frame {
 		st.Push(pcm[i : i+frame])
-		if st.Full() && (i/frame)%2 == 1 {
+		if st.Ready() && (i/frame)%2 == 1 {
 			best = max(best, s.ScoreStream(st))
 		}
 	}
