@@ -233,8 +233,9 @@ func Quantile(scores []float32, q float64) float32 {
 // candidates in 1000 (and at 0.9 or more), and Scan above 998 files in
 // 1000 (and at Rescue or more). The held-back files are mostly near
 // misses, far more than a home hears: above every one of them, scanning
-// found 15 of 675 held-back wake files; above 998 in 1000, 121 (with
-// the net trained on three corpora; the four-corpus net finds 382 of 900).
+// found 15 of 675 held-back wake files; above 998 in 1000, 121 (the net
+// trained on three corpora, scanning whole windows only; the four-corpus
+// net, scanning from half a window, finds 522 of 900).
 func PickThresholds(wake, other, scans []float32) Thresholds {
 	w := append([]float32(nil), wake...)
 	o := append([]float32(nil), other...)
