@@ -46,6 +46,7 @@ type Frontend struct {
 	twid   []complex128
 	rev    []int
 	floor  [Bands]float64 // each band's energy of white noise at FloorDBFS
+	silent [Bands]float32 // its logarithm: a band's value in silence
 	spec   []complex128
 	frame  []float64
 	mel    []float32 // WindowFrames × Bands
@@ -121,6 +122,7 @@ func NewFrontend() *Frontend {
 			omega := 2 * math.Pi * float64(mw.bin) / fftSize
 			f.floor[b] += mw.w * v * (1 + preemphasis*preemphasis - 2*preemphasis*math.Cos(omega)) * win2
 		}
+		f.silent[b] = float32(math.Log(f.floor[b]))
 	}
 	return f
 }
@@ -229,9 +231,7 @@ func (s *Stream) Reset() {
 	clear(s.buf[:cap(s.buf)])
 	s.buf, s.keep = s.buf[:leadZeros], false
 	for t := 0; t < WindowFrames; t++ {
-		for b := range Bands {
-			s.mel[t*Bands+b] = float32(math.Log(s.fe.floor[b]))
-		}
+		copy(s.mel[t*Bands:(t+1)*Bands], s.fe.silent[:])
 	}
 	s.next, s.count = 0, 0
 }

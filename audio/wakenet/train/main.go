@@ -297,10 +297,6 @@ const (
 	earlyWeight = 0.5
 )
 
-// A candidate keeps wakenet.MaxShift frames of audio before its window:
-// enough for every shift (this fails to compile if not).
-const _ = uint(wakenet.MaxShift - max(earlyShift, 4))
-
 // heldBack reports whether a file is held back from training.
 func heldBack(file string) bool {
 	h := fnv.New32a()

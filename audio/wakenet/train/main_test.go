@@ -128,6 +128,16 @@ func bytesOf(t *testing.T, n *wakenet.Net) []byte {
 	return buf.Bytes()
 }
 
+// TestShiftsFit: a saved candidate keeps wakenet.MaxShift frames of audio
+// before its window, enough for every window training takes from it.
+func TestShiftsFit(t *testing.T) {
+	for _, s := range append([]int{earlyShift}, shifts...) {
+		if s < 0 || s > wakenet.MaxShift {
+			t.Errorf("a window %d frames before the hit; candidates keep %d", s, wakenet.MaxShift)
+		}
+	}
+}
+
 func TestAUC(t *testing.T) {
 	if got := auc([]float32{0.9, 0.8}, []float32{0.1, 0.85}); got != 0.75 {
 		t.Errorf("auc = %v, want 0.75", got)
