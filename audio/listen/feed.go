@@ -231,6 +231,15 @@ func (l *Listener) scan() bool {
 	return true
 }
 
+// commandSpan is how much audio after the hit the second looks at an
+// utterance decode (the command search, the warped looks, the deletion
+// check). A command follows the wake phrase at once (at most maxGap
+// phones of garbage before it), and the corpus
+// grammar's longest takes under 3 s; the rest of a long utterance - a
+// false wake in running speech, mostly - only costs memory: 10 s of it
+// through the command search took the dev corpus's peak to 41 MB.
+const commandSpan = 5 * time.Second
+
 // scanTail is how much of the wake phrase may still follow a hit of the
 // classifier's scan, which can score a window high before the phrase has
 // ended: that speech is not yet the command.
@@ -320,7 +329,10 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	if hyp == "" {
 		hyp = l.partial
 	}
+	// What the second looks decode: the wake span and commandSpan after
+	// the hit, however long the utterance went on.
 	span := last(rec, frames(wakeSpan+spotLead)+l.recFrames)
+	span = span[:min(len(span), frames(wakeSpan+spotLead+commandSpan)*audio.FrameSamples)]
 	if err := l.endCandidate(idle); err != nil {
 		return Utterance{}, false, l.fail(err)
 	}
