@@ -494,10 +494,11 @@ func TestWarpedSecondLook(t *testing.T) {
 
 // TestWakeNetScanFindsWhatSpotterMissed: flite's 8 kHz kal voice saying
 // the wake phrase, with no noise or under brown noise, which the keyword
-// spotter does not fire on at all (files of the dev corpus, seed 777): the classifier, scoring
-// the speech as it comes, finds them. So it does slt's clean, high
-// "hey jarvis, forget that" 0.4 s after silence (held out, seed 4242),
-// which it can score only before a whole window of audio has come.
+// spotter does not fire on at all (files of the dev corpus, seed 777):
+// the classifier, scoring the speech as it comes, finds them. So it does
+// slt's clean, high "hey jarvis, forget that" 0.4 s after silence (held
+// out, seed 4242), which it can score only before a whole window of
+// audio has come.
 func TestWakeNetScanFindsWhatSpotterMissed(t *testing.T) {
 	for _, job := range []string{
 		"w0021\twake\tForgetLast\t-\tflite:slt\they jarvis, forget that\t-\t-\t1.08\t171\t14\t-\t0\t0.40\t0.82\t-7",
