@@ -280,7 +280,7 @@ func (l *Listener) checkEarly() error {
 			heard = v.wake
 		}
 		if !heard {
-			l.log.Debug("wake phrase rejected early by verification", "hyp", hyp)
+			l.log.Debug("wake phrase rejected early by verification", "hyp", hyp, "score", l.score)
 			return l.abandon()
 		}
 	}
