@@ -125,7 +125,8 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 				}
 			}
 		}
-		if l.silent >= frames(wait) || l.recFrames >= frames(l.cfg.MaxUtterance) {
+		if l.silent >= frames(wait) || l.recFrames >= frames(l.cfg.MaxUtterance) ||
+			(l.onlyNet && l.recFrames >= frames(commandSpan)) {
 			return l.finish()
 		}
 	}
@@ -233,9 +234,9 @@ func (l *Listener) scan() bool {
 
 // commandSpan is how much audio after the hit the second looks at an
 // utterance decode (the command search, the warped looks, the deletion
-// check). A command follows the wake phrase at once (at most maxGap
-// phones of garbage before it), and the corpus
-// grammar's longest takes under 3 s; the rest of a long utterance - a
+// check), and how long a candidate only the classifier keeps is heard.
+// A command follows the wake phrase at once (at most maxGap phones of
+// garbage before it), and the corpus grammar's longest takes under 3 s; the rest of a long utterance - a
 // false wake in running speech, mostly - only costs memory: 10 s of it
 // through the command search took the dev corpus's peak to 41 MB.
 const commandSpan = 5 * time.Second
@@ -262,7 +263,12 @@ func (l *Listener) checkEarly() error {
 		return l.fail(err)
 	}
 	hyp, _ := l.dec.Hyp()
-	if hyp != "" && !judge(hyp, l.wake).wake && !l.sure() {
+	rejected := hyp != "" && !judge(hyp, l.wake).wake
+	// A candidate only the classifier keeps needs a command at once after
+	// the wake phrase (see finish): it ends when the second looks' span
+	// does, not at speech.max_utterance.
+	l.onlyNet = rejected && l.sure()
+	if rejected && !l.sure() {
 		// With the classifier in doubt the verifier looks again, warped,
 		// before the candidate is dropped.
 		heard := false
@@ -312,6 +318,7 @@ func (l *Listener) endCandidate(next state) error {
 	l.partial = ""
 	l.st = next
 	l.silent, l.heard, l.recFrames, l.speechFrames = 0, false, 0, 0
+	l.onlyNet = false
 	l.hist.Reset()
 	// The search's history of the utterance is freed: give it back.
 	sphinx.TrimHeap()
@@ -391,7 +398,16 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		err := l.recoverCommand(&u, span)
 		if err == nil && u.Intent == "" {
 			var warped []int16
-			warped, err = l.lookWarped(&u, span)
+			if rescued {
+				// The wake phrase is taken as heard: only the command
+				// search hears the audio warped, not the verifying
+				// search too, whose history of seconds of speech through
+				// the phone loop costs megabytes.
+				warped = l.warpAudio(span)
+				err = l.recoverCommand(&u, warped)
+			} else {
+				warped, err = l.lookWarped(&u, span)
+			}
 			defer l.wipeWarped()
 			if u.Intent != "" {
 				// The deletion check hears what the command came from.
@@ -514,14 +530,7 @@ func (l *Listener) lookWarped(u *Utterance, pcm []int16) ([]int16, error) {
 // raised (see warpRate) and returns the verdict, the hypothesis and the
 // warped audio, plaintext speech for the caller to wipe (wipeWarped).
 func (l *Listener) verifyWarped(pcm []int16) (verdict, string, []int16, error) {
-	l.warp.Reset()
-	warped := l.warped[:0]
-	for len(pcm) > 0 {
-		n := min(len(pcm), audio.FrameSamples)
-		warped = l.warp.Process(warped, pcm[:n])
-		pcm = pcm[n:]
-	}
-	l.warped = warped
+	warped := l.warpAudio(pcm)
 	l.dec.UseTrackedMean()
 	l.stats.Verified += int64(len(warped))
 	if err := l.dec.Process(warped); err != nil {
@@ -532,6 +541,20 @@ func (l *Listener) verifyWarped(pcm []int16) (verdict, string, []int16, error) {
 	}
 	hyp, _ := l.dec.Hyp()
 	return judge(hyp, l.wake), hyp, warped, nil
+}
+
+// warpAudio returns pcm with its frequencies raised (see warpRate), in
+// l.warped: plaintext speech for the caller to wipe (wipeWarped).
+func (l *Listener) warpAudio(pcm []int16) []int16 {
+	l.warp.Reset()
+	warped := l.warped[:0]
+	for len(pcm) > 0 {
+		n := min(len(pcm), audio.FrameSamples)
+		warped = l.warp.Process(warped, pcm[:n])
+		pcm = pcm[n:]
+	}
+	l.warped = warped
+	return warped
 }
 
 // wipeWarped wipes the warped audio of lookWarped, plaintext speech.

@@ -192,6 +192,9 @@ type Listener struct {
 	// net scores candidates (Config.WakeNet); score is the candidate's.
 	net   *wakenet.Scorer
 	score float32
+	// onlyNet: the verifier rejected the candidate at the early check and
+	// the classifier's certainty alone keeps it (see commandSpan).
+	onlyNet bool
 	// stream keeps the classifier's input for the speech being spotted,
 	// scored every scanEvery frames (scanTick counts them); nil when the
 	// net has no Scan threshold.
@@ -430,6 +433,7 @@ func (l *Listener) resetLocked() {
 	l.recycle(l.rec)
 	l.rec = nil
 	l.st, l.silent, l.heard, l.recFrames, l.speechFrames, l.partial, l.spotFrames = idle, 0, false, 0, 0, "", 0
+	l.onlyNet = false
 }
 
 // Close frees the decoder. It is idempotent.
