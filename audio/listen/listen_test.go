@@ -516,7 +516,9 @@ func TestWarpedSecondLook(t *testing.T) {
 	} {
 		t.Run(job[:5], func(t *testing.T) {
 			log := &messages{}
-			hearsJob(t, log, job, wakenet.Builtin("hey jarvis"))
+			n := wakenet.Builtin("hey jarvis")
+			n.Rescue = 0.95
+			hearsJob(t, log, job, n)
 			if log.count("wake phrase heard warped") != 1 {
 				t.Errorf("the wake phrase was not heard warped; log: %q", log.msgs)
 			}
