@@ -236,9 +236,10 @@ func (l *Listener) scan() bool {
 // utterance decode (the command search, the warped looks, the deletion
 // check), and how long a candidate only the classifier keeps is heard.
 // A command follows the wake phrase at once (at most maxGap phones of
-// garbage before it), and the corpus grammar's longest takes under 3 s; the rest of a long utterance - a
-// false wake in running speech, mostly - only costs memory: 10 s of it
-// through the command search took the dev corpus's peak to 41 MB.
+// garbage before it), and the corpus grammar's longest takes under 3 s;
+// the rest of a long utterance - a false wake in running speech, mostly -
+// only costs memory: 10 s of it through the command search took the dev
+// corpus's peak to 41 MB.
 const commandSpan = 5 * time.Second
 
 // scanTail is how much of the wake phrase may still follow a hit of the
