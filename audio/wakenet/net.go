@@ -140,8 +140,10 @@ func (s *Scorer) Score(pcm []int16) float32 {
 // The model file: magic, the phrase (length-prefixed), the four
 // thresholds, Inputs, the number of members, then for each member its
 // hidden size and the float32 arrays Mean, Scale, W1, B1, W2 and B2; all
-// little-endian.
-const magic = "earshot-wakenet-3\n"
+// little-endian. The version names the front end too: 4 is the first
+// with each band's floor (FloorDBFS), and a net trained on other features
+// would score wrongly, so an older file is refused, not read.
+const magic = "earshot-wakenet-4\n"
 
 // Bounds on a model file, so that a corrupt header cannot allocate
 // gigabytes.
@@ -186,6 +188,9 @@ func Read(r io.Reader, name string) (*Net, error) {
 		return fail("header", err)
 	}
 	if string(head) != magic {
+		if bytes.HasPrefix(head, []byte("earshot-wakenet-")) {
+			return bad("model version %q, this front end reads %q: train it again (audio/wakenet/train)", head, magic)
+		}
 		return bad("not a wake-word model (header %q)", head)
 	}
 	var plen uint32

@@ -329,6 +329,7 @@ func TestReadWrite(t *testing.T) {
 	}{
 		{"empty", nil, "m: header: unexpected EOF"},
 		{"magic", []byte("GIF89a" + strings.Repeat("x", 40)), "not a wake-word model"},
+		{"version", append([]byte("earshot-wakenet-3\n"), good[len(magic):]...), "train it again"},
 		{"truncated", good[:len(good)-3], "m: weights: unexpected EOF"},
 		{"trailing", append(append([]byte(nil), good...), 0), "data after the model"},
 		{"nan", nan, "member 1: a weight is NaN"},
