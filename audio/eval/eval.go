@@ -94,6 +94,9 @@ type Result struct {
 	// Unconfirmed: candidates it would have accepted, but no command
 	// followed them.
 	Unconfirmed int `json:"classifier_unconfirmed"`
+	// Embedded: wake phrases heard with a command only after other words
+	// ("say jarvis slowly, turn on …"), the classifier not sure.
+	Embedded int `json:"embedded"`
 	// Rewarped: candidates the verifier heard warped, the classifier in
 	// doubt; Scanned: candidates the classifier found, not the spotter.
 	Rewarped int `json:"rewarped"`
@@ -187,7 +190,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	res.SpottedSeconds = float64(st.Spotted) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
 	res.Hits, res.Dropped, res.Vetoed, res.Rescued, res.Rewarped, res.Scanned = st.Hits, st.Dropped, st.Vetoed, st.Rescued, st.Rewarped, st.Scanned
-	res.Unconfirmed = st.Unconfirmed
+	res.Unconfirmed, res.Embedded = st.Unconfirmed, st.Embedded
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -392,6 +395,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 	if r.Dropped+r.Vetoed+r.Rescued+r.Unconfirmed+r.Rewarped+r.Scanned > 0 {
 		ew.printf("wake-word classifier: %d candidates found the spotter missed, %d dropped before verification, %d verified wake phrases rejected, %d rejected ones accepted (%d more without a command, dropped), %d heard warped\n",
 			r.Scanned, r.Dropped, r.Vetoed, r.Rescued, r.Unconfirmed, r.Rewarped)
+	}
+	if r.Embedded > 0 {
+		ew.printf("wake phrases dropped because their command came after other words: %d\n", r.Embedded)
 	}
 	ew.printf("%s\n", r.Line())
 	return ew.err

@@ -420,6 +420,16 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			return Utterance{}, false, l.fail(err)
 		}
 	}
+	if u.Intent == "" && !rescued && !l.sure() && l.lateCommand(v) {
+		// "Say jarvis slowly, turn on the living room lights": a command
+		// of the grammar, but after words that are not. The wake phrase
+		// was said in a sentence, not to the device, unless the
+		// classifier is sure of it.
+		l.log.Debug("wake phrase dropped: command after other words", "score", l.score)
+		l.stats.Embedded++
+		l.recycle(rec)
+		return Utterance{}, false, nil
+	}
 	if rescued {
 		if u.Intent == "" {
 			// Only the classifier heard a wake phrase, and nothing in the
@@ -455,6 +465,17 @@ func (l *Listener) sure() bool {
 // the verifier looks again, warped.
 func (l *Listener) doubt() bool {
 	return l.net != nil && l.score >= l.net.Net.Accept
+}
+
+// lateCommand reports whether the verifier heard a whole command of the
+// grammar after the wake phrase, but not right after it: more than
+// maxGap phones of something else came between.
+func (l *Listener) lateCommand(v verdict) bool {
+	if !v.wake || v.complete || v.transcript == "" {
+		return false
+	}
+	_, ok := l.gram.Match(v.transcript)
+	return ok
 }
 
 // minCommandPhones is how much the verifier must have heard after the
@@ -665,6 +686,10 @@ type Stats struct {
 	// command found after them), and those it would have accepted but
 	// no command followed.
 	Dropped, Vetoed, Rescued, Unconfirmed int
+	// Embedded counts wake phrases dropped because a command of the
+	// grammar followed them only after other words (see lateCommand) and
+	// the classifier was not sure of them.
+	Embedded int
 	// Rewarped counts candidates the verifier rejected and, with the
 	// classifier in doubt, accepted warped; Scanned the candidates the
 	// classifier found where the keyword spotter did not (in Hits too).

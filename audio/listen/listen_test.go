@@ -580,6 +580,35 @@ func TestScanHitWaitsForTheCommand(t *testing.T) {
 	}
 }
 
+// TestLateCommandIsNotForTheDevice: corpus file o0387, kal's "say jarvis
+// slowly, turn on the living room lights" under brown noise, which the
+// verifier hears as "hey jarvis ‹five phones› turn on the living room
+// lights" and the classifier scores 0.70. A command of the grammar that
+// follows the wake phrase only after other words means the phrase was
+// said in a sentence: no utterance, unless the classifier is sure.
+func TestLateCommandIsNotForTheDevice(t *testing.T) {
+	pcm := corpusFile(t, "o0387\tother\t-\t-\tflite:kal\tsay jarvis slowly turn on the living room lights\t-\t-\t1.02\t-61\t0\tbrown\t22\t0.68\t0.88\t-6\tnear")
+	listen := func(rescue float32) ([]Utterance, Stats) {
+		l := newListener(t, func(c *Config) {
+			c.Grammar = corpusGrammar(t)
+			n := *wakenet.Builtin("hey jarvis")
+			n.Thresholds.Rescue = rescue
+			c.WakeNet = &n
+		})
+		return feed(t, l, pcm), l.Stats()
+	}
+	got, st := listen(wakenet.Builtin("hey jarvis").Thresholds.Rescue)
+	if len(got) != 0 || st.Embedded != 1 {
+		t.Errorf("shipped net: heard %d utterances, stats %+v; want none, dropped as Embedded", len(got), st)
+	}
+	// A classifier sure of every candidate keeps it: the earcon asks
+	// for the command again.
+	got, st = listen(0)
+	if len(got) != 1 || got[0].Intent != "" || st.Embedded != 0 {
+		t.Errorf("sure classifier: heard %d utterances, stats %+v; want one without intent", len(got), st)
+	}
+}
+
 // TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
 // a real wake phrase must stay without intent (and so without action),
 // also in the command search.
