@@ -712,7 +712,14 @@ func (l *Listener) complete() (whole, final bool) {
 	if !v.wake || !v.complete {
 		return false, false
 	}
-	if _, ok := l.gram.Match(v.transcript); !ok {
+	m, ok := l.gram.Match(v.transcript)
+	if !ok || intents.IsBuiltin(m.Intent) {
+		// A deletion cannot be undone, so it waits for the end silence:
+		// "erase that" may be the start of "erase everything I asked
+		// today", heard so far. (Corpus w0035, klatt under white noise:
+		// a stop inside "everything" read as 40 ms of silence, and
+		// ForgetToday was taken for ForgetLast. The same on the dev
+		// corpus, w0182.)
 		return false, false
 	}
 	return true, !l.gram.Continues(v.transcript)

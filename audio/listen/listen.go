@@ -118,6 +118,7 @@ const (
 	// speech.end_silence, when what was heard is already a whole sentence
 	// of the grammar: the answer comes sooner, and a pause inside a
 	// command that is not yet complete still waits the full end silence.
+	// Deletions always wait it (see complete).
 	quickEnd = 250 * time.Millisecond
 	// finalEnd is shorter still, for a whole sentence that no sentence of
 	// the grammar extends ("turn on the kitchen lights"): nothing more can

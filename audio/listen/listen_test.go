@@ -981,6 +981,9 @@ func TestQuickEndOnlyForWholeSentences(t *testing.T) {
 	}{
 		{"hey jarvis turn on the kitchen lights", true},
 		{"hey jarvis set a timer for", false},
+		// A deletion cannot be undone: it waits for the end silence,
+		// for "erase that" may be the start of "erase everything …".
+		{"hey jarvis erase that", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
