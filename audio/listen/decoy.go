@@ -36,7 +36,9 @@ const (
 	// from 13.5 to 7.4 per hour for 4 of 240 wake phrases (held out: 28.2
 	// to 16.0 for none). 1e-12 reached 3.7 but lost the "hey" of flite's
 	// clean "hey jarvis turn on the kitchen lights" to the phone loop;
-	// 1e-16 kept 9.9, 1e-20 11.1.
+	// 1e-16 kept 9.9, 1e-20 11.1. Garbage that spells the first word
+	// with a weak onset ("‹hh› ‹ey› jarvis") still counts as it (see
+	// heardFirst).
 	missingFirstWeight = 1e-14
 )
 

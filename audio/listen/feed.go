@@ -264,7 +264,7 @@ func (l *Listener) checkEarly() error {
 		return l.fail(err)
 	}
 	hyp, _ := l.dec.Hyp()
-	rejected := hyp != "" && !judge(hyp, l.wake).wake
+	rejected := hyp != "" && !judge(hyp, l.wake, l.first).wake
 	// A candidate only the classifier keeps needs a command at once after
 	// the wake phrase (see finish): it ends when the second looks' span
 	// does, not at speech.max_utterance.
@@ -349,7 +349,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
 	} else {
-		v = judge(hyp, l.wake)
+		v = judge(hyp, l.wake, l.first)
 	}
 	switch {
 	case v.wake && l.net != nil && l.score < l.net.Net.Accept:
@@ -494,7 +494,7 @@ func (l *Listener) recoverCommand(u *Utterance, pcm []int16) error {
 	if err != nil {
 		return err
 	}
-	v := judge(hyp, l.wake)
+	v := judge(hyp, l.wake, l.first)
 	if !v.wake || !v.complete {
 		l.log.Debug("no command in the command search either", "hyp", hyp)
 		return nil
@@ -562,7 +562,7 @@ func (l *Listener) verifyWarped(pcm []int16) (verdict, string, []int16, error) {
 		return verdict{}, "", warped, err
 	}
 	hyp, _ := l.dec.Hyp()
-	return judge(hyp, l.wake), hyp, warped, nil
+	return judge(hyp, l.wake, l.first), hyp, warped, nil
 }
 
 // warpAudio returns pcm with its frequencies raised (see warpRate), in
@@ -600,7 +600,7 @@ func (l *Listener) confirmDeletion(u *Utterance, pcm []int16) error {
 	if err != nil {
 		return err
 	}
-	v := judge(hyp, l.wake)
+	v := judge(hyp, l.wake, l.first)
 	if m, ok := l.gram.Match(v.transcript); v.complete && ok && m.Intent == u.Intent {
 		return nil
 	}
@@ -708,7 +708,7 @@ func (l *Listener) Stats() Stats {
 // of the grammar goes on from it.
 func (l *Listener) complete() (whole, final bool) {
 	hyp, _ := l.dec.Hyp()
-	v := judge(hyp, l.wake)
+	v := judge(hyp, l.wake, l.first)
 	if !v.wake || !v.complete {
 		return false, false
 	}

@@ -162,6 +162,7 @@ type Listener struct {
 	dec     *sphinx.Decoder // verification and the command, on candidates
 	vad     SpeechDetector
 	wake    []string
+	first   [][]string // the pronunciations of the wake phrase's first word
 	gram    *intents.Grammar
 	decoys  [][]string
 	// The grammars of the searches made when they are needed: the
@@ -252,6 +253,9 @@ func New(cfg Config) (*Listener, error) {
 	words, err := l.lookup(cfg.Grammar)
 	if err != nil {
 		return nil, err
+	}
+	for _, pron := range words[l.wake[0]] {
+		l.first = append(l.first, strings.Fields(pron))
 	}
 	if l.warp, err = resample.NewStream(audio.SampleRate, warpRate, audio.FrameSamples); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)

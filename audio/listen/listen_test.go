@@ -609,6 +609,20 @@ func TestLateCommandIsNotForTheDevice(t *testing.T) {
 	}
 }
 
+// TestWeakFirstWord: dev corpus files whose "hey" the verifier reads as
+// phones with a weak onset ("‹hh› ‹ey› jarvis …", "‹f› ‹ae› ‹ey› jarvis
+// …"), taking the way round the first word; the classifier was not sure
+// of them (0.41 and 0.76), and they were missed.
+func TestWeakFirstWord(t *testing.T) {
+	log := &messages{}
+	for _, job := range []string{
+		"w0161\twake\tForgetLast\t-\tflite:slt\they jarvis erase the last recording\t-\t-\t1.03\t105\t0\t-\t0\t0.60\t0.60\t-7\twake",
+		"w0184\twake\tPlayMusic\tgenre=jazz\tflite:kal\they jarvis\tplay some jazz\t0.30\t1.09\t100\t19\twhite\t22\t0.83\t0.53\t-8\twake",
+	} {
+		hearsJob(t, log, job, wakenet.Builtin("hey jarvis"))
+	}
+}
+
 // TestCommandSearchKeepsOutOfGrammar: a command outside the grammar after
 // a real wake phrase must stay without intent (and so without action),
 // also in the command search.
@@ -929,11 +943,24 @@ func TestJudge(t *testing.T) {
 		// Words before the wake phrase: "say jarvis …", "the jarvis family …".
 		{"gbg_s gbg_ey gbg_dh gbg_ah gbg_s hey jarvis turn on the lights", verdict{}},
 		{"gbg_ah gbg_m gbg_hh gbg_ey hey jarvis turn on the lights", verdict{wake: true, transcript: "turn on the lights", complete: true, after: 4}},
+		// "hey" heard as phones, its onset weak (flite): still the
+		// wake phrase. "say jarvis", "okay jarvis": not.
+		{"gbg_hh gbg_ey jarvis erase the last recording", verdict{wake: true, transcript: "erase the last recording", complete: true, after: 4}},
+		{"gbg_f gbg_ae gbg_ey jarvis gbg_ow play jazz", verdict{wake: true, transcript: "play jazz", complete: true, after: 3}},
+		{"gbg_ey jarvis play jazz", verdict{wake: true, transcript: "play jazz", complete: true, after: 2}},
+		{"gbg_t gbg_s gbg_l gbg_f gbg_hh gbg_ey jarvis", verdict{wake: true}},
+		{"gbg_t gbg_s gbg_l gbg_f gbg_d gbg_ae gbg_ey jarvis", verdict{}},
+		{"gbg_s gbg_ey jarvis gbg_ow gbg_ey", verdict{}},
+		{"gbg_ow gbg_k gbg_ey jarvis play jazz", verdict{}},
+		{"gbg_hh gbg_ey jarvis jarvis", verdict{wake: true, transcript: "jarvis", complete: true, after: 1}},
+		{"gbg_hh gbg_ey hey jarvis", verdict{wake: true}},
+		{"gbg_hh gbg_ey gbg_t jarvis", verdict{}},
+		{"jarvis play jazz", verdict{}},
 		{"hey", verdict{}},
 		{"", verdict{}},
 	}
 	for _, tt := range tests {
-		if got := judge(tt.hyp, wake); got != tt.want {
+		if got := judge(tt.hyp, wake, [][]string{{"HH", "EY"}}); got != tt.want {
 			t.Errorf("judge(%q) = %+v, want %+v", tt.hyp, got, tt.want)
 		}
 	}
