@@ -83,11 +83,19 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 	case capturing:
 		l.rec = append(l.rec, frame...)
 		l.recFrames++
-		if speech {
+		switch {
+		case speech:
 			// The VAD's hangover carries the wake phrase a few frames
 			// past the hit; only speech beyond that is the command.
 			l.speechFrames++
-			l.heard = l.speechFrames > commandOnset
+			l.heard = l.heard || l.speechFrames > commandOnset
+		case l.inWake:
+			// The first pause after the hit ends the wake phrase (see
+			// wakeTail): the command starts after it.
+			l.inWake = false
+			if !l.heard {
+				l.speechFrames = 0
+			}
 		}
 		if err := l.process(frame); err != nil {
 			return Utterance{}, false, l.fail(err)
@@ -192,10 +200,8 @@ func (l *Listener) spot(pcm []int16) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return l.fail(err)
 	}
-	l.recFrames, l.speechFrames, l.peak, l.quiet = 0, 0, 0, 0
-	if scanned {
-		l.speechFrames = -frames(scanTail)
-	}
+	l.recFrames, l.peak, l.quiet = 0, 0, 0
+	l.speechFrames, l.inWake = -frames(wakeTail), true
 	l.heard = false
 	l.silent = 0
 	l.st = capturing
@@ -242,10 +248,15 @@ func (l *Listener) scan() bool {
 // corpus's peak to 41 MB.
 const commandSpan = 5 * time.Second
 
-// scanTail is how much of the wake phrase may still follow a hit of the
-// classifier's scan, which can score a window high before the phrase has
-// ended: that speech is not yet the command.
-const scanTail = 300 * time.Millisecond
+// wakeTail is how much of the wake phrase may still follow a hit: speech
+// up to the first pause after it, and this much of it, is not yet the
+// command. The spotter can fire at "jar-" and the classifier's scan score
+// a window high before the phrase has ended; counted as the command, the
+// rest of "jarvis" shortened the wait for it from 1.5 s to
+// speech.end_silence, and a pause after the wake phrase ended the
+// utterance (rms, "hey jarvis … pause the music", 0.53 s apart: the
+// spotter fired 360 ms before the end of "jarvis").
+const wakeTail = 300 * time.Millisecond
 
 // warpTail is how much audio after the hit the early warped look takes.
 const warpTail = 300 * time.Millisecond

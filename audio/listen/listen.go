@@ -179,6 +179,7 @@ type Listener struct {
 	// spotFrames counts frames spotted since the last pause.
 	spotFrames int
 	heard      bool // the command has started
+	inWake     bool // no pause since the hit yet (see wakeTail)
 	// speechFrames counts speech frames since the wake phrase.
 	speechFrames int
 	partial      string  // the verifier's latest partial hypothesis
