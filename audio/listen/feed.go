@@ -431,7 +431,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			return Utterance{}, false, l.fail(err)
 		}
 	}
-	if u.Intent == "" && !rescued && !l.sure() && l.lateCommand(v) {
+	if u.Intent == "" && !l.sure() && l.lateCommand(v) {
 		// "Say jarvis slowly, turn on the living room lights": a command
 		// of the grammar, but after words that are not. The wake phrase
 		// was said in a sentence, not to the device, unless the

@@ -979,6 +979,33 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+func TestHeardFirst(t *testing.T) {
+	hey := strings.Fields("HH EY")
+	okay := strings.Fields("OW K EY")
+	tests := []struct {
+		garbage string
+		first   []string
+		used    int
+		ok      bool
+	}{
+		{"gbg_hh gbg_ey", hey, 2, true},
+		{"gbg_t gbg_ae gbg_ey", hey, 2, true}, // the onset heard as a glide
+		{"gbg_ey", hey, 1, true},
+		{"gbg_s gbg_ey", hey, 0, false}, // "say"
+		{"gbg_k gbg_ey", hey, 0, false}, // "okay"
+		{"gbg_hh gbg_ey gbg_t", hey, 0, false},
+		{"", hey, 0, false},
+		{"gbg_t gbg_ow gbg_k gbg_ey", okay, 3, true},
+		{"gbg_k gbg_ey", okay, 0, false},
+	}
+	for _, tt := range tests {
+		used, ok := heardFirst(strings.Fields(tt.garbage), tt.first)
+		if used != tt.used || ok != tt.ok {
+			t.Errorf("heardFirst(%q, %v) = %d, %v; want %d, %v", tt.garbage, tt.first, used, ok, tt.used, tt.ok)
+		}
+	}
+}
+
 func TestThresholdsMonotonic(t *testing.T) {
 	pk, pg := thresholds(0)
 	for s := 0.1; s <= 1.0001; s += 0.1 {

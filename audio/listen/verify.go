@@ -163,6 +163,7 @@ var vowels = strings.Fields("AA AE AH AO AY EH ER EY IH IY OW UW")
 // garbage must end in the word's phones from its first vowel on (EY),
 // after its own onset (HH), a vowel (the onset heard as a glide) or
 // nothing: "say jarvis" (S EY) and "okay jarvis" (K EY) do not count.
+// A first word that starts with its vowel must be there whole.
 func heardFirst(garbage []string, first []string) (used int, ok bool) {
 	v := slices.IndexFunc(first, func(p string) bool { return slices.Contains(vowels, p) })
 	if v < 0 || len(garbage) < len(first)-v {
@@ -178,12 +179,13 @@ func heardFirst(garbage []string, first []string) (used int, ok bool) {
 	used = len(first) - v
 	onset := first[:v]
 	switch {
-	case len(onset) > 0 && k >= len(onset) && samePhones(garbage[k-len(onset):k], onset, phone):
-		return used + len(onset), true
-	case k > 0 && slices.Contains(vowels, phone(garbage[k-1])):
-		return used + 1, true
-	case k == 0:
+	case len(onset) == 0 || k == 0:
+		// A word that starts with its vowel, or the onset not heard.
 		return used, true
+	case k >= len(onset) && samePhones(garbage[k-len(onset):k], onset, phone):
+		return used + len(onset), true
+	case slices.Contains(vowels, phone(garbage[k-1])):
+		return used + 1, true
 	}
 	return 0, false
 }
