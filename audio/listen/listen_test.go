@@ -474,7 +474,8 @@ func TestWakeNetOnCorpusFiles(t *testing.T) {
 
 // TestRescueEndsAtCommandSpan: a candidate the verifier rejects early
 // and only the classifier keeps is heard for commandSpan after the hit,
-// not until speech.max_utterance, when the speaker talks on.
+// not until speech.max_utterance, when the speaker talks on; and only
+// the second looks hear what follows the early check.
 func TestRescueEndsAtCommandSpan(t *testing.T) {
 	pcm := append(append(sphinxtest.Silence(1), sphinxtest.Speak(t, "rms", "hey marvin, turn on the kitchen lights", 0.3, 0)...),
 		sphinxtest.Speak(t, "rms", "and then we walked along the beach for an hour, talking about the garden, the weather, the neighbours and their noisy dog", 0, 1.5)...)
@@ -498,6 +499,11 @@ func TestRescueEndsAtCommandSpan(t *testing.T) {
 				t.Logf("heard %q (%s) in %v", u.Transcript, u.Intent, u.Duration)
 			}
 			t.Errorf("stats %+v: want one LightsOn of at most %v", l.Stats(), limit)
+		}
+		// After its early "no" the verifier decodes none of it: only
+		// the second looks hear the rest.
+		if v, most := l.Stats().Verified, int64(frames(wakeSpan+spotLead+earlyCheck)*audio.FrameSamples); v > most {
+			t.Errorf("the verifier decoded %d samples of a rescued candidate, want at most the %d up to the early check", v, most)
 		}
 	}
 }
