@@ -159,7 +159,7 @@ func run(cfgPath string, dirs []string, out string, opts wakenet.TrainOptions) e
 		}
 	}
 	fmt.Printf("scanning finds %d of %d held-back wake files; the highest other file scores %.4f\n", found, len(scanWake), wakenet.Quantile(scanOther, 1))
-	for _, q := range []float64{0.99, 0.995, 0.998, 0.999} {
+	for _, q := range []float64{0.97, 0.98, 0.99, 0.995, 0.998, 0.999} {
 		th := wakenet.Quantile(scanOther, q)
 		n := 0
 		for _, s := range scanWake {
