@@ -60,15 +60,22 @@ func forbiddenWords() []string {
 }
 
 var (
-	letterRuns = regexp.MustCompile(`[A-Za-z]+`)
-	wavHeader  = regexp.MustCompile(`(?s)RIFF....WAVE`)
+	alnumRuns = regexp.MustCompile(`[A-Za-z0-9]+`)
+	letters   = regexp.MustCompile(`^[A-Za-z]+$`)
+	wavHeader = regexp.MustCompile(`(?s)RIFF....WAVE`)
 )
 
-// spokenWord returns a forbidden word that appears as a whole word in p.
+// spokenWord returns a forbidden word that appears as a whole word in p:
+// a run of letters between characters that are neither letters nor
+// digits. A run with digits in it is an identifier, not a word: a
+// record's ULID, 01M8H3VY570SET834KHAA90F5W, once failed the test as
+// the spoken word "set".
 func spokenWord(p []byte, forbidden []string) (string, bool) {
 	tokens := map[string]bool{}
-	for _, tok := range letterRuns.FindAll(p, -1) {
-		tokens[strings.ToLower(string(tok))] = true
+	for _, tok := range alnumRuns.FindAll(p, -1) {
+		if letters.Match(tok) {
+			tokens[strings.ToLower(string(tok))] = true
+		}
 	}
 	for _, w := range forbidden {
 		if tokens[w] {
@@ -76,6 +83,23 @@ func spokenWord(p []byte, forbidden []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func TestSpokenWord(t *testing.T) {
+	forbidden := []string{"set", "timer"}
+	for _, tt := range []struct {
+		p    string
+		want bool
+	}{
+		{`{"id":"01M8H3VY570SET834KHAA90F5W","intent":"SetTimer"}`, false},
+		{`msg=utterance transcript="set a timer for five minutes"`, true},
+		{`{"text":"SET"}`, true},
+		{`hey_timer`, true},
+	} {
+		if _, got := spokenWord([]byte(tt.p), forbidden); got != tt.want {
+			t.Errorf("spokenWord(%s) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
 }
 
 // payloadLeaks returns why a hub payload is not allowed, or "".
