@@ -110,7 +110,10 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		} else {
 			l.quiet = 0
 		}
-		if !l.cfg.SkipVerify && l.recFrames%frames(partialEvery) == 0 {
+		// The verifier's hypothesis moves only while it decodes: not for
+		// a candidate only the classifier keeps (see process).
+		decoding := !l.cfg.SkipVerify && !l.onlyNet
+		if decoding && l.recFrames%frames(partialEvery) == 0 {
 			// The final search can end without any path through the
 			// grammar (all pruned); the last partial hypothesis stands in.
 			l.partial, _ = l.dec.Hyp()
@@ -127,7 +130,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 			// frame: the decoder reports a last word only once it has
 			// left it, which can take a few frames of silence.
 			ended := l.silent >= frames(finalEnd) || l.quiet >= frames(finalEnd)
-			if !l.cfg.SkipVerify && ended && l.silent <= frames(quickEnd) {
+			if decoding && ended && l.silent <= frames(quickEnd) {
 				if whole, final := l.complete(); final || (whole && l.silent >= frames(quickEnd)) {
 					return l.finish()
 				}
