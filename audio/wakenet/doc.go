@@ -7,11 +7,12 @@
 // 32 log mel energies every 10 ms, each band's mean over the window
 // taken away (so neither level nor microphone colouring matters), and
 // averaged over 40 ms. Each band has a floor, the energy of white noise
-// at -82 dBFS, so that digital silence and a quiet room look alike. Three networks of one hidden layer, trained alike
-// from different random starts, each give a probability; the score is
-// their mean. Scoring a window from audio takes under a millisecond here;
-// a Stream keeps the input as speech arrives, so scanning it costs 47 µs
-// per 40 ms. Neither allocates.
+// at -82 dBFS, so that digital silence and a quiet room look alike.
+// Three networks of one hidden layer, trained alike from different
+// random starts, each give a probability; the score is their mean.
+// Scoring a window from audio takes under a millisecond here; a Stream
+// keeps the input as speech arrives, so scanning it costs 45 µs per 40
+// ms. Neither allocates.
 //
 // The listener (audio/listen) uses the score four ways, with thresholds
 // chosen on data held back from training (see Thresholds): a candidate
