@@ -30,29 +30,35 @@ func (s *recentSet) add(k string) bool {
 	return true
 }
 
-// replyCache keeps the encoded replies of the last n commands by key, so a
-// QoS1 duplicate is answered without running the command twice. Memory is
-// bounded by n replies.
+// replyCache keeps, by correlation id, the last n commands handled and
+// their encoded replies, so a QoS1 duplicate is answered without running
+// the command twice. Memory is bounded by n replies.
 type replyCache struct {
-	keys  *recentSet
-	reply map[string][]byte
+	keys    *recentSet
+	handled map[string]handled
+}
+
+// handled is a command that was run: what it was, and what it answered.
+type handled struct {
+	command string // Command.fingerprint
+	reply   []byte
 }
 
 func newReplyCache(n int) *replyCache {
-	return &replyCache{keys: newRecentSet(n), reply: make(map[string][]byte, n)}
+	return &replyCache{keys: newRecentSet(n), handled: make(map[string]handled, n)}
 }
 
-func (c *replyCache) get(k string) ([]byte, bool) {
-	b, ok := c.reply[k]
-	return b, ok
+func (c *replyCache) get(id string) (handled, bool) {
+	h, ok := c.handled[id]
+	return h, ok
 }
 
-func (c *replyCache) put(k string, b []byte) {
+func (c *replyCache) put(id string, h handled) {
 	evict := c.keys.ring[c.keys.next]
-	if c.keys.add(k) && evict != "" {
-		delete(c.reply, evict)
+	if c.keys.add(id) && evict != "" {
+		delete(c.handled, evict)
 	}
-	c.reply[k] = b
+	c.handled[id] = h
 }
 
 // limiter is a token bucket on the monotonic clock. wait blocks until a

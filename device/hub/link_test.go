@@ -344,3 +344,51 @@ func TestUnacknowledgedActionIsNotResentPastTTL(t *testing.T) {
 		})
 	}
 }
+
+// A correlation id names one command. The same id again with the same
+// command is a QoS1 duplicate or a retry and gets the first reply; the same
+// id with another command or payload is a hub bug, and running nothing
+// while replying ok would hide it.
+func TestReusedIDWithAnotherCommandIsRefused(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	store := newFakeStore()
+	runLink(t, testConfig(addr), store, &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+
+	replies := func(id string) []map[string]any {
+		var out []map[string]any
+		for _, m := range onTopic(obs.messages(), topicReply) {
+			var r map[string]any
+			if json.Unmarshal(m.Payload, &r) == nil && r["id"] == id {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	waitReplies := func(id string, n int) []map[string]any {
+		t.Helper()
+		obs.waitFor(fmt.Sprintf("%d replies to %s", n, id), func([]message) bool { return len(replies(id)) >= n })
+		return replies(id)
+	}
+
+	obs.publish(topicCmd+"delete", `{"id":"r1","scope":"record","record":"r-0001"}`)
+	first := waitReplies("r1", 1)[0]
+	// The same command, written differently: still a duplicate.
+	obs.publish(topicCmd+"delete", `{ "record": "r-0001", "scope": "record", "id": "r1" }`)
+	if again := waitReplies("r1", 2)[1]; !reflect.DeepEqual(again, first) {
+		t.Errorf("duplicate got %v, want the first reply %v", again, first)
+	}
+	// The same id for a wider deletion, and on another command topic.
+	obs.publish(topicCmd+"delete", `{"id":"r1","scope":"all"}`)
+	obs.publish(topicCmd+"mute", `{"id":"r1"}`)
+	rs := waitReplies("r1", 4)
+	for _, r := range rs[2:] {
+		if r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), `correlation id "r1" was already used for a different command`) {
+			t.Errorf("reused id: reply %v, want ok:false naming the reuse", r)
+		}
+	}
+	if calls := store.Calls(); !slices.Equal(calls, []string{"record:r-0001"}) {
+		t.Errorf("store calls = %q, want only the first delete", calls)
+	}
+}

@@ -80,8 +80,10 @@ func (l *Link) commandLoop(ctx context.Context) {
 }
 
 // handle validates and executes one command and returns its encoded reply.
-// A command seen before (same name and correlation id: a QoS1 duplicate or
-// a retry) is not executed again; its first reply is sent again.
+// A command seen before (same correlation id, same command and arguments: a
+// QoS1 duplicate or a retry) is not executed again; its first reply is sent
+// again. The same id with anything else is refused: one of the two
+// commands would otherwise be silently lost.
 func (l *Link) handle(in inbound, cache *replyCache) []byte {
 	if in.payload == nil && in.size > MaxCommandSize {
 		return encodeReply(Reply{Error: fmt.Sprintf("cmd/%s: payload of %d bytes exceeds %d", in.name, in.size, MaxCommandSize)})
@@ -91,16 +93,19 @@ func (l *Link) handle(in inbound, cache *replyCache) []byte {
 		l.log.Debug("hub command refused", "command", in.name, "reason", err)
 		return encodeReply(Reply{ID: correlationID(in.payload), Error: "cmd/" + in.name + ": " + err.Error()})
 	}
-	key := cmd.Name + "\x00" + cmd.ID
-	if b, ok := cache.get(key); ok {
+	if seen, ok := cache.get(cmd.ID); ok {
+		if seen.command != cmd.fingerprint() {
+			l.log.Info("hub command refused: correlation id reused", "command", cmd.Name, "id", cmd.ID)
+			return encodeReply(Reply{ID: cmd.ID, Error: fmt.Sprintf("cmd/%s: correlation id %q was already used for a different command; use a new id", cmd.Name, cmd.ID)})
+		}
 		l.log.Debug("hub command repeated; sending first reply again", "command", cmd.Name, "id", cmd.ID)
-		return b
+		return seen.reply
 	}
 	r, transient := l.execute(cmd)
 	r.ID = cmd.ID
 	b := encodeReply(r)
 	if !transient {
-		cache.put(key, b)
+		cache.put(cmd.ID, handled{command: cmd.fingerprint(), reply: b})
 	}
 	l.log.Info("hub command handled", "command", cmd.Name, "id", cmd.ID, "ok", r.OK, "error", r.Error)
 	return b
