@@ -84,8 +84,9 @@ type Link struct {
 	connUp     chan struct{}
 	cmds       chan inbound
 
-	droppedCmds atomic.Uint64
-	handledCmds atomic.Uint64
+	droppedCmds    atomic.Uint64
+	handledCmds    atomic.Uint64
+	warnedRetained atomic.Bool // the one warning about retained commands is out
 
 	delivered func(actionID string) // test hook: called after the broker acked an action
 }

@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -390,5 +392,67 @@ func TestReusedIDWithAnotherCommandIsRefused(t *testing.T) {
 	}
 	if calls := store.Calls(); !slices.Equal(calls, []string{"record:r-0001"}) {
 		t.Errorf("store calls = %q, want only the first delete", calls)
+	}
+}
+
+// A command left retained on the broker (mosquitto_pub -r) would run again
+// at every start of the device: a retained cmd/delete wiped the history
+// three starts in a row. Commands are events; retained ones are ignored,
+// with one warning.
+func TestRetainedCommandsAreIgnored(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	for _, c := range []struct{ cmd, payload string }{
+		{"delete", `{"id":"x","scope":"all"}`},
+		{"mute", `{"id":"y"}`},
+	} {
+		if tok := obs.client.Publish(topicCmd+c.cmd, 1, true, c.payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish retained: %v", tok.Error())
+		}
+	}
+	// The broker acks a publish before it has sent it on (mochi): wait
+	// until the observer has its own copies, so that the link, subscribing
+	// later, gets both only as retained messages.
+	obs.waitFor("the commands fanned out", func(m []message) bool {
+		return len(onTopic(m, topicCmd+"delete")) == 1 && len(onTopic(m, topicCmd+"mute")) == 1
+	})
+	var logs lockedBuffer
+	cfg := testConfig(addr)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, mute := newFakeStore(), &fakeMuter{}
+	for start := 1; start <= 2; start++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		l, err := New(cfg, store, mute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		// Commands are handled in order: once a live command is answered,
+		// the retained ones delivered at subscription have been seen.
+		id := fmt.Sprintf("live-%d", start)
+		obs.waitFor("link subscribed", func([]message) bool { return l.Connected() })
+		obs.publish(topicCmd+"state", `{"id":"`+id+`"}`)
+		obs.waitFor("reply to "+id, replyTo(id))
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Two retained commands, one warning per start.
+		if n := strings.Count(logs.String(), "ignoring a retained command"); n != start {
+			t.Errorf("start %d: %d warnings about retained commands in all, want %d:\n%s", start, n, start, logs.String())
+		}
+	}
+	msgs := obs.messages()
+	for _, id := range []string{"x", "y"} {
+		if r, ok := findReply(msgs, id); ok {
+			t.Errorf("retained command %s answered: %v", id, r)
+		}
+	}
+	if calls := store.Calls(); len(calls) != 0 {
+		t.Errorf("retained commands ran: store calls %q", calls)
+	}
+	if m, _ := mute.Muted(); m {
+		t.Error("a retained cmd/mute muted the device")
 	}
 }

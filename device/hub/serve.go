@@ -31,6 +31,17 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 	if !ok || strings.Contains(name, "/") {
 		return
 	}
+	if m.Retained() {
+		// A command is an event. One left retained on the broker
+		// (mosquitto_pub -r) would run again at every start.
+		if l.warnedRetained.CompareAndSwap(false, true) {
+			l.log.Warn("hub link: ignoring a retained command; clear it on the broker with an empty retained message",
+				"topic", m.Topic())
+		} else {
+			l.log.Debug("hub link: ignoring a retained command", "topic", m.Topic())
+		}
+		return
+	}
 	in := inbound{name: truncate(name, 64), size: len(m.Payload())}
 	if in.size <= MaxCommandSize {
 		in.payload = bytes.Clone(m.Payload())
