@@ -160,6 +160,8 @@ func (l *Link) clientOptions() *mqtt.ClientOptions {
 		SetStore(l.pstore).
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
+		// A payload larger than any command is cut before paho reads it.
+		SetCustomOpenConnectionFn(l.openConnection).
 		SetConnectionAttemptHandler(func(_ *url.URL, t *tls.Config) *tls.Config {
 			l.sent.attempt()
 			return t

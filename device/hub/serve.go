@@ -43,7 +43,9 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	in := inbound{name: truncate(name, 64), size: len(m.Payload())}
-	if in.size <= MaxCommandSize {
+	if size, cut := cutSize(m.Payload()); cut {
+		in.size = size // boundedConn kept the payload from paho
+	} else if in.size <= MaxCommandSize {
 		in.payload = bytes.Clone(m.Payload())
 	}
 	select {
