@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,8 @@ type Link struct {
 	droppedCmds    atomic.Uint64
 	handledCmds    atomic.Uint64
 	warnedRetained atomic.Bool // the one warning about retained commands is out
+	reconnects     atomic.Int64
+	stopping       chan struct{} // closed when Run stops
 
 	delivered func(actionID string) // test hook: called after the broker acked an action
 }
@@ -130,6 +133,7 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		connUp:     make(chan struct{}, 1),
 		cmds:       make(chan inbound, s.CommandQueue),
 		lostCh:     make(chan struct{}),
+		stopping:   make(chan struct{}),
 	}
 	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
 	l.pstore = l.sent.store()
@@ -166,7 +170,8 @@ func (l *Link) clientOptions() *mqtt.ClientOptions {
 			l.sent.attempt()
 			return t
 		}).
-		SetConnectionLostHandler(l.onConnectionLost)
+		SetConnectionLostHandler(l.onConnectionLost).
+		SetReconnectingHandler(l.onReconnecting)
 	if s.Username != "" {
 		o.SetUsername(s.Username)
 		o.SetPassword(s.password)
@@ -192,6 +197,7 @@ func (l *Link) Run(ctx context.Context) error {
 
 	l.connect(ctx)
 	<-ctx.Done()
+	close(l.stopping)
 	cancel()
 	wg.Wait()
 
@@ -220,8 +226,9 @@ func (l *Link) connect(ctx context.Context) {
 		if tok.Error() == nil {
 			return
 		}
-		l.log.Warn("hub broker unreachable; retrying", "broker", redact(l.cfg.brokerURL), "err", tok.Error(), "retry_in", backoff)
-		t := time.NewTimer(backoff)
+		wait := jitter(backoff, mrand.Int64N)
+		l.log.Warn("hub broker unreachable; retrying", "broker", redact(l.cfg.brokerURL), "err", tok.Error(), "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -236,7 +243,23 @@ func (l *Link) connect(ctx context.Context) {
 // only signals; sendLoop subscribes and announces.
 func (l *Link) onConnect(mqtt.Client) {
 	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
+	l.reconnects.Store(0)
 	signal(l.connUp)
+}
+
+// onReconnecting runs on paho's reconnect goroutine before each attempt.
+// paho waits 1 s, 2 s, 4 s … up to max_reconnect between attempts, the same
+// for every device; waiting a random part of half that again spreads the
+// devices out (jitter). It returns at once when the link stops.
+func (l *Link) onReconnecting(mqtt.Client, *mqtt.ClientOptions) {
+	n := min(l.reconnects.Add(1)-1, 16)
+	d := min(time.Second<<n, l.cfg.MaxReconnect)
+	t := time.NewTimer(jitter(d, mrand.Int64N) - d/2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.stopping:
+	}
 }
 
 // subscribe (re)subscribes to the commands on every connection: the broker

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/time/rate"
 
 	"github.com/earshot/earshot/retention"
 )
@@ -58,7 +59,7 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 // commandLoop handles commands one at a time, so store and mute calls from
 // the hub never race each other, and paces them by the reply rate.
 func (l *Link) commandLoop(ctx context.Context) {
-	lim := newLimiter(l.cfg.ReplyRate, l.cfg.ReplyBurst)
+	lim := rate.NewLimiter(rate.Limit(l.cfg.ReplyRate), l.cfg.ReplyBurst)
 	cache := newReplyCache(512)
 	report := time.NewTicker(5 * time.Second)
 	defer report.Stop()
@@ -73,7 +74,7 @@ func (l *Link) commandLoop(ctx context.Context) {
 				reported = n
 			}
 		case in := <-l.cmds:
-			if lim.wait(ctx) != nil {
+			if lim.Wait(ctx) != nil {
 				return
 			}
 			reply := l.handle(in, cache)
