@@ -32,7 +32,7 @@ func runDaemon(ctx context.Context, env *Env, args []string) error {
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})).With("device", cfg.DeviceID)
 	// paho's loggers are package globals: set once per process, here.
 	hub.RouteLogs(log)
-	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime, Version: env.Version})
 	if err != nil {
 		return err
 	}

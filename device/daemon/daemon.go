@@ -50,6 +50,8 @@ type Options struct {
 	Realtime bool
 	// Loop replays a file: input forever (tests of a microphone that never ends).
 	Loop bool
+	// Version is earshot's version, shown to Home Assistant.
+	Version string
 }
 
 // Daemon is a configured, not yet running earshot.
@@ -141,6 +143,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 			Discovery:     cfg.MQTT.Discovery,
 			Hermes:        cfg.MQTT.Hermes,
 			Window:        cfg.Retention.Window,
+			Version:       opts.Version,
 			Logger:        log,
 		}, hubStore{d.store, d}, d.mute)
 		if err != nil {

@@ -83,6 +83,7 @@ type Link struct {
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}
 	connUp     chan struct{}
+	haOnline   chan struct{} // Home Assistant announced itself on homeassistant/status
 	cmds       chan inbound
 
 	droppedCmds    atomic.Uint64
@@ -131,6 +132,7 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		wake:       make(chan struct{}, 1),
 		stateDirty: make(chan struct{}, 1),
 		connUp:     make(chan struct{}, 1),
+		haOnline:   make(chan struct{}, 1),
 		cmds:       make(chan inbound, s.CommandQueue),
 		lostCh:     make(chan struct{}),
 		stopping:   make(chan struct{}),
@@ -262,10 +264,18 @@ func (l *Link) onReconnecting(mqtt.Client, *mqtt.ClientOptions) {
 	}
 }
 
+// haStatusTopic is where Home Assistant announces itself ("online" after a
+// start): devices then publish their discovery configs and state again.
+const haStatusTopic = "homeassistant/status"
+
 // subscribe (re)subscribes to the commands on every connection: the broker
 // may have lost the persistent session (a restart without persistence).
 func (l *Link) subscribe(ctx context.Context) {
-	tok := l.client.Subscribe(l.topics.cmdPrefix+"+", 1, l.onMessage)
+	filters := map[string]byte{l.topics.cmdPrefix + "+": 1}
+	if l.cfg.Discovery {
+		filters[haStatusTopic] = 1
+	}
+	tok := l.client.SubscribeMultiple(filters, l.onMessage)
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {

@@ -28,6 +28,13 @@ type inbound struct {
 // full the command is dropped and counted, so a flood costs neither memory
 // nor the broker connection (nor, further away, the audio path).
 func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if m.Topic() == haStatusTopic {
+		// A retained "online" is Home Assistant's state, not news of a start.
+		if !m.Retained() && string(m.Payload()) == "online" {
+			signal(l.haOnline)
+		}
+		return
+	}
 	name, ok := strings.CutPrefix(m.Topic(), l.topics.cmdPrefix)
 	if !ok || strings.Contains(name, "/") {
 		return
