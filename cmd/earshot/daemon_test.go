@@ -276,3 +276,47 @@ func TestSystemdNotifyWatchdogAndReload(t *testing.T) {
 		d.stop(syscall.SIGTERM, 10*time.Second)
 	}
 }
+
+// TestDaemonSurvivesIdleControlClients: with 128 file descriptors and 200
+// idle connections to the control socket, the daemon used to fail its
+// recordings and then die of "accept4: too many open files". It must keep
+// listening and storing, and serve the CLI again.
+func TestDaemonSurvivesIdleControlClients(t *testing.T) {
+	need(t, "prlimit")
+	dir := t.TempDir()
+	wav := speak(t, dir, "late", 3*time.Second, utterance{"hey jarvis, turn on the kitchen lights", "slt"})
+	wrapper := filepath.Join(dir, "earshot-128")
+	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec prlimit --nofile=128:128 -- "+binary+" \"$@\"\n"), 0o755)
+	cfg := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + wav + "\""})
+	d := startDaemonBin(t, wrapper, cfg, nil, "--realtime=true")
+
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range 200 {
+		c, err := net.Dial("unix", filepath.Join(dir, "control.sock"))
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(idle), err)
+		}
+		idle = append(idle, c)
+	}
+	// The command is spoken 3 s in; the CLI may be told "busy" meanwhile.
+	var h []control.HistoryEntry
+	waitFor(t, "the command stored", 60*time.Second, func() bool {
+		select {
+		case err := <-d.exited:
+			t.Fatalf("daemon exited: %v\n%s", err, d.stderr.String())
+		default:
+		}
+		return d.call(control.Request{Cmd: control.CmdHistory}, &h) == nil && len(h) == 1
+	})
+	if h[0].Intent != "LightsOn" {
+		t.Errorf("stored %+v", h[0])
+	}
+	if strings.Contains(d.stderr.String(), "storing the recording failed") {
+		t.Errorf("a recording failed:\n%s", d.stderr.String())
+	}
+}

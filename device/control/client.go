@@ -27,11 +27,14 @@ func (c Client) Call(ctx context.Context, req Request, out any) error {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	conn.SetDeadline(time.Now().Add(ioTimeout))
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return fmt.Errorf("%w at %s: send: %v", ErrUnreachable, c.Path, err)
-	}
+	sendErr := json.NewEncoder(conn).Encode(req)
 	var resp Response
+	// A busy daemon answers without reading the request and hangs up, so
+	// a failed send may still have an answer waiting.
 	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		if sendErr != nil {
+			return fmt.Errorf("%w at %s: send: %v", ErrUnreachable, c.Path, sendErr)
+		}
 		return fmt.Errorf("%w at %s: no answer: %v", ErrUnreachable, c.Path, err)
 	}
 	if !resp.OK {
