@@ -353,3 +353,62 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 		})
 	}
 }
+
+// A window the hub shortened used to be undone by the next SIGHUP with the
+// file unchanged: status, state and the store went back to the configured
+// window, with no reply or receipt. A reload may only shorten.
+func TestReloadKeepsTheHubsShorterWindow(t *testing.T) {
+	r := newRig(t, 1)
+	r.broker.Publish("earshot/den/cmd/retention", []byte(`{"id":"w1","window":"10m"}`), false)
+	r.waitFor("window shortened by the hub", func() bool { return r.status().Window == "10m" })
+	lastState := func() string {
+		s := r.seen("state")
+		if len(s) == 0 {
+			return ""
+		}
+		return s[len(s)-1]
+	}
+	r.waitFor("state says 10m", func() bool { return strings.Contains(lastState(), `"window":"10m"`) })
+
+	if err := r.d.Reload(); err != nil { // the file still says 1h
+		t.Fatal(err)
+	}
+	if w := r.status().Window; w != "10m" {
+		t.Errorf("window after reload = %s, want the hub's 10m", w)
+	}
+	// A reload that shortens the config below the hub's window applies.
+	os.WriteFile(r.cfg.Path, []byte(strings.Replace(mustRead(t, r.cfg.Path), "window: 1h", "window: 5m", 1)), 0o600)
+	if err := r.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("state says 5m", func() bool { return strings.Contains(lastState(), `"window":"5m"`) })
+	// One that lengthens it again does not.
+	os.WriteFile(r.cfg.Path, []byte(strings.Replace(mustRead(t, r.cfg.Path), "window: 5m", "window: 1h", 1)), 0o600)
+	if err := r.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if w := r.status().Window; w != "5m" {
+		t.Errorf("window after a lengthening reload = %s, want 5m", w)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// A restart reads the config (1h); the hub's 10m is still in force.
+	st, err := retention.Open(r.cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if w := st.Stats().Window; w != 10*time.Minute {
+		t.Errorf("window after restart = %s, want the hub's 10m", w)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
