@@ -237,13 +237,17 @@ func (s *Store) tick() (time.Duration, error) {
 
 // Purge enforces the window and size cap on the store in dir without a
 // daemon (`earshot purge`, run from ExecStartPre/ExecStopPost) and returns
-// the receipts. If the daemon has the store open it fails with ErrLocked:
-// the daemon enforces the window itself.
+// the receipts of what it destroyed. They are also queued in the store
+// (see Undelivered), so the daemon tells the hub at its next start. If the
+// daemon has the store open it fails with ErrLocked: the daemon enforces
+// the window itself.
 func Purge(dir string, opts Options) ([]Receipt, error) {
 	var got []Receipt
 	user := opts.OnReceipt
 	opts.OnReceipt = func(rc Receipt) {
-		got = append(got, rc)
+		if rc.Records > 0 {
+			got = append(got, rc)
+		}
 		if user != nil {
 			user(rc)
 		}
@@ -252,8 +256,11 @@ func Purge(dir string, opts Options) ([]Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Close(); err != nil {
-		return got, err
+	if len(got) > 0 {
+		err = s.queueReceipts(got)
 	}
-	return got, nil
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return got, err
 }

@@ -394,6 +394,50 @@ func TestPrivacyWindowIsHard(t *testing.T) {
 	for _, leak := range diskLeaks(t, filepath.Join(dir, "state"), []string{"kitchen", "jarvis"}, pcmProbes(t, wav1)) {
 		t.Error(leak)
 	}
+
+	// The purge's receipt reaches the hub at the next start, and only then.
+	m := regexp.MustCompile(`receipt (\S+) at`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no receipt id in the purge's output: %s", out)
+	}
+	published := func() int {
+		n := 0
+		for _, r := range sp.on("/receipt") {
+			if bytes.Contains(r.Payload, []byte(`"id":"`+m[1]+`"`)) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := published(); n != 0 {
+		t.Fatalf("purge receipt published %d times with no daemon running", n)
+	}
+	cfg = writeConfig(t, dir, map[string]string{
+		"audio":     "audio:\n  input: \"file:" + silence(t, dir, time.Second) + "\"",
+		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 3s",
+		"mqtt":      "mqtt:\n  broker: " + b.url,
+	})
+	for start := range 2 {
+		d = startDaemon(t, cfg, nil)
+		waitFor(t, "hub link", 10*time.Second, func() bool { return d.status().Hub == "connected" })
+		// Receipts go out before replies: after this reply, every receipt
+		// of this start is at the broker.
+		id := "barrier-" + itoa(start)
+		sp.publish(t, "earshot/test-speaker/cmd/state", `{"id":"`+id+`"}`)
+		waitFor(t, "reply "+id, 10*time.Second, func() bool {
+			for _, r := range sp.on("/reply") {
+				if bytes.Contains(r.Payload, []byte(id)) {
+					return true
+				}
+			}
+			return false
+		})
+		waitFor(t, "the purge receipt", 10*time.Second, func() bool { return published() >= 1 })
+		d.stop(syscall.SIGTERM, 10*time.Second)
+	}
+	if n := published(); n != 1 {
+		t.Errorf("purge receipt published %d times over two starts, want once", n)
+	}
 }
 
 // 4: deletion is real, by CLI, by voice and by hub; a SIGKILL right after

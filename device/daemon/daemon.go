@@ -144,13 +144,35 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 			Hermes:        cfg.MQTT.Hermes,
 			Window:        cfg.Retention.Window,
 			Version:       opts.Version,
+			ReceiptAcked:  d.receiptAcked,
 			Logger:        log,
 		}, hubStore{d.store, d}, d.mute)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: %w", err)
 		}
 	}
+	d.publishUndelivered()
 	return d, nil
+}
+
+// publishUndelivered hands the hub the receipts of deletions made while
+// the daemon was stopped (earshot purge); each leaves the store's queue
+// once the broker has it. Without a hub there is nobody to tell.
+func (d *Daemon) publishUndelivered() {
+	for _, r := range d.store.Undelivered() {
+		d.log.Info("voice history deleted while the daemon was stopped", "scope", r.Scope, "records", r.Records, "receipt", r.ID)
+		if d.link != nil {
+			d.link.PublishReceipt(r)
+		} else {
+			d.receiptAcked(r.ID)
+		}
+	}
+}
+
+func (d *Daemon) receiptAcked(id string) {
+	if err := d.store.Delivered(id); err != nil {
+		d.log.Warn("receipt delivered but still queued; it will be published again at the next start", "receipt", id, "err", err)
+	}
 }
 
 // Run serves until ctx ends, then shuts everything down and returns.

@@ -47,7 +47,9 @@ type rig struct {
 	msgs map[string][]string // topic suffix -> payloads
 }
 
-func newRig(t *testing.T, records int) *rig {
+// newRig starts a daemon whose store holds records from an earlier run;
+// prepare, if given, can change the state directory before it starts.
+func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "silence.wav")
@@ -103,7 +105,18 @@ func newRig(t *testing.T, records int) *rig {
 		}
 	}
 	st.Close()
+	for _, p := range prepare {
+		p(r.cfg)
+	}
+	r.start()
+	return r
+}
 
+// start runs a new daemon on the rig's config, broker and state.
+func (r *rig) start() {
+	t := r.t
+	var err error
+	r.done = make(chan error, 1)
 	r.button = &gpiotest.Pin{N: "GPIO17", Num: 17, EdgesChan: make(chan gpio.Level)}
 	r.led = &gpiotest.Pin{N: "GPIO27", Num: 27}
 	r.d, err = New(r.cfg, Options{
@@ -129,7 +142,6 @@ func newRig(t *testing.T, records int) *rig {
 	t.Cleanup(func() { r.stop() })
 	r.waitFor("listening", func() bool { return r.status().Listening })
 	r.waitFor("hub connected", func() bool { return r.status().Hub == "connected" })
-	return r
 }
 
 func abs(t *testing.T, p string) string {
@@ -411,4 +423,51 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// `earshot purge` with the daemon stopped printed its receipt and told the
+// hub nothing. The daemon publishes it at its next start, and only then.
+func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
+	var purged []retention.Receipt
+	r := newRig(t, 0, func(cfg *config.Config) {
+		// A record an earlier run stored two hours ago: past the 1h window.
+		past := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+		os.RemoveAll(cfg.Retention.StoreDir()) // its clock's high-water mark is now
+		st, err := retention.Open(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour, Clock: past})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Append(retention.Record{Intent: "LightsOn"}, make([]int16, 160)); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		purged, err = retention.Purge(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
+		if err != nil || len(purged) != 1 {
+			t.Fatalf("purge: %+v, %v", purged, err)
+		}
+	})
+	id := purged[0].ID
+	published := func() int {
+		n := 0
+		for _, p := range r.seen("receipt") {
+			if strings.Contains(p, `"id":"`+id+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	r.waitFor("the purge receipt at the hub", func() bool { return published() == 1 })
+	r.waitFor("the receipt off the queue", func() bool { return len(r.d.store.Undelivered()) == 0 })
+
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	// Receipts go out before any reply: once this one is seen, a receipt
+	// published at this start would have been too.
+	r.broker.Publish("earshot/den/cmd/state", []byte(`{"id":"barrier"}`), false)
+	r.waitFor("reply to the barrier", func() bool { return r.reply("barrier") != nil })
+	if n := published(); n != 1 {
+		t.Errorf("purge receipt published %d times over two starts, want once", n)
+	}
 }

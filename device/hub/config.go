@@ -34,6 +34,10 @@ type Config struct {
 	Window      time.Duration // retention ceiling: cmd/retention may shorten, never lengthen past it
 	Version     string        // earshot's version, for the device and origin blocks of Home Assistant discovery
 
+	// ReceiptAcked, if set, is called with a receipt's id once the broker
+	// has acknowledged it (the daemon then drops it from its durable queue).
+	ReceiptAcked func(id string)
+
 	Logger *slog.Logger     // default slog.Default()
 	Clock  func() time.Time // wall clock for action ages; default time.Now
 

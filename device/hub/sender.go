@@ -235,6 +235,8 @@ func (l *Link) sendReceipts(ctx context.Context) {
 		if err != nil {
 			// Held by paho and resent after reconnect: receipts do not expire.
 			l.log.Warn("hub link: receipt not acknowledged yet", "receipt", r.ID, "err", err)
+		} else if l.cfg.ReceiptAcked != nil {
+			l.cfg.ReceiptAcked(r.ID)
 		}
 	}
 }
