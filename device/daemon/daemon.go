@@ -23,7 +23,6 @@ import (
 
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/capture"
-	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
@@ -93,10 +92,14 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		}
 	}()
 
-	g, err := intents.Load(cfg.Speech.Intents)
+	checked, err := Check(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("speech.intents: %w", err)
+		return nil, err
 	}
+	for _, w := range checked.Warnings {
+		log.Warn(w)
+	}
+	g := checked.Grammar
 	d.store, err = retention.Open(cfg.Retention.StoreDir(), retention.Options{
 		Window:    cfg.Retention.Window,
 		MaxBytes:  cfg.Retention.MaxBytes,
@@ -129,24 +132,9 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		return nil, err
 	}
 	if cfg.MQTT.Broker != "" {
-		d.link, err = hub.New(hub.Config{
-			Broker:        cfg.MQTT.Broker,
-			Username:      cfg.MQTT.Username,
-			PasswordFile:  cfg.MQTT.PasswordFile,
-			CAFile:        cfg.MQTT.CAFile,
-			CertFile:      cfg.MQTT.CertFile,
-			KeyFile:       cfg.MQTT.KeyFile,
-			AllowInsecure: cfg.MQTT.AllowInsecure,
-			TopicPrefix:   cfg.MQTT.TopicPrefix,
-			DeviceID:      cfg.DeviceID,
-			ActionTTL:     cfg.MQTT.ActionTTL,
-			Discovery:     cfg.MQTT.Discovery,
-			Hermes:        cfg.MQTT.Hermes,
-			Window:        cfg.Retention.Window,
-			Version:       opts.Version,
-			ReceiptAcked:  d.receiptAcked,
-			Logger:        log,
-		}, hubStore{d.store, d}, d.mute)
+		hc := hubConfig(cfg, opts)
+		hc.Logger, hc.ReceiptAcked = log, d.receiptAcked
+		d.link, err = hub.New(hc, hubStore{d.store, d}, d.mute)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: %w", err)
 		}

@@ -122,6 +122,9 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range s.warnings {
+		s.Logger.Warn("hub link: " + w)
+	}
 	l := &Link{
 		cfg:        s,
 		store:      store,
