@@ -84,10 +84,16 @@ check "earshot.service keeps its required settings" bash -c '
 	for k in "Type=notify" "WatchdogSec=" "Restart=on-failure" "User=earshot" "SupplementaryGroups=audio gpio" \
 		"StateDirectory=earshot" "RuntimeDirectory=earshot" "RuntimeDirectoryMode=0750" \
 		"ExecStartPre=/usr/bin/earshot purge" "ExecStopPost=/usr/bin/earshot purge" \
+		"ExecReload=/usr/bin/earshot check-config" \
 		"DeviceAllow=char-alsa rw" "DeviceAllow=char-gpiochip rw" "BindPaths=-/dev/snd" \
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" "LimitCORE=0" "MemorySwapMax=0"; do
 		grep -q "^$k" $u || { echo "missing $k"; exit 1; }
 	done'
+
+# shellcheck disable=SC2016 # the script is for the inner bash
+check "earshot.service checks the config before it signals a reload" bash -c '
+	sed -n "s/^ExecReload=//p" systemd/earshot.service | tr "\n" "|" |
+		grep -qx "/usr/bin/earshot check-config /etc/earshot/earshot.yaml|/bin/kill -HUP \$MAINPID|"'
 
 sysroot=$work/sysusers
 mkdir -p "$sysroot/etc"
