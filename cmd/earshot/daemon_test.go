@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/retention"
 )
 
 // TestDaemonServesVoiceCommandsToHub runs the real binary on spoken
@@ -318,5 +321,42 @@ func TestDaemonSurvivesIdleControlClients(t *testing.T) {
 	}
 	if strings.Contains(d.stderr.String(), "storing the recording failed") {
 		t.Errorf("a recording failed:\n%s", d.stderr.String())
+	}
+}
+
+// TestJournalStream: when systemd connects stderr to the journal
+// (JOURNAL_STREAM names that very stream), the binary logs with syslog
+// priorities and without times.
+func TestJournalStream(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, nil)
+	store := filepath.Join(dir, "state", "store")
+	st, err := retention.Open(store, retention.Options{Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, journaled := range []bool{true, false} {
+		os.WriteFile(filepath.Join(store, "stray.txt"), []byte("?"), 0o600) // purge warns and quarantines it
+		errFile, err := os.Create(filepath.Join(dir, "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fi syscall.Stat_t
+		syscall.Fstat(int(errFile.Fd()), &fi)
+		cmd := exec.Command(binary, "purge", "--config", cfg)
+		cmd.Stderr = errFile
+		cmd.Env = append(os.Environ(), "JOURNAL_STREAM=0:0")
+		if journaled {
+			cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", fi.Dev, fi.Ino))
+		}
+		if out, err := cmd.Output(); err != nil {
+			t.Fatalf("purge: %v\n%s", err, out)
+		}
+		errFile.Close()
+		logs, _ := os.ReadFile(errFile.Name())
+		if got := strings.HasPrefix(string(logs), `<4>level=WARN msg="quarantined file"`) && !strings.Contains(string(logs), "time="); got != journaled {
+			t.Errorf("journal stream %v: stderr\n%s", journaled, logs)
+		}
 	}
 }

@@ -34,6 +34,9 @@ type Env struct {
 	Reload <-chan os.Signal
 	// IsTerminal says whether Stdout is a terminal (for colour and tables).
 	IsTerminal bool
+	// Journal says whether Stderr is systemd's journal (JOURNAL_STREAM):
+	// logs then carry syslog priorities instead of times.
+	Journal bool
 }
 
 type command struct {
