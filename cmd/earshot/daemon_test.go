@@ -360,3 +360,18 @@ func TestJournalStream(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSoundCardSaysOnlyWhy: without a sound card, `earshot run` printed
+// some 60 lines of ALSA and JACK diagnostics before its own error.
+func TestNoSoundCardSaysOnlyWhy(t *testing.T) {
+	if cards, err := os.ReadFile("/proc/asound/cards"); err == nil && !strings.Contains(string(cards), "no soundcards") {
+		t.Skip("this machine has a sound card")
+	}
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, nil) // audio.input: default
+	_, stderr, code := earshot(t, "run", "--config", cfg)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "earshot run: audio.input") {
+		t.Errorf("exit %d, %d lines on stderr, want the one error:\n%s", code, len(lines), stderr)
+	}
+}
