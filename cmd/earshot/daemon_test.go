@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -373,5 +374,44 @@ func TestNoSoundCardSaysOnlyWhy(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "earshot run: audio.input") {
 		t.Errorf("exit %d, %d lines on stderr, want the one error:\n%s", code, len(lines), stderr)
+	}
+}
+
+// TestSocketPermissionDenied: a user outside the group earshot was told
+// "is the daemon running?" about a daemon that was running.
+func TestSocketPermissionDenied(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run the CLI as another user")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		os.Chmod(d, 0o755) // the other user may look, not write
+	}
+	bin := filepath.Join(dir, "earshot")
+	if b, err := os.ReadFile(binary); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+		t.Fatalf("copy binary: %v", err)
+	}
+	sock := filepath.Join(dir, "control.sock")
+	ln, err := net.Listen("unix", sock) // root:root 0660, as the daemon makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	os.Chmod(sock, 0o660)
+	cfg := filepath.Join(dir, "earshot.yaml")
+	os.WriteFile(cfg, []byte("device_id: den\ncontrol: {socket: "+sock+"}\n"), 0o644)
+
+	cmd := exec.Command(bin, "status", "--config", cfg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("status as nobody: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "permission denied") || !strings.Contains(stderr.String(), "group earshot") ||
+		strings.Contains(stderr.String(), "is the daemon running") {
+		t.Errorf("status as nobody said:\n%s", stderr.String())
 	}
 }

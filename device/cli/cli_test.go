@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -354,4 +355,71 @@ func testKeyPair(t *testing.T, dir string) (cert, key, otherKey string) {
 	cert = filepath.Join(dir, "device.pem")
 	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	return cert, key, otherKey
+}
+
+// Help is output the user asked for: stdout and exit 0, at every level.
+// A usage error is stderr and exit 1, said once.
+func TestHelpVersionAndUsage(t *testing.T) {
+	tests := []struct {
+		args               []string
+		code               int
+		stdout, stderr     []string // substrings
+		noStdout, noStderr bool
+	}{
+		{args: []string{"--help"}, stdout: []string{"usage:", "earshot play ID", "earshot version"}, noStderr: true},
+		{args: []string{"-h"}, stdout: []string{"usage:"}, noStderr: true},
+		{args: []string{"help"}, stdout: []string{"usage:"}, noStderr: true},
+		{args: []string{"help", "delete"}, stdout: []string{"usage: earshot delete ID… | --all | --before T | --since T", "-before"}, noStderr: true},
+		{args: []string{"play", "--help"}, stdout: []string{"usage: earshot play ID", "play a recording", "-device", "-config"}, noStderr: true},
+		{args: []string{"export", "-h"}, stdout: []string{"usage: earshot export ID -o F.wav", "-o"}, noStderr: true},
+		{args: []string{"check-config", "--help"}, stdout: []string{"usage: earshot check-config F"}, noStderr: true},
+		{args: []string{"--version"}, stdout: []string{"earshot test", "engine"}, noStderr: true},
+		{args: nil, code: ExitUsage, stderr: []string{"usage:"}, noStdout: true},
+		{args: []string{"help", "frobnicate"}, code: ExitUsage, stderr: []string{`unknown command "frobnicate"`}, noStdout: true},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runCLI(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("earshot %v: exit %d, want %d", tt.args, code, tt.code)
+		}
+		for _, w := range tt.stdout {
+			if !strings.Contains(out, w) {
+				t.Errorf("earshot %v: stdout lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+		for _, w := range tt.stderr {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("earshot %v: stderr lacks %q:\n%s", tt.args, w, errOut)
+			}
+		}
+		if tt.noStderr && errOut != "" {
+			t.Errorf("earshot %v: stderr %q, want nothing", tt.args, errOut)
+		}
+		if tt.noStdout && out != "" {
+			t.Errorf("earshot %v: stdout %q, want nothing", tt.args, out)
+		}
+	}
+	// An unknown flag is reported once, with the command's usage once.
+	_, errOut, code := runCLI(t, "status", "--bogus")
+	if code != ExitUsage || strings.Count(errOut, "flag provided but not defined: -bogus") != 1 || strings.Count(errOut, "usage: earshot status") != 1 {
+		t.Errorf("unknown flag: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// history --json gave durations in nanoseconds; it is seconds, a number.
+func TestHistoryJSONShape(t *testing.T) {
+	cfg := serve(t, &fakeDaemon{})
+	out, _, code := runCLI(t, "history", "--json", "--config", cfg)
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got) != 2 {
+		t.Fatalf("history --json: exit %d, %v\n%s", code, err, out)
+	}
+	if got[0]["duration"] != 2.3 || got[1]["duration"] != 1.0 {
+		t.Errorf("durations %v, %v: want seconds (2.3, 1)", got[0]["duration"], got[1]["duration"])
+	}
+	for _, k := range []string{"id", "time", "intent", "slots", "transcript", "duration"} {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("history entry lacks %q: %v", k, got[0])
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Client struct {
 func (c Client) Call(ctx context.Context, req Request, out any) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", c.Path)
+	if errors.Is(err, syscall.EACCES) {
+		return fmt.Errorf("%w on %s: only root and the group earshot may use it (sudo adduser $USER earshot, then log in again)", ErrDenied, c.Path)
+	}
 	if err != nil {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.Path, err)
 	}
