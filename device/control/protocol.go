@@ -57,6 +57,7 @@ type Status struct {
 	FramesRead uint64     `json:"frames_read"` // microphone frames read since start; still while muted
 	Listening  bool       `json:"listening"`   // the capture stream is running
 	Started    time.Time  `json:"started"`
+	Earcons    uint64     `json:"earcons"` // earcons played to the end since start
 }
 
 // HistoryEntry is one record of the voice history. In JSON (the socket,

@@ -21,6 +21,7 @@ import (
 	"github.com/earshot/earshot/device/control"
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
+	"github.com/earshot/earshot/device/panel/paneltest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -38,6 +39,8 @@ type rig struct {
 	cfg    *config.Config
 	d      *Daemon
 	button *gpiotest.Pin
+	level  gpio.Level       // the button pin's level, as the test set it
+	clock  *paneltest.Clock // the panel's: a press takes no real time
 	led    *gpiotest.Pin
 	broker *localbroker.Broker
 	cancel context.CancelFunc
@@ -118,6 +121,8 @@ func (r *rig) start() {
 	var err error
 	r.done = make(chan error, 1)
 	r.button = &gpiotest.Pin{N: "GPIO17", Num: 17, EdgesChan: make(chan gpio.Level)}
+	r.level = gpio.High
+	r.clock = paneltest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	r.led = &gpiotest.Pin{N: "GPIO27", Num: 27}
 	r.d, err = New(r.cfg, Options{
 		Logger:   slog.New(slog.DiscardHandler),
@@ -129,9 +134,8 @@ func (r *rig) start() {
 			}
 			return r.button, r.led, nil
 		},
-		Button: panel.ButtonOptions{Debounce: 2 * time.Millisecond, WarnAfter: 40 * time.Millisecond,
-			LongPress: 120 * time.Millisecond, Poll: 2 * time.Millisecond},
-		LED: panel.LEDOptions{Unit: time.Millisecond},
+		Button: panel.ButtonOptions{Poll: 2 * time.Millisecond, Clock: r.clock},
+		LED:    panel.LEDOptions{Unit: time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,12 +187,41 @@ func (r *rig) seen(suffix string) []string {
 	return append([]string(nil), r.msgs[suffix]...)
 }
 
-// press holds the button for hold (real time: the button's timings are
-// shortened) and releases it.
+// press holds the button for hold on the panel's clock, with the product's
+// timings (5 s wipes), and releases it.
+//
+// Synchronisation without sleeps, as in package panel's tests: EdgesChan is
+// unbuffered, so a send returns once the button has taken the edge, and it
+// takes one only after it has finished with the previous one. Sending the
+// current level twice more changes nothing for the button and proves that
+// it has seen everything before, clock reading included.
 func (r *rig) press(hold time.Duration) {
-	r.button.EdgesChan <- gpio.Low
-	time.Sleep(hold) // the press itself: how long a finger stays down
-	r.button.EdgesChan <- gpio.High
+	r.edge(gpio.Low)
+	r.clock.Advance(hold)
+	r.sync()
+	r.edge(gpio.High)
+	r.clock.Advance(time.Second) // the release settles
+	r.sync()
+}
+
+func (r *rig) edge(l gpio.Level) {
+	r.level = l
+	r.send(l)
+	r.sync()
+}
+
+func (r *rig) sync() {
+	r.send(r.level)
+	r.send(r.level)
+}
+
+func (r *rig) send(l gpio.Level) {
+	select {
+	case r.button.EdgesChan <- l:
+	case err := <-r.done:
+		r.done <- err
+		r.t.Fatalf("daemon stopped: %v", err)
+	}
 }
 
 func (r *rig) reply(id string) map[string]any {
@@ -205,7 +238,7 @@ func (r *rig) reply(id string) map[string]any {
 func TestButtonMuteStopsTheMicrophoneAndOnlyTheDeviceLiftsIt(t *testing.T) {
 	r := newRig(t, 0)
 
-	r.press(10 * time.Millisecond)
+	r.press(100 * time.Millisecond)
 	r.waitFor("button mute", func() bool { m, src := r.d.mute.Muted(); return m && src == SourceButton })
 	r.waitFor("stream stopped", func() bool { return !r.status().Listening })
 	r.waitFor("LED lit", func() bool { return r.led.Read() == gpio.High })
@@ -236,7 +269,7 @@ func TestButtonMuteStopsTheMicrophoneAndOnlyTheDeviceLiftsIt(t *testing.T) {
 	})
 
 	// The button lifts it, and the microphone runs again.
-	r.press(10 * time.Millisecond)
+	r.press(100 * time.Millisecond)
 	r.waitFor("unmuted", func() bool { m, _ := r.d.mute.Muted(); return !m })
 	r.waitFor("listening again", func() bool { return r.status().Listening && r.status().FramesRead > frames })
 	r.waitFor("LED dark", func() bool { return r.led.Read() == gpio.Low })
@@ -265,7 +298,7 @@ func TestLongPressWipesHistoryWithReceipt(t *testing.T) {
 	if n := r.status().Records; n != 3 {
 		t.Fatalf("records before = %d", n)
 	}
-	r.press(300 * time.Millisecond) // well past the shortened 120 ms long press
+	r.press(6 * time.Second) // past the 5 s long press
 	r.waitFor("history wiped", func() bool { return r.status().Records == 0 })
 	r.waitFor("receipt published", func() bool {
 		for _, p := range r.seen("receipt") {
