@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	portaudio19-dev libasound2-dev alsa-utils \
 	mosquitto mosquitto-clients openssl \
 	flite espeak-ng sox libsox-fmt-all \
-	systemd dpkg-dev procps
+	systemd dpkg-dev procps lintian
 
 .PHONY: all deps build test vet unit bench demo clean fuzz long
 
@@ -32,8 +32,10 @@ deps:
 		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
 	fi
 
+# PIE: the address space layout is randomised like the rest of Debian's
+# binaries (lintian: hardening-no-pie).
 build: deps
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
+	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
 
 vet: deps
 	@test -z "$$(gofmt -l cmd device audio retention)" || { gofmt -l cmd device audio retention; echo "gofmt needed"; exit 1; }

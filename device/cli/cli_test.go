@@ -423,3 +423,17 @@ func TestHistoryJSONShape(t *testing.T) {
 		}
 	}
 }
+
+// The manual page (docs/earshot.1, installed as earshot(1)) names every
+// command the binary has.
+func TestManualPageNamesEveryCommand(t *testing.T) {
+	page, err := os.ReadFile("../../docs/earshot.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range commands() {
+		if !strings.Contains(string(page), "earshot "+strings.ReplaceAll(name, "-", `\-`)) {
+			t.Errorf("docs/earshot.1 does not describe `earshot %s`", name)
+		}
+	}
+}
