@@ -63,6 +63,8 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME) ./device/config
 	$(GO) test -run '^$$' -fuzz FuzzParseIntents -fuzztime $(FUZZTIME) ./audio/intents
 	$(GO) test -run '^$$' -fuzz FuzzCommand -fuzztime $(FUZZTIME) ./device/hub
+	$(GO) test -run '^$$' -fuzz FuzzBoundedConn -fuzztime $(FUZZTIME) ./device/hub
+	$(GO) test -run '^$$' -fuzz FuzzDecodeOutbox -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIndex -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzOpenStore -fuzztime $(FUZZTIME) ./retention
