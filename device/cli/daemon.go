@@ -72,13 +72,17 @@ func purge(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	n := 0
 	for _, r := range rs {
-		printReceipt(env.Stdout, r)
+		n += r.Records
+		if r.Records > 0 {
+			printReceipt(env.Stdout, r)
+		}
 	}
-	switch {
-	case len(rs) == 0:
+	if n == 0 {
 		fmt.Fprintf(env.Stdout, "%s: nothing has expired\n", dir)
-	case cfg.MQTT.Broker != "":
+	}
+	if n > 0 && cfg.MQTT.Broker != "" {
 		fmt.Fprintln(env.Stdout, "the daemon publishes the receipts to the hub when it starts")
 	}
 	return nil
