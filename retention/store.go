@@ -42,6 +42,7 @@ type Store struct {
 	// cannot be mounted.
 	fault func(op string) error
 
+	outbox      []Receipt     // receipts the hub has not acknowledged (outbox.go)
 	lastPersist time.Duration // monotonic time the high-water mark was last written
 	broken      error         // set when an index fsync failed: state on disk unknown
 	closed      bool
@@ -122,6 +123,9 @@ func open(dir string, opts Options) (*Store, []Receipt, error) {
 		done:   make(chan struct{}),
 	}
 	pending, err := s.load()
+	if err == nil {
+		err = s.loadOutbox()
+	}
 	if err != nil {
 		s.closeFiles()
 		return nil, nil, fmt.Errorf("retention: open %s: %w", dir, err)

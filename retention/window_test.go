@@ -158,3 +158,50 @@ func TestMaxBytes(t *testing.T) {
 		t.Fatalf("after lowering max_bytes kept %v", got)
 	}
 }
+
+// A reload of the config may lower the ceiling, never raise it, and the
+// window a hub set below the ceiling stays in force: effective window =
+// min(ceiling, set window), across reloads and restarts.
+func TestSetCeilingKeepsAShorterWindow(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock(epoch)
+	o := testOptions(t, clk, nil)
+	s := mustOpen(t, dir, o)
+	mustAppend(t, s, Record{}, nil)
+	clk.Advance(30 * time.Minute)
+	mustAppend(t, s, Record{}, nil)
+	if _, err := s.SetWindow(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// The reload of an unchanged config: the hub's hour stays.
+	if rc, err := s.SetCeiling(24 * time.Hour); err != nil || rc.Records != 0 {
+		t.Fatalf("SetCeiling(24h) = %+v, %v", rc, err)
+	}
+	if st := s.Stats(); st.Window != time.Hour || st.Ceiling != 24*time.Hour {
+		t.Fatalf("after a reload of the same ceiling: %+v", st)
+	}
+	// A config lowered below the hub's window takes over, and expires.
+	rc, err := s.SetCeiling(20 * time.Minute)
+	if err != nil || rc.Scope != ScopeWindow || rc.Records != 1 {
+		t.Fatalf("SetCeiling(20m) = %+v, %v", rc, err)
+	}
+	if st := s.Stats(); st.Window != 20*time.Minute || st.Ceiling != 20*time.Minute || st.Records != 1 {
+		t.Fatalf("after lowering the ceiling: %+v", st)
+	}
+	// The hub may not go past the lowered ceiling; a reload cannot raise it.
+	if _, err := s.SetWindow(30 * time.Minute); err == nil {
+		t.Error("SetWindow above the lowered ceiling accepted")
+	}
+	if _, err := s.SetCeiling(24 * time.Hour); err == nil {
+		t.Error("SetCeiling raised the ceiling")
+	}
+	if st := s.Stats(); st.Window != 20*time.Minute {
+		t.Fatalf("window after a refused raise: %s", st.Window)
+	}
+	s.Close()
+	// A restart reads the config again (24h): the hub's hour is in force.
+	s = mustOpen(t, dir, o)
+	if st := s.Stats(); st.Window != time.Hour || st.Ceiling != 24*time.Hour {
+		t.Fatalf("after restart: %+v", st)
+	}
+}

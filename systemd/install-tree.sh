@@ -5,7 +5,7 @@
 #   install-tree.sh install|deb  BINARY
 #
 # Paths come from the environment (install.mk sets them): DESTDIR, BINDIR,
-# UNITDIR, SYSUSERSDIR, UDEVRULESDIR, DOCDIR, SYSCONFDIR.
+# UNITDIR, SYSUSERSDIR, UDEVRULESDIR, DOCDIR, MANDIR, SYSCONFDIR.
 # "install" never overwrites an existing config (the new one lands beside it
 # as *.dist) and creates the empty mqtt.pass placeholder if absent; "deb"
 # leaves both to dpkg (conffiles) and the postinst.
@@ -15,13 +15,13 @@ mode=$1
 bin=$2
 here=$(dirname "$0")
 top=$here/..
-: "${DESTDIR:=}" "${BINDIR:?}" "${UNITDIR:?}" "${SYSUSERSDIR:?}" "${UDEVRULESDIR:?}" "${DOCDIR:?}" "${SYSCONFDIR:?}"
+: "${DESTDIR:=}" "${BINDIR:?}" "${UNITDIR:?}" "${SYSUSERSDIR:?}" "${UDEVRULESDIR:?}" "${DOCDIR:?}" "${MANDIR:?}" "${SYSCONFDIR:?}"
 conf=$SYSCONFDIR/earshot
 
 [ -x "$bin" ] || { echo "install-tree: $bin: no such executable (run 'make build' first)" >&2; exit 1; }
 
 install -d -m 0755 "$DESTDIR$BINDIR" "$DESTDIR$UNITDIR" "$DESTDIR$SYSUSERSDIR" \
-	"$DESTDIR$UDEVRULESDIR" "$DESTDIR$DOCDIR" "$DESTDIR$conf"
+	"$DESTDIR$UDEVRULESDIR" "$DESTDIR$DOCDIR" "$DESTDIR$MANDIR/man1" "$DESTDIR$conf"
 install -m 0755 "$bin" "$DESTDIR$BINDIR/earshot"
 
 # The units name /usr/bin/earshot and /etc/earshot; follow PREFIX/SYSCONFDIR.
@@ -37,6 +37,10 @@ install -m 0644 "$here/earshot.sysusers" "$DESTDIR$SYSUSERSDIR/earshot.conf"
 install -m 0644 "$here/60-earshot-gpio.rules" "$DESTDIR$UDEVRULESDIR/60-earshot-gpio.rules"
 install -m 0644 "$top/docs/install.md" "$DESTDIR$DOCDIR/install.md"
 [ -f "$top/README.md" ] && install -m 0644 "$top/README.md" "$DESTDIR$DOCDIR/README.md"
+sh "$here/deb/copyright.sh" "$bin" >"$DESTDIR$DOCDIR/copyright"
+chmod 0644 "$DESTDIR$DOCDIR/copyright"
+gzip -9n <"$top/docs/earshot.1" >"$DESTDIR$MANDIR/man1/earshot.1.gz"
+chmod 0644 "$DESTDIR$MANDIR/man1/earshot.1.gz"
 
 for f in earshot.yaml intents.yaml; do
 	dst=$DESTDIR$conf/$f

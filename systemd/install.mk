@@ -16,12 +16,13 @@ UNITDIR      ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 DOCDIR       ?= $(PREFIX)/share/doc/earshot
+MANDIR       ?= $(PREFIX)/share/man
 SYSCONFDIR   ?= /etc
 DESTDIR      ?=
 
 INSTALL_ENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' UNITDIR='$(UNITDIR)' \
 	SYSUSERSDIR='$(SYSUSERSDIR)' UDEVRULESDIR='$(UDEVRULESDIR)' DOCDIR='$(DOCDIR)' \
-	SYSCONFDIR='$(SYSCONFDIR)'
+	MANDIR='$(MANDIR)' SYSCONFDIR='$(SYSCONFDIR)'
 
 .PHONY: install deb
 
@@ -35,9 +36,10 @@ DEB_HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 # armhf with GOARM=6, which also runs on the Pi Zero and Pi 1).
 deb_arch_of = $(or $(patsubst arm,armhf,$(patsubst 386,i386,$(1))),$(DEB_HOST_ARCH))
 DEB_ARCH    := $(call deb_arch_of,$(GOARCH))
-# Debian versions must start with a digit: v1.2.3-4-gabc -> 1.2.3+4+gabc,
-# an untagged abc123 -> 0~gitabc123 (sorts before any release).
-DEB_VERSION := $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/-/+/g' -e '/^[0-9][0-9]*\./!s/^/0~git/')
+# Debian versions must start with a digit and sort by time (version.sh).
+DEB_COMMIT_TIME := $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S 2>/dev/null || echo 0)
+DEB_VERSION := $(shell sh systemd/deb/version.sh '$(VERSION)' '$(DEB_COMMIT_TIME)')
+DEB_MAINTAINER ?= earshot maintainers <maintainers@earshot.invalid>
 DEB_NAME    := earshot_$(DEB_VERSION)_$(DEB_ARCH)
 DEB_ROOT    := bin/deb/$(DEB_NAME)
 DEB_FILE    := bin/$(DEB_NAME).deb
@@ -56,7 +58,7 @@ DEB_CGO := $(if $(filter-out default,$(origin CC)),$(or $(CGO_ENABLED),1),0)
 $(DEB_BIN): FORCE
 	@if [ "$(DEB_CGO)" = 0 ]; then echo "deb: cross build for $(DEB_ARCH) without a C cross compiler (CC): CGO_ENABLED=0, no PocketSphinx/PortAudio in this package"; fi
 	GOOS=linux GOARCH=$(GOARCH) GOARM=$(or $(GOARM),6) CGO_ENABLED=$(DEB_CGO) \
-		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/earshot
+		$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o $@ ./cmd/earshot
 endif
 
 .PHONY: FORCE
@@ -66,9 +68,11 @@ deb: $(deb_bin_prereq)
 	rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN
 	DESTDIR='$(CURDIR)/$(DEB_ROOT)' BINDIR=/usr/bin UNITDIR=/usr/lib/systemd/system \
 		SYSUSERSDIR=/usr/lib/sysusers.d UDEVRULESDIR=/usr/lib/udev/rules.d \
-		DOCDIR=/usr/share/doc/earshot SYSCONFDIR=/etc \
+		DOCDIR=/usr/share/doc/earshot MANDIR=/usr/share/man SYSCONFDIR=/etc \
 		sh systemd/install-tree.sh deb $(DEB_BIN)
-	sh systemd/deb/control.sh '$(DEB_VERSION)' '$(DEB_ARCH)' $(DEB_ROOT) >$(DEB_ROOT)/DEBIAN/control
+	sh systemd/deb/changelog.sh '$(DEB_VERSION)' '$(DEB_MAINTAINER)' "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		"$$(git log -1 --format=%ct 2>/dev/null || echo 0)" | gzip -9n >$(DEB_ROOT)/usr/share/doc/earshot/changelog.gz
+	sh systemd/deb/control.sh '$(DEB_VERSION)' '$(DEB_ARCH)' $(DEB_ROOT) '$(DEB_MAINTAINER)' >$(DEB_ROOT)/DEBIAN/control
 	printf '/etc/earshot/earshot.yaml\n/etc/earshot/intents.yaml\n' >$(DEB_ROOT)/DEBIAN/conffiles
 	install -m 0755 systemd/deb/postinst systemd/deb/prerm systemd/deb/postrm $(DEB_ROOT)/DEBIAN/
 	cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums

@@ -36,6 +36,8 @@ expect_files() {
 	mode_is 644 "$r/usr/lib/sysusers.d/earshot.conf"
 	mode_is 644 "$r/usr/lib/udev/rules.d/60-earshot-gpio.rules"
 	mode_is 644 "$r/usr/share/doc/earshot/install.md"
+	mode_is 644 "$r/usr/share/doc/earshot/copyright"
+	mode_is 644 "$r/usr/share/man/man1/earshot.1.gz"
 	mode_is 644 "$r/etc/earshot/earshot.yaml"
 	mode_is 644 "$r/etc/earshot/intents.yaml"
 }
@@ -84,10 +86,16 @@ check "earshot.service keeps its required settings" bash -c '
 	for k in "Type=notify" "WatchdogSec=" "Restart=on-failure" "User=earshot" "SupplementaryGroups=audio gpio" \
 		"StateDirectory=earshot" "RuntimeDirectory=earshot" "RuntimeDirectoryMode=0750" \
 		"ExecStartPre=/usr/bin/earshot purge" "ExecStopPost=/usr/bin/earshot purge" \
+		"ExecReload=/usr/bin/earshot check-config" \
 		"DeviceAllow=char-alsa rw" "DeviceAllow=char-gpiochip rw" "BindPaths=-/dev/snd" \
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" "LimitCORE=0" "MemorySwapMax=0"; do
 		grep -q "^$k" $u || { echo "missing $k"; exit 1; }
 	done'
+
+# shellcheck disable=SC2016 # the script is for the inner bash
+check "earshot.service checks the config before it signals a reload" bash -c '
+	sed -n "s/^ExecReload=//p" systemd/earshot.service | tr "\n" "|" |
+		grep -qx "/usr/bin/earshot check-config /etc/earshot/earshot.yaml|/bin/kill -HUP \$MAINPID|"'
 
 sysroot=$work/sysusers
 mkdir -p "$sysroot/etc"
@@ -114,6 +122,14 @@ deb_check() { # deb_check DEB ARCH
 		! grep -v ' root/root ' '$x.list' && ! grep -q mqtt.pass '$x.list' &&
 		grep -q ' ./usr/bin/earshot\$' '$x.list' && grep -q ' ./usr/lib/systemd/system/earshot.service\$' '$x.list' &&
 		grep -q ' ./usr/lib/systemd/system/earshot-purge.timer\$' '$x.list' && grep -q ' ./usr/lib/sysusers.d/earshot.conf\$' '$x.list'"
+	# lintian 2.116 (bookworm): not one error or warning.
+	check "$arch: lintian, no errors or warnings" lintian --allow-root --fail-on error,warning "$deb"
+	check "$arch: Depends asks libc6 for the newest GLIBC symbol version the binary uses" bash -c "
+		dpkg-deb -x '$deb' '$x/glibc' &&
+		need=\$(objdump -T '$x/glibc/usr/bin/earshot' | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1) &&
+		if [ -z \"\$need\" ]; then exit 0; fi &&
+		have=\$(dpkg-deb -f '$deb' Depends | grep -o 'libc6 (>= [0-9.]*)' | grep -o '[0-9][0-9.]*') &&
+		dpkg --compare-versions \"\$have\" ge \"\$need\" || { echo \"binary needs GLIBC_\$need, Depends says libc6 (>= \$have)\"; exit 1; }"
 	check "$arch: Depends is exactly the libraries the binary links" bash -c "
 		dpkg-deb -x '$deb' '$x/root' && deps=\$(dpkg-deb -f '$deb' Depends) &&
 		for lib in \$(readelf -d '$x/root/usr/bin/earshot' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
@@ -131,9 +147,14 @@ $MAKE -s deb >"$work/deb.log" 2>&1 || { cat "$work/deb.log"; fail "make deb"; ex
 deb=$(sed -n 's/^deb: //p' "$work/deb.log" | tail -1)
 if [ -f "$deb" ]; then pass "make deb -> $deb"; else fail "make deb produced no package (log: $(cat "$work/deb.log"))"; fi
 deb_check "$deb" "$host_arch"
-check "$host_arch: package tree matches make install (minus mqtt.pass, .dist)" bash -c "
-	diff <(cd '$work/x-$host_arch/root' && find . -type f | sort) \
+check "$host_arch: package tree matches make install (minus mqtt.pass, .dist; plus the changelog)" bash -c "
+	diff <(cd '$work/x-$host_arch/root' && find . -type f ! -path ./usr/share/doc/earshot/changelog.gz | sort) \
 	     <(cd '$root' && find . -type f ! -name mqtt.pass ! -name '*.dist' | sort)"
+check "$host_arch: version sorts by commit time, and is the changelog's" bash -c "
+	v=\$(dpkg-deb -f '$deb' Version) &&
+	zcat '$work/x-$host_arch/root/usr/share/doc/earshot/changelog.gz' | head -1 | grep -qF \"earshot (\$v) \" &&
+	dpkg --compare-versions \"\$(sh systemd/deb/version.sh e8345f8 20261203120000)\" lt \"\$(sh systemd/deb/version.sh 7412d3d 20261204090000)\" &&
+	dpkg --compare-versions \"\$(sh systemd/deb/version.sh 7412d3d 20261204090000)\" lt \"\$(sh systemd/deb/version.sh v0.1.0 20261204090000)\""
 
 if [ "${EARSHOT_LONG:-}" = 1 ]; then
 	# Boot the package under a real systemd, if this machine can.

@@ -14,6 +14,7 @@ import (
 func ConfigFrom(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) Config {
 	return Config{
 		WakePhrase:   cfg.Wake.Phrase,
+		WakeSource:   cfg.Where("wake.phrase"),
 		Sensitivity:  cfg.Wake.Sensitivity,
 		Grammar:      g,
 		Preroll:      cfg.Audio.Preroll,

@@ -9,6 +9,7 @@
 package listen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +28,10 @@ import (
 
 // Config configures a Listener.
 type Config struct {
-	WakePhrase  string
+	WakePhrase string
+	// WakeSource is where the wake phrase is set, for errors
+	// ("/etc/earshot/earshot.yaml:12: wake.phrase"); default "wake.phrase".
+	WakeSource  string
 	Sensitivity float64 // 0..1; higher wakes more readily
 	Grammar     *intents.Grammar
 	// Preroll is how much audio before the wake phrase a recording keeps.
@@ -339,7 +343,7 @@ func (l *Listener) lookup(g *intents.Grammar) (sphinx.Dictionary, error) {
 		var where []string
 		for _, w := range missing {
 			if contains(l.wake, w) {
-				where = append(where, fmt.Sprintf("%q (wake.phrase)", w))
+				where = append(where, fmt.Sprintf("%q (%s)", w, cmp.Or(l.cfg.WakeSource, "wake.phrase")))
 			} else {
 				where = append(where, fmt.Sprintf("%q (%s)", w, g.File()))
 			}

@@ -16,14 +16,16 @@ import (
 // the last reference goes, PortAudio terminates, so the next open rescans the
 // devices and sees a microphone plugged in meanwhile.
 var lib struct {
-	mu   sync.Mutex
-	refs int
+	mu    sync.Mutex
+	refs  int
+	quiet bool // ALSA's and JACK's own messages are silenced (quiet.go)
 }
 
 func acquire() error {
 	lib.mu.Lock()
 	defer lib.mu.Unlock()
 	if lib.refs == 0 {
+		quietAudioLibs()
 		if err := pa.Initialize(); err != nil {
 			return fmt.Errorf("portaudio: initialize: %w", err)
 		}

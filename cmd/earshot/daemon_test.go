@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/retention"
 )
 
 // TestDaemonServesVoiceCommandsToHub runs the real binary on spoken
@@ -274,5 +278,140 @@ func TestSystemdNotifyWatchdogAndReload(t *testing.T) {
 		before := count("WATCHDOG=1")
 		waitFor(t, tc.name+": watchdog pings while idle", 10*time.Second, func() bool { return count("WATCHDOG=1") >= before+3 })
 		d.stop(syscall.SIGTERM, 10*time.Second)
+	}
+}
+
+// TestDaemonSurvivesIdleControlClients: with 128 file descriptors and 200
+// idle connections to the control socket, the daemon used to fail its
+// recordings and then die of "accept4: too many open files". It must keep
+// listening and storing, and serve the CLI again.
+func TestDaemonSurvivesIdleControlClients(t *testing.T) {
+	need(t, "prlimit")
+	dir := t.TempDir()
+	wav := speak(t, dir, "late", 3*time.Second, utterance{"hey jarvis, turn on the kitchen lights", "slt"})
+	wrapper := filepath.Join(dir, "earshot-128")
+	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec prlimit --nofile=128:128 -- "+binary+" \"$@\"\n"), 0o755)
+	cfg := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + wav + "\""})
+	d := startDaemonBin(t, wrapper, cfg, nil, "--realtime=true")
+
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range 200 {
+		c, err := net.Dial("unix", filepath.Join(dir, "control.sock"))
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(idle), err)
+		}
+		idle = append(idle, c)
+	}
+	// The command is spoken 3 s in; the CLI may be told "busy" meanwhile.
+	var h []control.HistoryEntry
+	waitFor(t, "the command stored", 60*time.Second, func() bool {
+		select {
+		case err := <-d.exited:
+			t.Fatalf("daemon exited: %v\n%s", err, d.stderr.String())
+		default:
+		}
+		return d.call(control.Request{Cmd: control.CmdHistory}, &h) == nil && len(h) == 1
+	})
+	if h[0].Intent != "LightsOn" {
+		t.Errorf("stored %+v", h[0])
+	}
+	if strings.Contains(d.stderr.String(), "storing the recording failed") {
+		t.Errorf("a recording failed:\n%s", d.stderr.String())
+	}
+}
+
+// TestJournalStream: when systemd connects stderr to the journal
+// (JOURNAL_STREAM names that very stream), the binary logs with syslog
+// priorities and without times.
+func TestJournalStream(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, nil)
+	store := filepath.Join(dir, "state", "store")
+	st, err := retention.Open(store, retention.Options{Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, journaled := range []bool{true, false} {
+		os.WriteFile(filepath.Join(store, "stray.txt"), []byte("?"), 0o600) // purge warns and quarantines it
+		errFile, err := os.Create(filepath.Join(dir, "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fi syscall.Stat_t
+		syscall.Fstat(int(errFile.Fd()), &fi)
+		cmd := exec.Command(binary, "purge", "--config", cfg)
+		cmd.Stderr = errFile
+		cmd.Env = append(os.Environ(), "JOURNAL_STREAM=0:0")
+		if journaled {
+			cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", fi.Dev, fi.Ino))
+		}
+		if out, err := cmd.Output(); err != nil {
+			t.Fatalf("purge: %v\n%s", err, out)
+		}
+		errFile.Close()
+		logs, _ := os.ReadFile(errFile.Name())
+		if got := strings.HasPrefix(string(logs), `<4>level=WARN msg="quarantined file"`) && !strings.Contains(string(logs), "time="); got != journaled {
+			t.Errorf("journal stream %v: stderr\n%s", journaled, logs)
+		}
+	}
+}
+
+// TestNoSoundCardSaysOnlyWhy: without a sound card, `earshot run` printed
+// some 60 lines of ALSA and JACK diagnostics before its own error.
+func TestNoSoundCardSaysOnlyWhy(t *testing.T) {
+	if cards, err := os.ReadFile("/proc/asound/cards"); err == nil && !strings.Contains(string(cards), "no soundcards") {
+		t.Skip("this machine has a sound card")
+	}
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, nil) // audio.input: default
+	_, stderr, code := earshot(t, "run", "--config", cfg)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "earshot run: audio.input") {
+		t.Errorf("exit %d, %d lines on stderr, want the one error:\n%s", code, len(lines), stderr)
+	}
+}
+
+// TestSocketPermissionDenied: a user outside the group earshot was told
+// "is the daemon running?" about a daemon that was running.
+func TestSocketPermissionDenied(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run the CLI as another user")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		os.Chmod(d, 0o755) // the other user may look, not write
+	}
+	bin := filepath.Join(dir, "earshot")
+	if b, err := os.ReadFile(binary); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+		t.Fatalf("copy binary: %v", err)
+	}
+	sock := filepath.Join(dir, "control.sock")
+	ln, err := net.Listen("unix", sock) // root:root 0660, as the daemon makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	os.Chmod(sock, 0o660)
+	cfg := filepath.Join(dir, "earshot.yaml")
+	os.WriteFile(cfg, []byte("device_id: den\ncontrol: {socket: "+sock+"}\n"), 0o644)
+
+	cmd := exec.Command(bin, "status", "--config", cfg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("status as nobody: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "permission denied") || !strings.Contains(stderr.String(), "group earshot") ||
+		strings.Contains(stderr.String(), "is the daemon running") {
+		t.Errorf("status as nobody said:\n%s", stderr.String())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/coreos/go-systemd/v22/journal"
+
 	"github.com/earshot/earshot/device/cli"
 )
 
@@ -28,12 +30,14 @@ func main() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	fi, _ := os.Stdout.Stat()
+	journaled, _ := journal.StderrIsJournalStream()
 	code := cli.Main(ctx, os.Args[1:], &cli.Env{
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		Version:    version,
 		Reload:     hup,
 		IsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
+		Journal:    journaled,
 	})
 	stop()
 	os.Exit(code)

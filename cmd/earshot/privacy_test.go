@@ -38,9 +38,10 @@ var spoken = []utterance{
 var (
 	slotValues = map[string]bool{"kitchen": true, "bedroom": true}
 	// Words the hub knows from the product, not from speech: slot names
-	// from the intents file, and "delete", which names the Home Assistant
-	// "Delete voice history" button.
-	schemaWords = map[string]bool{"minutes": true, "room": true, "delete": true}
+	// from the intents file, "delete", which names the Home Assistant
+	// "Delete voice history" button, and "switch", the Home Assistant
+	// component of the mute switch (default_entity_id "switch.earshot_…").
+	schemaWords = map[string]bool{"minutes": true, "room": true, "delete": true, "switch": true}
 )
 
 // forbiddenWords are the words said that may never leave the device.
@@ -273,6 +274,11 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			if len(h) != 3 { // kitchen, weather (not understood), timer; bedroom forgotten
 				t.Errorf("history after ForgetLast: %+v", h)
 			}
+			if speaker != "" {
+				// SIGTERM cuts an earcon short: wait until one has played
+				// to the end, however loaded the machine is.
+				waitFor(t, "an earcon played", 30*time.Second, func() bool { return d.status().Earcons >= 1 })
+			}
 			if err := d.stop(syscall.SIGTERM, 10*time.Second); err != nil {
 				t.Errorf("SIGTERM: %v", err)
 			}
@@ -393,6 +399,50 @@ func TestPrivacyWindowIsHard(t *testing.T) {
 	}
 	for _, leak := range diskLeaks(t, filepath.Join(dir, "state"), []string{"kitchen", "jarvis"}, pcmProbes(t, wav1)) {
 		t.Error(leak)
+	}
+
+	// The purge's receipt reaches the hub at the next start, and only then.
+	m := regexp.MustCompile(`receipt (\S+) at`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no receipt id in the purge's output: %s", out)
+	}
+	published := func() int {
+		n := 0
+		for _, r := range sp.on("/receipt") {
+			if bytes.Contains(r.Payload, []byte(`"id":"`+m[1]+`"`)) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := published(); n != 0 {
+		t.Fatalf("purge receipt published %d times with no daemon running", n)
+	}
+	cfg = writeConfig(t, dir, map[string]string{
+		"audio":     "audio:\n  input: \"file:" + silence(t, dir, time.Second) + "\"",
+		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 3s",
+		"mqtt":      "mqtt:\n  broker: " + b.url,
+	})
+	for start := range 2 {
+		d = startDaemon(t, cfg, nil)
+		waitFor(t, "hub link", 10*time.Second, func() bool { return d.status().Hub == "connected" })
+		// Receipts go out before replies: after this reply, every receipt
+		// of this start is at the broker.
+		id := "barrier-" + itoa(start)
+		sp.publish(t, "earshot/test-speaker/cmd/state", `{"id":"`+id+`"}`)
+		waitFor(t, "reply "+id, 10*time.Second, func() bool {
+			for _, r := range sp.on("/reply") {
+				if bytes.Contains(r.Payload, []byte(id)) {
+					return true
+				}
+			}
+			return false
+		})
+		waitFor(t, "the purge receipt", 10*time.Second, func() bool { return published() >= 1 })
+		d.stop(syscall.SIGTERM, 10*time.Second)
+	}
+	if n := published(); n != 1 {
+		t.Errorf("purge receipt published %d times over two starts, want once", n)
 	}
 }
 

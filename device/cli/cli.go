@@ -34,6 +34,9 @@ type Env struct {
 	Reload <-chan os.Signal
 	// IsTerminal says whether Stdout is a terminal (for colour and tables).
 	IsTerminal bool
+	// Journal says whether Stderr is systemd's journal (JOURNAL_STREAM):
+	// logs then carry syslog priorities instead of times.
+	Journal bool
 }
 
 type command struct {
@@ -60,15 +63,28 @@ func commands() map[string]command {
 }
 
 // Main runs one command line (without the program name) and returns the
-// process exit code.
+// process exit code. Help asked for (--help, -h, help [COMMAND]) goes to
+// stdout with exit 0; usage errors go to stderr with exit 1.
 func Main(ctx context.Context, args []string, env *Env) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(env.Stderr, cmds)
-		if len(args) == 0 {
-			return ExitUsage
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if _, ok := cmds[args[1]]; !ok {
+				fmt.Fprintf(env.Stderr, "earshot help: unknown command %q\n", args[1])
+				return ExitUsage
+			}
+			args = []string{args[1], "--help"}
+			break
 		}
+		usage(env.Stdout, cmds)
 		return ExitOK
+	case "--version":
+		args[0] = "version"
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -82,6 +98,9 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		return ExitOK
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.Is(err, control.ErrDenied):
+		fmt.Fprintf(env.Stderr, "earshot %s: %v\n", args[0], err)
+		return ExitUnreachable
 	case errors.Is(err, control.ErrUnreachable):
 		fmt.Fprintf(env.Stderr, "earshot %s: %v\n(is the daemon running? `systemctl status earshot`)\n", args[0], err)
 		return ExitUnreachable
@@ -106,7 +125,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  earshot %-44s %s\n", cmds[n].usage, cmds[n].help)
 	}
-	fmt.Fprintf(w, "\nEvery command takes --config F (default %s).\n", config.DefaultPath)
+	fmt.Fprintf(w, "\nEvery command takes --config F (default %s); `earshot help COMMAND` shows its flags.\n", config.DefaultPath)
 }
 
 type usageError struct{ msg string }
@@ -116,16 +135,29 @@ func (u usageError) Error() string { return u.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // flags is a flag set that also accepts flags after positional arguments
-// (`earshot delete ID --config F`).
+// (`earshot delete ID --config F`). It prints nothing itself: --help is
+// answered on stdout, and a bad flag is reported once, by Main.
 type flags struct {
 	*flag.FlagSet
 	config *string
+	env    *Env
 }
 
 func newFlags(name string, env *Env) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	return &flags{FlagSet: fs, config: fs.String("config", config.DefaultPath, "config file")}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, config: fs.String("config", config.DefaultPath, "config file"), env: env}
+}
+
+// printHelp is a command's --help: its usage line, what it does, its flags.
+func (f *flags) printHelp() {
+	cmd := commands()[f.Name()]
+	w := f.env.Stdout
+	fmt.Fprintf(w, "usage: earshot %s\n\n%s\n\nflags:\n", cmd.usage, cmd.help)
+	f.SetOutput(w)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
 }
 
 // parse returns the positional arguments.
@@ -134,6 +166,7 @@ func (f *flags) parse(args []string) ([]string, error) {
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				f.printHelp()
 				return nil, err
 			}
 			return nil, usageError{err.Error()}

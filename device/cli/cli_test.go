@@ -3,6 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,5 +254,186 @@ func TestVersion(t *testing.T) {
 	out, _, code := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "earshot test") || !strings.Contains(out, "engine") {
 		t.Errorf("version: %d\n%s", code, out)
+	}
+}
+
+// check-config said ok for configs `earshot run` then refused. Both now go
+// through daemon.Check: each config here fails both, with the same
+// FILE:LINE: key: reason, and every problem of a file is reported at once.
+func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pass := write("mqtt.pass", "s3cret\n", 0o600)
+	empty := write("empty.pass", "", 0o600)
+	notPEM := write("ca.pem", "not a certificate", 0o600)
+	notWAV := write("not.wav", "RIFF? no", 0o600)
+	regular := write("notes.txt", "keep me", 0o600)
+	passDir := filepath.Join(dir, "pass.d")
+	os.Mkdir(passDir, 0o700)
+	cert, key, otherKey := testKeyPair(t, dir)
+
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"plaintext to the network", "mqtt: {broker: \"tcp://192.0.2.7:1883\"}", []string{"c.yaml:5: mqtt.broker:", "plaintext", "allow_insecure"}},
+		{"plain ws to the network", "mqtt: {broker: \"ws://192.0.2.7/mqtt\"}", []string{"c.yaml:5: mqtt.broker:", "allow_insecure"}},
+		{"port out of range", "mqtt: {broker: \"tcp://127.0.0.1:99999\"}", []string{"c.yaml:5: mqtt.broker:", "port 99999"}},
+		{"missing password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + filepath.Join(dir, "none") + "}", []string{"c.yaml:5: mqtt.password_file:", "no such file"}},
+		{"empty password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + empty + "}", []string{"c.yaml:5: mqtt.password_file:", "empty"}},
+		{"password file is a directory", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + passDir + "}", []string{"c.yaml:5: mqtt.password_file:", "is a directory"}},
+		{"password without user", "mqtt: {broker: \"tcp://127.0.0.1\", password_file: " + pass + "}", []string{"c.yaml:1: mqtt.username:", "(default value)"}},
+		{"missing ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + filepath.Join(dir, "none.pem") + "}", []string{"c.yaml:5: mqtt.ca_file:", "no such file"}},
+		{"unparsable ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + notPEM + "}", []string{"c.yaml:5: mqtt.ca_file:", "no PEM certificates"}},
+		{"key not matching its certificate", "mqtt: {broker: \"ssl://127.0.0.1\", cert_file: " + cert + ", key_file: " + otherKey + "}", []string{"c.yaml:5: mqtt.key_file:", "does not match"}},
+		{"missing input file", "audio: {input: \"file:" + filepath.Join(dir, "none.wav") + "\"}", []string{"c.yaml:5: audio.input:", "none.wav"}},
+		{"input not a WAV", "audio: {input: \"file:" + notWAV + "\"}", []string{"c.yaml:5: audio.input:", "not.wav"}},
+		{"control socket is a file", "control: {socket: " + regular + "}", []string{"c.yaml:5: control.socket:", "a regular file, not a socket"}},
+		{"wake word not in the dictionary", "wake: {phrase: hey jarvisx}", []string{"c.yaml:5: wake.phrase: words not in the speech dictionary", "jarvisx"}},
+		{"all at once", "mqtt: {broker: \"tcp://192.0.2.7\", cert_file: " + cert + ", key_file: " + key + "}\ncontrol: {socket: " + regular + "}",
+			[]string{"c.yaml:5: mqtt.broker:", "c.yaml:5: mqtt.cert_file: set, but mqtt.broker", "c.yaml:6: control.socket:"}},
+	}
+	intents, _ := filepath.Abs("../../configs/intents.yaml")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := t.TempDir()
+			cfg := filepath.Join(sub, "c.yaml")
+			body := "device_id: den\nspeech: {intents: " + intents + "}\nretention: {dir: " + filepath.Join(sub, "state") + "}\n" +
+				"gpio: {mute_button: \"\", mute_led: \"\"}\n" + tc.yaml + "\n"
+			if !strings.Contains(tc.yaml, "control:") {
+				body += "control: {socket: " + filepath.Join(sub, "c.sock") + "}\n"
+			}
+			os.WriteFile(cfg, []byte(body), 0o600)
+			_, checkErr, code := runCLI(t, "check-config", cfg)
+			if code != ExitUsage {
+				t.Errorf("check-config: exit %d, want %d\n%s", code, ExitUsage, checkErr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(checkErr, w) {
+					t.Errorf("check-config said\n%s\nwithout %q", checkErr, w)
+				}
+			}
+			_, runErr, code := runCLI(t, "run", "--config", cfg)
+			if code != ExitUsage {
+				t.Errorf("run: exit %d\n%s", code, runErr)
+			}
+			if got, want := strings.TrimPrefix(runErr, "earshot run: "), strings.TrimPrefix(checkErr, "earshot check-config: "); got != want {
+				t.Errorf("run and check-config disagree:\nrun:          %s\ncheck-config: %s", got, want)
+			}
+		})
+	}
+}
+
+// testKeyPair writes a self-signed certificate with its key, and a key of
+// another pair.
+func testKeyPair(t *testing.T, dir string) (cert, key, otherKey string) {
+	t.Helper()
+	writeKey := func(name string) (*ecdsa.PrivateKey, string) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := x509.MarshalECPrivateKey(k)
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+		return k, p
+	}
+	k, key := writeKey("device.key")
+	_, otherKey = writeKey("other.key")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "device"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert = filepath.Join(dir, "device.pem")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	return cert, key, otherKey
+}
+
+// Help is output the user asked for: stdout and exit 0, at every level.
+// A usage error is stderr and exit 1, said once.
+func TestHelpVersionAndUsage(t *testing.T) {
+	tests := []struct {
+		args               []string
+		code               int
+		stdout, stderr     []string // substrings
+		noStdout, noStderr bool
+	}{
+		{args: []string{"--help"}, stdout: []string{"usage:", "earshot play ID", "earshot version"}, noStderr: true},
+		{args: []string{"-h"}, stdout: []string{"usage:"}, noStderr: true},
+		{args: []string{"help"}, stdout: []string{"usage:"}, noStderr: true},
+		{args: []string{"help", "delete"}, stdout: []string{"usage: earshot delete ID… | --all | --before T | --since T", "-before"}, noStderr: true},
+		{args: []string{"play", "--help"}, stdout: []string{"usage: earshot play ID", "play a recording", "-device", "-config"}, noStderr: true},
+		{args: []string{"export", "-h"}, stdout: []string{"usage: earshot export ID -o F.wav", "-o"}, noStderr: true},
+		{args: []string{"check-config", "--help"}, stdout: []string{"usage: earshot check-config F"}, noStderr: true},
+		{args: []string{"--version"}, stdout: []string{"earshot test", "engine"}, noStderr: true},
+		{args: nil, code: ExitUsage, stderr: []string{"usage:"}, noStdout: true},
+		{args: []string{"help", "frobnicate"}, code: ExitUsage, stderr: []string{`unknown command "frobnicate"`}, noStdout: true},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runCLI(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("earshot %v: exit %d, want %d", tt.args, code, tt.code)
+		}
+		for _, w := range tt.stdout {
+			if !strings.Contains(out, w) {
+				t.Errorf("earshot %v: stdout lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+		for _, w := range tt.stderr {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("earshot %v: stderr lacks %q:\n%s", tt.args, w, errOut)
+			}
+		}
+		if tt.noStderr && errOut != "" {
+			t.Errorf("earshot %v: stderr %q, want nothing", tt.args, errOut)
+		}
+		if tt.noStdout && out != "" {
+			t.Errorf("earshot %v: stdout %q, want nothing", tt.args, out)
+		}
+	}
+	// An unknown flag is reported once, with the command's usage once.
+	_, errOut, code := runCLI(t, "status", "--bogus")
+	if code != ExitUsage || strings.Count(errOut, "flag provided but not defined: -bogus") != 1 || strings.Count(errOut, "usage: earshot status") != 1 {
+		t.Errorf("unknown flag: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// history --json gave durations in nanoseconds; it is seconds, a number.
+func TestHistoryJSONShape(t *testing.T) {
+	cfg := serve(t, &fakeDaemon{})
+	out, _, code := runCLI(t, "history", "--json", "--config", cfg)
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got) != 2 {
+		t.Fatalf("history --json: exit %d, %v\n%s", code, err, out)
+	}
+	if got[0]["duration"] != 2.3 || got[1]["duration"] != 1.0 {
+		t.Errorf("durations %v, %v: want seconds (2.3, 1)", got[0]["duration"], got[1]["duration"])
+	}
+	for _, k := range []string{"id", "time", "intent", "slots", "transcript", "duration"} {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("history entry lacks %q: %v", k, got[0])
+		}
+	}
+}
+
+// The manual page (docs/earshot.1, installed as earshot(1)) names every
+// command the binary has.
+func TestManualPageNamesEveryCommand(t *testing.T) {
+	page, err := os.ReadFile("../../docs/earshot.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range commands() {
+		if !strings.Contains(string(page), "earshot "+strings.ReplaceAll(name, "-", `\-`)) {
+			t.Errorf("docs/earshot.1 does not describe `earshot %s`", name)
+		}
 	}
 }

@@ -29,10 +29,10 @@ func runDaemon(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})).With("device", cfg.DeviceID)
+	log := newLogger(env, lv).With("device", cfg.DeviceID)
 	// paho's loggers are package globals: set once per process, here.
 	hub.RouteLogs(log)
-	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Reload: env.Reload, SocketGroup: *group, Realtime: *realtime, Version: env.Version})
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func purge(_ context.Context, env *Env, args []string) error {
 		Window:   cfg.Retention.Window,
 		MaxBytes: cfg.Retention.MaxBytes,
 		Keys:     retention.KeyMode(cfg.Retention.Keys),
-		Logger:   slog.New(slog.NewTextHandler(env.Stderr, nil)),
+		Logger:   newLogger(env, slog.LevelInfo),
 	})
 	if errors.Is(err, retention.ErrLocked) {
 		// The running daemon holds the store and enforces the window itself.
@@ -81,6 +81,9 @@ func purge(_ context.Context, env *Env, args []string) error {
 	}
 	if n == 0 {
 		fmt.Fprintf(env.Stdout, "%s: nothing has expired\n", dir)
+	}
+	if n > 0 && cfg.MQTT.Broker != "" {
+		fmt.Fprintln(env.Stdout, "the daemon publishes the receipts to the hub when it starts")
 	}
 	return nil
 }
@@ -110,7 +113,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	}
 	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
 		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, NoWakeNet: *noNet, By: eval.Columns(*by),
-		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lv})),
+		Logger: newLogger(env, lv),
 	}, env.Stdout)
 	return err
 }

@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/earshot/earshot/audio/capture"
-	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/portaudio"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/daemon"
 )
 
 func version(_ context.Context, env *Env, args []string) error {
@@ -39,8 +39,9 @@ func version(_ context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// checkConfig validates a config file, its intents file, and that every
-// word the device must recognise is in the speech engine's dictionary.
+// checkConfig validates a config file as `earshot run` does (daemon.Check):
+// the file, its intents, the words the device must recognise, the hub
+// link's files, the audio input file and the control socket's path.
 func checkConfig(_ context.Context, env *Env, args []string) error {
 	f := newFlags("check-config", env)
 	pos, err := f.parse(args)
@@ -57,34 +58,15 @@ func checkConfig(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := intents.Load(cfg.Speech.Intents)
+	checked, err := daemon.Check(cfg)
 	if err != nil {
 		return err
 	}
-	if err := checkWords(cfg, g); err != nil {
-		return err
-	}
-	for _, w := range g.Unreachable() {
-		fmt.Fprintf(env.Stderr, "warning: %v\n", w)
+	for _, w := range append(checked.Warnings, checked.HubWarnings...) {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q)\n",
-		path, len(g.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase)
-	return nil
-}
-
-// checkWords reports words the recogniser could never hear. Without a
-// dictionary (no speech engine installed) it says so rather than guess.
-func checkWords(cfg *config.Config, g *intents.Grammar) error {
-	dictPath := sphinx.DictionaryPath(sphinx.DefaultModelDir)
-	dict, err := sphinx.LoadDictionary(dictPath)
-	if err != nil {
-		return fmt.Errorf("cannot check words against the speech dictionary: %w", err)
-	}
-	words := append(strings.Fields(cfg.Wake.Phrase), g.Words()...)
-	if _, missing := dict.Subset(words); len(missing) > 0 {
-		return fmt.Errorf("%s: words not in the speech dictionary %s: %s (use other words or add pronunciations)",
-			cfg.Speech.Intents, dictPath, strings.Join(missing, ", "))
-	}
+		path, len(checked.Grammar.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase)
 	return nil
 }
 

@@ -7,7 +7,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,6 +30,8 @@ type Config struct {
 
 	// Path is the file the config was loaded from ("" for Default()).
 	Path string
+
+	lines map[string]int // dotted key -> line of its value in Path
 }
 
 // Audio selects the capture device.
@@ -128,15 +129,33 @@ func Parse(data []byte, filename string) (*Config, error) {
 	cfg := Default()
 	cfg.Path = filename
 	d := newDecoder(filename)
-	d.decode(data, cfg)
-	if len(d.errs) == 0 {
+	if d.decode(data, cfg) {
+		// Values that did not decode keep their defaults and are not
+		// checked again; every other key is, so one pass says it all.
 		cfg.resolvePaths()
 		d.validate(cfg)
 	}
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	cfg.lines = d.lines
 	return cfg, nil
+}
+
+// Problem formats a problem found with key after loading, the way loading
+// reports its own: "FILE:LINE: key: reason", line 1 and "(default value)"
+// when the file leaves the key out.
+func (c *Config) Problem(key, reason string) string {
+	if c.lines[key] == 0 {
+		reason += " (default value)"
+	}
+	return c.Where(key) + ": " + reason
+}
+
+// Where names key's place: "FILE:LINE: key", line 1 when the file leaves
+// the key out.
+func (c *Config) Where(key string) string {
+	return fmt.Sprintf("%s:%d: %s", c.Path, max(c.lines[key], 1), key)
 }
 
 // resolvePaths makes file paths relative to the config's own directory, so a
@@ -193,7 +212,7 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.durationIn("speech.max_utterance", c.Speech.MaxUtterance, time.Second, 30*time.Second)
 	d.durationIn("speech.end_silence", c.Speech.EndSilence, 100*time.Millisecond, 5*time.Second)
-	if c.Speech.EndSilence >= c.Speech.MaxUtterance {
+	if c.Speech.EndSilence >= c.Speech.MaxUtterance && !d.bad["speech.max_utterance"] {
 		d.errorf("speech.end_silence", "must be shorter than speech.max_utterance (%s)", c.Speech.MaxUtterance)
 	}
 	if c.Retention.Dir == "" {
@@ -220,23 +239,10 @@ func (d *decoder) validate(c *Config) {
 	}
 }
 
+// validateMQTT checks what needs no file or network; the broker URL, the
+// password and the TLS material are checked by the hub link's own
+// validation (daemon.Check), the one `earshot run` uses.
 func (d *decoder) validateMQTT(m *MQTT) {
-	if m.Broker != "" {
-		u, err := url.Parse(m.Broker)
-		switch {
-		case err != nil:
-			d.errorf("mqtt.broker", "not a URL: %v", err)
-		case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "ws" && u.Scheme != "wss":
-			d.errorf("mqtt.broker", "want tcp://, ssl://, ws:// or wss://, got %q", m.Broker)
-		case u.Hostname() == "":
-			d.errorf("mqtt.broker", "missing host in %q", m.Broker)
-		case u.User != nil:
-			d.errorf("mqtt.broker", "put the user in mqtt.username and the password in mqtt.password_file, not in the URL")
-		}
-	}
-	if (m.CertFile == "") != (m.KeyFile == "") {
-		d.errorf("mqtt.cert_file", "cert_file and key_file go together")
-	}
 	if m.TopicPrefix == "" || strings.ContainsAny(m.TopicPrefix, "+#\x00") ||
 		strings.HasPrefix(m.TopicPrefix, "/") || strings.HasSuffix(m.TopicPrefix, "/") {
 		d.errorf("mqtt.topic_prefix", "want a topic without wildcards or leading/trailing '/', got %q", m.TopicPrefix)

@@ -16,12 +16,13 @@ import (
 // the line it is on and unknown keys are caught at any depth.
 type decoder struct {
 	file  string
-	lines map[string]int // dotted key -> line of its value
+	lines map[string]int  // dotted key -> line of its value
+	bad   map[string]bool // keys whose value did not decode
 	errs  []string
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, lines: map[string]int{}}
+	return &decoder{file: file, lines: map[string]int{}, bad: map[string]bool{}}
 }
 
 func (d *decoder) addf(line int, format string, args ...any) {
@@ -29,8 +30,12 @@ func (d *decoder) addf(line int, format string, args ...any) {
 }
 
 // errorf reports a validation problem at the line of key (or line 1 if the
-// key came from the defaults).
+// key came from the defaults). A key whose value did not decode has been
+// reported already.
 func (d *decoder) errorf(key, format string, args ...any) {
+	if d.bad[key] {
+		return
+	}
 	line := d.lines[key]
 	if line == 0 {
 		line = 1
@@ -53,7 +58,9 @@ func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 
 type setter func(key string, n *yaml.Node)
 
-func (d *decoder) decode(data []byte, c *Config) {
+// decode reports whether the file was YAML with a mapping at the top, so
+// that its values are worth validating.
+func (d *decoder) decode(data []byte, c *Config) bool {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		// yaml.v3 says "yaml: line N: reason"; keep the line, add the file.
@@ -62,18 +69,22 @@ func (d *decoder) decode(data []byte, c *Config) {
 			if n, tail, ok := strings.Cut(rest, ":"); ok {
 				if line, err := strconv.Atoi(n); err == nil {
 					d.addf(line, "invalid YAML:%s", tail)
-					return
+					return false
 				}
 			}
 		}
 		d.addf(1, "invalid YAML: %s", msg)
-		return
+		return false
 	}
 	if len(doc.Content) == 0 {
 		d.addf(1, "empty config: want at least device_id")
-		return
+		return false
 	}
 	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		d.addf(root.Line, "the top level: want a mapping of keys, got %s", kindName(root))
+		return false
+	}
 	d.mapping("", root, map[string]setter{
 		"device_id": d.str(&c.DeviceID),
 		"audio": d.section(map[string]setter{
@@ -120,6 +131,7 @@ func (d *decoder) decode(data []byte, c *Config) {
 			"socket": d.str(&c.Control.Socket),
 		}),
 	})
+	return true
 }
 
 func (d *decoder) mapping(prefix string, n *yaml.Node, fields map[string]setter) {
@@ -174,6 +186,7 @@ func (d *decoder) scalar(key string, n *yaml.Node, want string, tags ...string) 
 		}
 	}
 	d.addf(n.Line, "%s: want %s, got %s", key, want, kindName(n))
+	d.bad[key] = true
 	return "", false
 }
 
@@ -202,6 +215,7 @@ func (d *decoder) integer(dst *int) setter {
 			i, err := strconv.Atoi(v)
 			if err != nil {
 				d.addf(n.Line, "%s: want a whole number, got %q", key, v)
+				d.bad[key] = true
 				return
 			}
 			*dst = i
@@ -215,6 +229,7 @@ func (d *decoder) float(dst *float64) setter {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				d.addf(n.Line, "%s: want a number, got %q", key, v)
+				d.bad[key] = true
 				return
 			}
 			*dst = f
@@ -231,6 +246,7 @@ func (d *decoder) duration(dst *time.Duration) setter {
 		dur, err := ParseDuration(v)
 		if err != nil {
 			d.addf(n.Line, "%s: %v", key, err)
+			d.bad[key] = true
 			return
 		}
 		*dst = dur
@@ -246,6 +262,7 @@ func (d *decoder) size(dst *int64) setter {
 		sz, err := ParseSize(v)
 		if err != nil {
 			d.addf(n.Line, "%s: %v", key, err)
+			d.bad[key] = true
 			return
 		}
 		*dst = sz

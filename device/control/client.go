@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Client struct {
 func (c Client) Call(ctx context.Context, req Request, out any) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", c.Path)
+	if errors.Is(err, syscall.EACCES) {
+		return fmt.Errorf("%w on %s: only root and the group earshot may use it (sudo adduser $USER earshot, then log in again)", ErrDenied, c.Path)
+	}
 	if err != nil {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.Path, err)
 	}
@@ -27,11 +31,14 @@ func (c Client) Call(ctx context.Context, req Request, out any) error {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	conn.SetDeadline(time.Now().Add(ioTimeout))
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return fmt.Errorf("%w at %s: send: %v", ErrUnreachable, c.Path, err)
-	}
+	sendErr := json.NewEncoder(conn).Encode(req)
 	var resp Response
+	// A busy daemon answers without reading the request and hangs up, so
+	// a failed send may still have an answer waiting.
 	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		if sendErr != nil {
+			return fmt.Errorf("%w at %s: send: %v", ErrUnreachable, c.Path, sendErr)
+		}
 		return fmt.Errorf("%w at %s: no answer: %v", ErrUnreachable, c.Path, err)
 	}
 	if !resp.OK {

@@ -3,11 +3,14 @@ package control
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,9 +80,14 @@ func (f *fakeService) Unmute(source string) error {
 // startServer runs a server in a temp dir and returns a client for it.
 func startServer(t *testing.T, svc Service) Client {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "run", "control.sock")
+	return runServer(t, &Server{Path: filepath.Join(t.TempDir(), "run", "control.sock"), Service: svc})
+}
+
+// runServer runs srv until the test ends and returns a client for it.
+func runServer(t *testing.T, srv *Server) Client {
+	t.Helper()
+	path := srv.Path
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &Server{Path: path, Service: svc}
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
@@ -234,4 +242,182 @@ func TestStaleSocketReplacedLiveOneRefused(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("socket not removed on shutdown: %v", err)
 	}
+}
+
+// control.socket pointed at an existing file used to delete it: the server
+// removed whatever was at the path to make room. Only a stale socket may go.
+func TestSocketPathThatIsNotASocketIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "notes.txt")
+	os.WriteFile(file, []byte("precious"), 0o600)
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o700)
+	link := filepath.Join(dir, "link")
+	os.Symlink(file, link)
+	for _, tc := range []struct{ path, kind string }{{file, "a regular file"}, {sub, "a directory"}, {link, "a symbolic link"}} {
+		err := (&Server{Path: tc.path, Service: &fakeService{}}).Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.kind+", not a socket") {
+			t.Errorf("server at %s: %v, want a refusal naming it as %s", tc.path, err, tc.kind)
+		}
+		if err := CheckSocketPath(tc.path); err == nil || !strings.Contains(err.Error(), tc.kind) {
+			t.Errorf("CheckSocketPath(%s) = %v", tc.path, err)
+		}
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "precious" {
+		t.Errorf("the file at control.socket: %q, %v", b, err)
+	}
+	if _, err := os.Stat(sub); err != nil {
+		t.Errorf("the directory at control.socket: %v", err)
+	}
+	for _, ok := range []string{filepath.Join(dir, "absent.sock")} {
+		if err := CheckSocketPath(ok); err != nil {
+			t.Errorf("CheckSocketPath(%s) = %v", ok, err)
+		}
+	}
+}
+
+// Idle clients hold a connection each; unbounded, 200 of them took the
+// daemon's file descriptors. At most MaxConns are served at once, the rest
+// are told the daemon is busy, and an idle one is dropped after ReadTimeout.
+func TestIdleClientsAreBoundedAndDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.sock")
+	c := runServer(t, &Server{Path: path, Service: &fakeService{}, MaxConns: 4, ReadTimeout: 200 * time.Millisecond})
+
+	var idle []net.Conn
+	for range 10 {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	// Every idle connection ends: the ones over the bound at once with
+	// "busy", the others when their read times out.
+	busy := 0
+	for _, c := range idle {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		b, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("idle connection not closed by the server: %v", err)
+		}
+		if strings.Contains(string(b), "busy") {
+			busy++
+		}
+	}
+	if busy < 6 {
+		t.Errorf("%d of 10 idle clients told busy, want at least 6 (bound 4)", busy)
+	}
+	var st Status
+	if err := c.Call(context.Background(), Request{Cmd: CmdStatus}, &st); err != nil || st.DeviceID != "den" {
+		t.Errorf("status after the idle clients: %+v, %v", st, err)
+	}
+}
+
+// A busy daemon's answer reaches a client that had not finished sending.
+func TestClientReadsBusyAnswer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Write([]byte(`{"ok":false,"error":"busy: try again"}` + "\n"))
+		c.Close()
+	}()
+	err = (Client{Path: path}).Call(context.Background(), Request{Cmd: CmdStatus, IDs: make([]string, 20000)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "busy") || errors.Is(err, ErrUnreachable) {
+		t.Errorf("err = %v, want the busy answer", err)
+	}
+}
+
+// Out of file descriptors, accept fails with EMFILE. That used to end Run,
+// and with it the daemon. It is a passing state: wait, and serve again.
+func TestAcceptSurvivesRunningOutOfDescriptors(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	var logs lockedBuffer
+	c := runServer(t, &Server{Path: filepath.Join(t.TempDir(), "c.sock"), Service: &fakeService{},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	path := c.Path
+
+	ents, _ := os.ReadDir("/proc/self/fd")
+	low := lim
+	low.Cur = uint64(len(ents) + 16)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		}
+	}
+	defer restore()
+	// Dial until this process has no descriptor left: the server's accept
+	// (same process) has none either, while connections wait in its backlog.
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	defer closeAll()
+	for range 64 {
+		conn, err := net.Dial("unix", path)
+		if err != nil {
+			break
+		}
+		conns = append(conns, conn)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "out of file descriptors") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about descriptors; log:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the log
+	}
+	closeAll()
+	restore()
+	var st Status
+	for {
+		err := c.Call(context.Background(), Request{Cmd: CmdStatus}, &st)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never served again: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the server's backoff to end
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

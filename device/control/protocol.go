@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/earshot/earshot/retention"
@@ -56,16 +57,49 @@ type Status struct {
 	FramesRead uint64     `json:"frames_read"` // microphone frames read since start; still while muted
 	Listening  bool       `json:"listening"`   // the capture stream is running
 	Started    time.Time  `json:"started"`
+	Earcons    uint64     `json:"earcons"` // earcons played to the end since start
 }
 
-// HistoryEntry is one record of the voice history.
+// HistoryEntry is one record of the voice history. In JSON (the socket,
+// `earshot history --json`) its duration is in seconds, a number.
 type HistoryEntry struct {
 	ID         string            `json:"id"`
 	Time       time.Time         `json:"time"`
 	Intent     string            `json:"intent"` // "" when nothing matched
 	Slots      map[string]string `json:"slots,omitempty"`
 	Transcript string            `json:"transcript"`
-	Duration   time.Duration     `json:"duration"`
+	Duration   time.Duration     `json:"-"`
+}
+
+type historyWire struct {
+	ID         string            `json:"id"`
+	Time       time.Time         `json:"time"`
+	Intent     string            `json:"intent"`
+	Slots      map[string]string `json:"slots"`
+	Transcript string            `json:"transcript"`
+	Duration   float64           `json:"duration"` // seconds, to the millisecond
+}
+
+func (e HistoryEntry) MarshalJSON() ([]byte, error) {
+	slots := e.Slots
+	if slots == nil {
+		slots = map[string]string{}
+	}
+	return json.Marshal(historyWire{e.ID, e.Time, e.Intent, slots, e.Transcript,
+		math.Round(e.Duration.Seconds()*1000) / 1000})
+}
+
+func (e *HistoryEntry) UnmarshalJSON(b []byte) error {
+	var w historyWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = HistoryEntry{ID: w.ID, Time: w.Time, Intent: w.Intent, Slots: w.Slots, Transcript: w.Transcript,
+		Duration: time.Duration(math.Round(w.Duration * float64(time.Second)))}
+	if len(e.Slots) == 0 {
+		e.Slots = nil
+	}
+	return nil
 }
 
 // Audio is a recording as returned for play and export.
@@ -82,6 +116,9 @@ type DeleteResult struct {
 
 // ErrUnreachable means no daemon answered on the socket.
 var ErrUnreachable = errors.New("daemon unreachable")
+
+// ErrDenied means the socket is there but this user may not open it.
+var ErrDenied = errors.New("permission denied")
 
 // EncodePCM encodes samples as signed 16-bit little-endian bytes.
 func EncodePCM(pcm []int16) []byte {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/capture"
-	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
@@ -50,6 +49,8 @@ type Options struct {
 	Realtime bool
 	// Loop replays a file: input forever (tests of a microphone that never ends).
 	Loop bool
+	// Version is earshot's version, shown to Home Assistant.
+	Version string
 }
 
 // Daemon is a configured, not yet running earshot.
@@ -91,10 +92,14 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		}
 	}()
 
-	g, err := intents.Load(cfg.Speech.Intents)
+	checked, err := Check(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("speech.intents: %w", err)
+		return nil, err
 	}
+	for _, w := range checked.Warnings {
+		log.Warn(w)
+	}
+	g := checked.Grammar
 	d.store, err = retention.Open(cfg.Retention.StoreDir(), retention.Options{
 		Window:    cfg.Retention.Window,
 		MaxBytes:  cfg.Retention.MaxBytes,
@@ -127,27 +132,35 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		return nil, err
 	}
 	if cfg.MQTT.Broker != "" {
-		d.link, err = hub.New(hub.Config{
-			Broker:        cfg.MQTT.Broker,
-			Username:      cfg.MQTT.Username,
-			PasswordFile:  cfg.MQTT.PasswordFile,
-			CAFile:        cfg.MQTT.CAFile,
-			CertFile:      cfg.MQTT.CertFile,
-			KeyFile:       cfg.MQTT.KeyFile,
-			AllowInsecure: cfg.MQTT.AllowInsecure,
-			TopicPrefix:   cfg.MQTT.TopicPrefix,
-			DeviceID:      cfg.DeviceID,
-			ActionTTL:     cfg.MQTT.ActionTTL,
-			Discovery:     cfg.MQTT.Discovery,
-			Hermes:        cfg.MQTT.Hermes,
-			Window:        cfg.Retention.Window,
-			Logger:        log,
-		}, hubStore{d.store, d}, d.mute)
+		hc := hubConfig(cfg, opts)
+		hc.Logger, hc.ReceiptAcked = log, d.receiptAcked
+		d.link, err = hub.New(hc, hubStore{d.store, d}, d.mute)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: %w", err)
 		}
 	}
+	d.publishUndelivered()
 	return d, nil
+}
+
+// publishUndelivered hands the hub the receipts of deletions made while
+// the daemon was stopped (earshot purge); each leaves the store's queue
+// once the broker has it. Without a hub there is nobody to tell.
+func (d *Daemon) publishUndelivered() {
+	for _, r := range d.store.Undelivered() {
+		d.log.Info("voice history deleted while the daemon was stopped", "scope", r.Scope, "records", r.Records, "receipt", r.ID)
+		if d.link != nil {
+			d.link.PublishReceipt(r)
+		} else {
+			d.receiptAcked(r.ID)
+		}
+	}
+}
+
+func (d *Daemon) receiptAcked(id string) {
+	if err := d.store.Delivered(id); err != nil {
+		d.log.Warn("receipt delivered but still queued; it will be published again at the next start", "receipt", id, "err", err)
+	}
 }
 
 // Run serves until ctx ends, then shuts everything down and returns.

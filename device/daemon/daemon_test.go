@@ -21,6 +21,7 @@ import (
 	"github.com/earshot/earshot/device/control"
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
+	"github.com/earshot/earshot/device/panel/paneltest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -38,6 +39,8 @@ type rig struct {
 	cfg    *config.Config
 	d      *Daemon
 	button *gpiotest.Pin
+	level  gpio.Level       // the button pin's level, as the test set it
+	clock  *paneltest.Clock // the panel's: a press takes no real time
 	led    *gpiotest.Pin
 	broker *localbroker.Broker
 	cancel context.CancelFunc
@@ -47,7 +50,9 @@ type rig struct {
 	msgs map[string][]string // topic suffix -> payloads
 }
 
-func newRig(t *testing.T, records int) *rig {
+// newRig starts a daemon whose store holds records from an earlier run;
+// prepare, if given, can change the state directory before it starts.
+func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "silence.wav")
@@ -103,8 +108,21 @@ func newRig(t *testing.T, records int) *rig {
 		}
 	}
 	st.Close()
+	for _, p := range prepare {
+		p(r.cfg)
+	}
+	r.start()
+	return r
+}
 
+// start runs a new daemon on the rig's config, broker and state.
+func (r *rig) start() {
+	t := r.t
+	var err error
+	r.done = make(chan error, 1)
 	r.button = &gpiotest.Pin{N: "GPIO17", Num: 17, EdgesChan: make(chan gpio.Level)}
+	r.level = gpio.High
+	r.clock = paneltest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	r.led = &gpiotest.Pin{N: "GPIO27", Num: 27}
 	r.d, err = New(r.cfg, Options{
 		Logger:   slog.New(slog.DiscardHandler),
@@ -116,9 +134,8 @@ func newRig(t *testing.T, records int) *rig {
 			}
 			return r.button, r.led, nil
 		},
-		Button: panel.ButtonOptions{Debounce: 2 * time.Millisecond, WarnAfter: 40 * time.Millisecond,
-			LongPress: 120 * time.Millisecond, Poll: 2 * time.Millisecond},
-		LED: panel.LEDOptions{Unit: time.Millisecond},
+		Button: panel.ButtonOptions{Poll: 2 * time.Millisecond, Clock: r.clock},
+		LED:    panel.LEDOptions{Unit: time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +146,6 @@ func newRig(t *testing.T, records int) *rig {
 	t.Cleanup(func() { r.stop() })
 	r.waitFor("listening", func() bool { return r.status().Listening })
 	r.waitFor("hub connected", func() bool { return r.status().Hub == "connected" })
-	return r
 }
 
 func abs(t *testing.T, p string) string {
@@ -171,12 +187,41 @@ func (r *rig) seen(suffix string) []string {
 	return append([]string(nil), r.msgs[suffix]...)
 }
 
-// press holds the button for hold (real time: the button's timings are
-// shortened) and releases it.
+// press holds the button for hold on the panel's clock, with the product's
+// timings (5 s wipes), and releases it.
+//
+// Synchronisation without sleeps, as in package panel's tests: EdgesChan is
+// unbuffered, so a send returns once the button has taken the edge, and it
+// takes one only after it has finished with the previous one. Sending the
+// current level twice more changes nothing for the button and proves that
+// it has seen everything before, clock reading included.
 func (r *rig) press(hold time.Duration) {
-	r.button.EdgesChan <- gpio.Low
-	time.Sleep(hold) // the press itself: how long a finger stays down
-	r.button.EdgesChan <- gpio.High
+	r.edge(gpio.Low)
+	r.clock.Advance(hold)
+	r.sync()
+	r.edge(gpio.High)
+	r.clock.Advance(time.Second) // the release settles
+	r.sync()
+}
+
+func (r *rig) edge(l gpio.Level) {
+	r.level = l
+	r.send(l)
+	r.sync()
+}
+
+func (r *rig) sync() {
+	r.send(r.level)
+	r.send(r.level)
+}
+
+func (r *rig) send(l gpio.Level) {
+	select {
+	case r.button.EdgesChan <- l:
+	case err := <-r.done:
+		r.done <- err
+		r.t.Fatalf("daemon stopped: %v", err)
+	}
 }
 
 func (r *rig) reply(id string) map[string]any {
@@ -193,7 +238,7 @@ func (r *rig) reply(id string) map[string]any {
 func TestButtonMuteStopsTheMicrophoneAndOnlyTheDeviceLiftsIt(t *testing.T) {
 	r := newRig(t, 0)
 
-	r.press(10 * time.Millisecond)
+	r.press(100 * time.Millisecond)
 	r.waitFor("button mute", func() bool { m, src := r.d.mute.Muted(); return m && src == SourceButton })
 	r.waitFor("stream stopped", func() bool { return !r.status().Listening })
 	r.waitFor("LED lit", func() bool { return r.led.Read() == gpio.High })
@@ -224,7 +269,7 @@ func TestButtonMuteStopsTheMicrophoneAndOnlyTheDeviceLiftsIt(t *testing.T) {
 	})
 
 	// The button lifts it, and the microphone runs again.
-	r.press(10 * time.Millisecond)
+	r.press(100 * time.Millisecond)
 	r.waitFor("unmuted", func() bool { m, _ := r.d.mute.Muted(); return !m })
 	r.waitFor("listening again", func() bool { return r.status().Listening && r.status().FramesRead > frames })
 	r.waitFor("LED dark", func() bool { return r.led.Read() == gpio.Low })
@@ -253,7 +298,7 @@ func TestLongPressWipesHistoryWithReceipt(t *testing.T) {
 	if n := r.status().Records; n != 3 {
 		t.Fatalf("records before = %d", n)
 	}
-	r.press(300 * time.Millisecond) // well past the shortened 120 ms long press
+	r.press(6 * time.Second) // past the 5 s long press
 	r.waitFor("history wiped", func() bool { return r.status().Records == 0 })
 	r.waitFor("receipt published", func() bool {
 		for _, p := range r.seen("receipt") {
@@ -351,5 +396,111 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 				st.Close()
 			}
 		})
+	}
+}
+
+// A window the hub shortened used to be undone by the next SIGHUP with the
+// file unchanged: status, state and the store went back to the configured
+// window, with no reply or receipt. A reload may only shorten.
+func TestReloadKeepsTheHubsShorterWindow(t *testing.T) {
+	r := newRig(t, 1)
+	r.broker.Publish("earshot/den/cmd/retention", []byte(`{"id":"w1","window":"10m"}`), false)
+	r.waitFor("window shortened by the hub", func() bool { return r.status().Window == "10m" })
+	lastState := func() string {
+		s := r.seen("state")
+		if len(s) == 0 {
+			return ""
+		}
+		return s[len(s)-1]
+	}
+	r.waitFor("state says 10m", func() bool { return strings.Contains(lastState(), `"window":"10m"`) })
+
+	if err := r.d.Reload(); err != nil { // the file still says 1h
+		t.Fatal(err)
+	}
+	if w := r.status().Window; w != "10m" {
+		t.Errorf("window after reload = %s, want the hub's 10m", w)
+	}
+	// A reload that shortens the config below the hub's window applies.
+	os.WriteFile(r.cfg.Path, []byte(strings.Replace(mustRead(t, r.cfg.Path), "window: 1h", "window: 5m", 1)), 0o600)
+	if err := r.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("state says 5m", func() bool { return strings.Contains(lastState(), `"window":"5m"`) })
+	// One that lengthens it again does not.
+	os.WriteFile(r.cfg.Path, []byte(strings.Replace(mustRead(t, r.cfg.Path), "window: 5m", "window: 1h", 1)), 0o600)
+	if err := r.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if w := r.status().Window; w != "5m" {
+		t.Errorf("window after a lengthening reload = %s, want 5m", w)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// A restart reads the config (1h); the hub's 10m is still in force.
+	st, err := retention.Open(r.cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if w := st.Stats().Window; w != 10*time.Minute {
+		t.Errorf("window after restart = %s, want the hub's 10m", w)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// `earshot purge` with the daemon stopped printed its receipt and told the
+// hub nothing. The daemon publishes it at its next start, and only then.
+func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
+	var purged []retention.Receipt
+	r := newRig(t, 0, func(cfg *config.Config) {
+		// A record an earlier run stored two hours ago: past the 1h window.
+		past := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+		os.RemoveAll(cfg.Retention.StoreDir()) // its clock's high-water mark is now
+		st, err := retention.Open(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour, Clock: past})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Append(retention.Record{Intent: "LightsOn"}, make([]int16, 160)); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		purged, err = retention.Purge(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
+		if err != nil || len(purged) != 1 {
+			t.Fatalf("purge: %+v, %v", purged, err)
+		}
+	})
+	id := purged[0].ID
+	published := func() int {
+		n := 0
+		for _, p := range r.seen("receipt") {
+			if strings.Contains(p, `"id":"`+id+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	r.waitFor("the purge receipt at the hub", func() bool { return published() == 1 })
+	r.waitFor("the receipt off the queue", func() bool { return len(r.d.store.Undelivered()) == 0 })
+
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	// Receipts go out before any reply: once this one is seen, a receipt
+	// published at this start would have been too.
+	r.broker.Publish("earshot/den/cmd/state", []byte(`{"id":"barrier"}`), false)
+	r.waitFor("reply to the barrier", func() bool { return r.reply("barrier") != nil })
+	if n := published(); n != 1 {
+		t.Errorf("purge receipt published %d times over two starts, want once", n)
 	}
 }

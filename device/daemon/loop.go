@@ -217,7 +217,7 @@ func (d *Daemon) watchMute(ctx context.Context) error {
 }
 
 // reloadLoop applies SIGHUP: a new intents file and a window no longer
-// than the configured ceiling, without touching the audio stream.
+// than the ceiling in force, without touching the audio stream.
 func (d *Daemon) reloadLoop(ctx context.Context) error {
 	for {
 		select {
@@ -244,10 +244,12 @@ func (d *Daemon) Reload() error {
 	if err := d.listener.SetGrammar(g); err != nil {
 		return fmt.Errorf("speech.intents: %w", err)
 	}
-	if cfg.Retention.Window > d.cfg.Retention.Window {
+	// The config's window is a ceiling: a reload may lower it, and the
+	// window in force stays the shorter of it and the hub's.
+	if ceiling := d.store.Stats().Ceiling; cfg.Retention.Window > ceiling {
 		d.log.Warn("reload cannot lengthen the retention window; restart the service for that",
-			"configured", d.cfg.Retention.Window, "asked", cfg.Retention.Window)
-	} else if r, err := d.store.SetWindow(cfg.Retention.Window); err != nil {
+			"ceiling", ceiling, "asked", cfg.Retention.Window)
+	} else if r, err := d.store.SetCeiling(cfg.Retention.Window); err != nil {
 		return fmt.Errorf("retention.window: %w", err)
 	} else {
 		d.published(r)

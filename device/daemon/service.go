@@ -37,6 +37,7 @@ func (s service) Status() control.Status {
 		FramesRead: d.framesRead.Load(),
 		Listening:  d.listening.Load(),
 		Started:    d.started,
+		Earcons:    d.earcons.played.Load(),
 	}
 }
 

@@ -1,9 +1,6 @@
 package hub
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // recentSet remembers the last n keys added, in insertion order.
 type recentSet struct {
@@ -30,62 +27,43 @@ func (s *recentSet) add(k string) bool {
 	return true
 }
 
-// replyCache keeps the encoded replies of the last n commands by key, so a
-// QoS1 duplicate is answered without running the command twice. Memory is
-// bounded by n replies.
+// replyCache keeps, by correlation id, the last n commands handled and
+// their encoded replies, so a QoS1 duplicate is answered without running
+// the command twice. Memory is bounded by n replies.
 type replyCache struct {
-	keys  *recentSet
-	reply map[string][]byte
+	keys    *recentSet
+	handled map[string]handled
+}
+
+// handled is a command that was run: what it was, and what it answered.
+type handled struct {
+	command string // Command.fingerprint
+	reply   []byte
 }
 
 func newReplyCache(n int) *replyCache {
-	return &replyCache{keys: newRecentSet(n), reply: make(map[string][]byte, n)}
+	return &replyCache{keys: newRecentSet(n), handled: make(map[string]handled, n)}
 }
 
-func (c *replyCache) get(k string) ([]byte, bool) {
-	b, ok := c.reply[k]
-	return b, ok
+func (c *replyCache) get(id string) (handled, bool) {
+	h, ok := c.handled[id]
+	return h, ok
 }
 
-func (c *replyCache) put(k string, b []byte) {
+func (c *replyCache) put(id string, h handled) {
 	evict := c.keys.ring[c.keys.next]
-	if c.keys.add(k) && evict != "" {
-		delete(c.reply, evict)
+	if c.keys.add(id) && evict != "" {
+		delete(c.handled, evict)
 	}
-	c.reply[k] = b
+	c.handled[id] = h
 }
 
-// limiter is a token bucket on the monotonic clock. wait blocks until a
-// token is available, so under a flood commands are handled (and replied
-// to) at most at rate per second after an initial burst.
-type limiter struct {
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(rate float64, burst int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	now := time.Now()
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	if l.tokens >= 1 {
-		l.tokens--
-		return nil
+// jitter spreads a backoff delay d over [d/2, d): after a broker restart
+// every speaker in the house would otherwise reconnect in the same instant,
+// and again at each doubling. rnd returns a number in [0, n).
+func jitter(d time.Duration, rnd func(n int64) int64) time.Duration {
+	if d <= 1 {
+		return d
 	}
-	need := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
-	t := time.NewTimer(need)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-	}
-	l.tokens = 0
-	l.last = time.Now()
-	return nil
+	return d/2 + time.Duration(rnd(int64(d/2)))
 }

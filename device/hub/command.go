@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -39,31 +40,10 @@ var (
 	recordPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 )
 
-// Wire forms, one per command, so that a field valid for one command is
-// "unknown" for another.
-type (
-	wireID struct {
-		ID *string `json:"id"`
-	}
-	wireMute struct {
-		ID   *string `json:"id"`
-		Mute *bool   `json:"mute"`
-	}
-	wireDelete struct {
-		ID     *string `json:"id"`
-		Scope  *string `json:"scope"`
-		Record *string `json:"record"`
-		Time   *string `json:"time"`
-	}
-	wireRetention struct {
-		ID     *string `json:"id"`
-		Window *string `json:"window"`
-	}
-)
-
 // DecodeCommand validates a command received on cmd/<name>. It is strict:
-// at most MaxCommandSize bytes, one JSON object, known fields only, an id,
-// RFC 3339 times and windows that parse. The ceiling check of a retention
+// at most MaxCommandSize bytes, one JSON object whose field names are
+// exactly those of the command (case and all), each at most once and never
+// null, an id, RFC 3339 times and windows that parse. The ceiling check of a retention
 // window is left to the link, which knows the configured window.
 func DecodeCommand(name string, payload []byte) (Command, error) {
 	if len(payload) > MaxCommandSize {
@@ -73,49 +53,49 @@ func DecodeCommand(name string, payload []byte) (Command, error) {
 		return Command{}, errors.New("payload is not UTF-8")
 	}
 	cmd := Command{Name: name}
+	var id, scope, record, at, window *string
+	var mute *bool
+	fields := map[string]any{"id": &id}
 	switch name {
 	case CmdUnmute, CmdState:
-		var w wireID
-		if err := decodeStrict(payload, &w); err != nil {
-			return cmd, err
-		}
-		return cmd, cmd.setID(w.ID)
 	case CmdMute:
-		var w wireMute
-		if err := decodeStrict(payload, &w); err != nil {
-			return cmd, err
-		}
-		cmd.Mute = w.Mute == nil || *w.Mute
-		return cmd, cmd.setID(w.ID)
+		fields["mute"] = &mute
 	case CmdDelete:
-		var w wireDelete
-		if err := decodeStrict(payload, &w); err != nil {
-			return cmd, err
-		}
-		if err := cmd.setID(w.ID); err != nil {
-			return cmd, err
-		}
-		return cmd, cmd.setDelete(w)
+		fields["scope"], fields["record"], fields["time"] = &scope, &record, &at
 	case CmdRetention:
-		var w wireRetention
-		if err := decodeStrict(payload, &w); err != nil {
-			return cmd, err
-		}
-		if err := cmd.setID(w.ID); err != nil {
-			return cmd, err
-		}
-		if w.Window == nil {
+		fields["window"] = &window
+	default:
+		return cmd, fmt.Errorf("unknown command %q: want mute, unmute, state, delete or retention", truncate(name, 64))
+	}
+	if err := decodeStrict(payload, fields); err != nil {
+		return cmd, err
+	}
+	if err := cmd.setID(id); err != nil {
+		return cmd, err
+	}
+	switch name {
+	case CmdMute:
+		cmd.Mute = mute == nil || *mute
+	case CmdDelete:
+		return cmd, cmd.setDelete(scope, record, at)
+	case CmdRetention:
+		if window == nil {
 			return cmd, errors.New(`missing field "window"`)
 		}
-		d, err := ParseWindow(*w.Window)
+		d, err := ParseWindow(*window)
 		if err != nil {
 			return cmd, err
 		}
 		cmd.Window = d
-		return cmd, nil
-	default:
-		return cmd, fmt.Errorf("unknown command %q: want mute, unmute, state, delete or retention", truncate(name, 64))
 	}
+	return cmd, nil
+}
+
+// fingerprint is the command and its arguments, whatever the JSON looked
+// like: two payloads with the same fingerprint ask for the same thing.
+func (c Command) fingerprint() string {
+	return fmt.Sprintf("%s mute=%t scope=%q record=%q before=%s window=%d",
+		c.Name, c.Mute, c.Scope, c.Record, c.Before.UTC().Format(time.RFC3339Nano), c.Window)
 }
 
 func (c *Command) setID(id *string) error {
@@ -129,32 +109,32 @@ func (c *Command) setID(id *string) error {
 	return nil
 }
 
-func (c *Command) setDelete(w wireDelete) error {
-	if w.Scope == nil {
+func (c *Command) setDelete(scope, record, at *string) error {
+	if scope == nil {
 		return errors.New(`missing field "scope": want all, record or before`)
 	}
-	c.Scope = *w.Scope
+	c.Scope = *scope
 	switch c.Scope {
 	case "all":
-		if w.Record != nil || w.Time != nil {
+		if record != nil || at != nil {
 			return errors.New(`scope "all" takes no "record" or "time"`)
 		}
 	case "record":
-		if w.Time != nil {
+		if at != nil {
 			return errors.New(`scope "record" takes no "time"`)
 		}
-		if w.Record == nil || !recordPattern.MatchString(*w.Record) {
+		if record == nil || !recordPattern.MatchString(*record) {
 			return errors.New(`scope "record": want field "record" with a record id`)
 		}
-		c.Record = *w.Record
+		c.Record = *record
 	case "before":
-		if w.Record != nil {
+		if record != nil {
 			return errors.New(`scope "before" takes no "record"`)
 		}
-		if w.Time == nil {
+		if at == nil {
 			return errors.New(`scope "before": missing field "time" (RFC 3339)`)
 		}
-		t, err := time.Parse(time.RFC3339, *w.Time)
+		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
 			return fmt.Errorf(`field "time": want RFC 3339 like 2026-01-02T15:04:05Z`)
 		}
@@ -165,20 +145,68 @@ func (c *Command) setDelete(w wireDelete) error {
 	return nil
 }
 
-// decodeStrict decodes exactly one JSON object with known fields only.
-func decodeStrict(payload []byte, v any) error {
-	if len(bytes.TrimSpace(payload)) == 0 || bytes.TrimSpace(payload)[0] != '{' {
+// decodeStrict decodes exactly one JSON object into fields, which maps each
+// field name the command knows to a pointer to decode its value into.
+// encoding/json alone would match names case-insensitively, let a repeated
+// field overwrite the first and take null as "absent"; a hub command is
+// refused for each of these, so that what the hub meant is never a guess.
+func decodeStrict(payload []byte, fields map[string]any) error {
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("payload: want a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if _, err := dec.Token(); err != nil { // the '{' checked above
+		return fmt.Errorf("payload: %s", jsonReason(err))
+	}
+	seen := make(map[string]bool, len(fields))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("payload: %s", jsonReason(err))
+		}
+		name, _ := tok.(string) // object keys are always strings
+		dst, known := fields[name]
+		switch {
+		case !known:
+			return unknownField(name, fields)
+		case seen[name]:
+			return fmt.Errorf("payload: duplicate field %q", name)
+		}
+		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("payload: %s", jsonReason(err))
+		}
+		if string(raw) == "null" {
+			return fmt.Errorf("field %q: null is not a value; leave the field out instead", name)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				return fmt.Errorf("field %q: wrong type %s", name, typeErr.Value)
+			}
+			return fmt.Errorf("field %q: %s", name, jsonReason(err))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
 		return fmt.Errorf("payload: %s", jsonReason(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("payload: trailing data after the JSON object")
 	}
 	return nil
+}
+
+// unknownField names a field the command does not have, and the one it
+// meant if only the case differs.
+func unknownField(name string, fields map[string]any) error {
+	for known := range fields {
+		if strings.EqualFold(known, name) {
+			return fmt.Errorf("payload: unknown field %q (field names are case-sensitive: %q)", truncate(name, 64), known)
+		}
+	}
+	return fmt.Errorf("payload: unknown field %q", truncate(name, 64))
 }
 
 // jsonReason shortens decoder errors so that a reply never echoes large

@@ -37,7 +37,18 @@ func TestDecodeCommand(t *testing.T) {
 		{"retention", `{"id":"a"}`, Command{}, `missing field "window"`},
 		{"retention", `{"id":"a","window":"forever"}`, Command{}, "duration"},
 		{"shutdown", `{"id":"a"}`, Command{}, "unknown command"},
-		{"state", `{"id":"a","id":"b","x":1}`, Command{}, "unknown field"},
+		{"state", `{"id":"a","x":1}`, Command{}, `unknown field "x"`},
+		// Exact: field names match case and all, once each, and null is
+		// not a value (encoding/json would take all three).
+		{"state", `{"ID":"a"}`, Command{}, `unknown field "ID" (field names are case-sensitive: "id")`},
+		{"delete", `{"id":"a","Scope":"all"}`, Command{}, `unknown field "Scope"`},
+		{"state", `{"id":"a","id":"b"}`, Command{}, `duplicate field "id"`},
+		{"delete", `{"id":"a","scope":"record","scope":"all"}`, Command{}, `duplicate field "scope"`},
+		{"mute", `{"id":"a","mute":null}`, Command{}, `field "mute": null`},
+		{"state", `{"id":null}`, Command{}, `field "id": null`},
+		{"delete", `{"id":"a","scope":"all","record":null}`, Command{}, `field "record": null`},
+		{"mute", `{"id":"a","mute":"true"}`, Command{}, `field "mute": wrong type string`},
+		{"state", `{"id":"a"`, Command{}, "payload"},
 	}
 	for _, tc := range tests {
 		got, err := DecodeCommand(tc.name, []byte(tc.payload))

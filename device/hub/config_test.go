@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -95,5 +96,68 @@ func TestPasswordIsReadAndNeverLogged(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("no warning mentioning %q in logs: %s", want, logs.String())
 		}
+	}
+}
+
+// What the daemon refuses at start, check-config must refuse too, and say
+// all of it at once: the same validation, with every problem under its key.
+func TestCheckReportsEveryProblemUnderItsKey(t *testing.T) {
+	dir := t.TempDir()
+	p := newPKI(t)
+	cert, key := p.issue(t, "device", false)
+	_, otherKey := p.issue(t, "other", false)
+	worldKey := filepath.Join(dir, "world.key")
+	b, _ := os.ReadFile(key)
+	os.WriteFile(worldKey, b, 0o644)
+	os.Chmod(worldKey, 0o644)
+	passDir := filepath.Join(dir, "pass.d")
+	os.Mkdir(passDir, 0o700)
+
+	tests := []struct {
+		name     string
+		edit     func(*Config)
+		want     []string // problems, as "key: substring"
+		warnings []string
+	}{
+		{"port out of range", func(c *Config) { c.Broker = "tcp://127.0.0.1:99999" }, []string{"mqtt.broker: \"tcp://127.0.0.1:99999\": port 99999: want 1 to 65535"}, nil},
+		{"password file is a directory", func(c *Config) { c.Username = "e"; c.PasswordFile = passDir }, []string{"mqtt.password_file: " + passDir + " is a directory"}, nil},
+		{"key does not match the certificate", func(c *Config) {
+			c.Broker, c.CAFile, c.CertFile, c.KeyFile = "ssl://127.0.0.1:8883", p.CAFile, cert, otherKey
+		}, []string{"mqtt.key_file: " + otherKey + " with mqtt.cert_file " + cert + ": tls: private key does not match public key"}, nil},
+		{"world-readable key", func(c *Config) {
+			c.Broker, c.CAFile, c.CertFile, c.KeyFile = "ssl://127.0.0.1:8883", p.CAFile, cert, worldKey
+		}, nil, []string{"mqtt.key_file: " + worldKey + " is world-readable"}},
+		{"all at once", func(c *Config) {
+			c.Broker, c.CAFile, c.PasswordFile = "ssl://127.0.0.1:8883", filepath.Join(dir, "none.pem"), filepath.Join(dir, "none.pass")
+			c.TopicPrefix = "a/#"
+		}, []string{"mqtt.topic_prefix:", "mqtt.username: empty", "mqtt.password_file: stat " + filepath.Join(dir, "none.pass"), "mqtt.ca_file: open " + filepath.Join(dir, "none.pem")}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig("127.0.0.1:1883")
+			tc.edit(&cfg)
+			warnings, err := Check(cfg)
+			var cerr *ConfigError
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+			} else if !errors.As(err, &cerr) || len(cerr.Problems) != len(tc.want) {
+				t.Fatalf("Check = %v, want %d problems", err, len(tc.want))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Check error\n%v\nlacks %q", err, w)
+				}
+			}
+			if len(warnings) != len(tc.warnings) {
+				t.Errorf("warnings %q, want %q", warnings, tc.warnings)
+			}
+			for i, w := range tc.warnings {
+				if i < len(warnings) && !strings.Contains(warnings[i], w) {
+					t.Errorf("warning %q lacks %q", warnings[i], w)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package hub
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // discoveryMessage is one Home Assistant MQTT discovery config.
 type discoveryMessage struct {
@@ -13,13 +16,25 @@ type haDevice struct {
 	Name         string   `json:"name"`
 	Manufacturer string   `json:"manufacturer"`
 	Model        string   `json:"model"`
+	SWVersion    string   `json:"sw_version,omitempty"`
+}
+
+// haOrigin names the software that published a discovery config, which
+// Home Assistant shows in its log and device page.
+type haOrigin struct {
+	Name       string `json:"name"`
+	SWVersion  string `json:"sw_version,omitempty"`
+	SupportURL string `json:"support_url"`
 }
 
 type haEntity struct {
-	Name                string    `json:"name"`
-	UniqueID            string    `json:"unique_id"`
-	ObjectID            string    `json:"object_id"`
+	Name     string `json:"name"`
+	UniqueID string `json:"unique_id"`
+	// DefaultEntityID replaced object_id in Home Assistant 2025.10
+	// (object_id stops working in 2026.4): the whole entity id.
+	DefaultEntityID     string    `json:"default_entity_id"`
 	Device              *haDevice `json:"device"`
+	Origin              *haOrigin `json:"origin"`
 	AvailabilityTopic   string    `json:"availability_topic"`
 	PayloadAvailable    string    `json:"payload_available"`
 	PayloadNotAvailable string    `json:"payload_not_available"`
@@ -48,34 +63,37 @@ func (l *Link) discovery() []discoveryMessage {
 		Name:         "earshot " + dev,
 		Manufacturer: "earshot",
 		Model:        "earshot voice daemon",
+		SWVersion:    l.cfg.Version,
 	}
-	base := func(object, name string) haEntity {
+	origin := &haOrigin{Name: "earshot", SWVersion: l.cfg.Version, SupportURL: supportURL}
+	base := func(component, object, name string) haEntity {
 		return haEntity{
-			Name: name, UniqueID: "earshot_" + dev + "_" + object, ObjectID: "earshot_" + dev + "_" + object,
-			Device: device, AvailabilityTopic: l.topics.availability,
+			Name: name, UniqueID: "earshot_" + dev + "_" + object,
+			DefaultEntityID: component + "." + entitySlug("earshot_"+dev+"_"+object),
+			Device:          device, Origin: origin, AvailabilityTopic: l.topics.availability,
 			PayloadAvailable: "online", PayloadNotAvailable: "offline",
 		}
 	}
-	mute := base("mute", "Mute")
+	mute := base("switch", "mute", "Mute")
 	mute.Icon = "mdi:microphone-off"
 	mute.StateTopic = l.topics.state
 	mute.ValueTemplate = "{{ 'ON' if value_json.muted else 'OFF' }}"
 	mute.CommandTopic = l.topics.cmdPrefix + CmdMute
 	mute.CommandTemplate = `{"id":"ha-{{ now().timestamp() }}","mute":{{ 'true' if value == 'ON' else 'false' }}}`
 
-	del := base("delete_history", "Delete voice history")
+	del := base("button", "delete_history", "Delete voice history")
 	del.Icon = "mdi:delete-forever"
 	del.CommandTopic = l.topics.cmdPrefix + CmdDelete
 	del.CommandTemplate = `{"id":"ha-{{ now().timestamp() }}","scope":"all"}`
 
-	records := base("records", "Voice records")
+	records := base("sensor", "records", "Voice records")
 	records.Icon = "mdi:database"
 	records.StateTopic = l.topics.state
 	records.ValueTemplate = "{{ value_json.records }}"
 	records.StateClass = "measurement"
 	records.EntityCategory = "diagnostic"
 
-	size := base("store_bytes", "Voice store size")
+	size := base("sensor", "store_bytes", "Voice store size")
 	size.StateTopic = l.topics.state
 	size.ValueTemplate = "{{ value_json.bytes }}"
 	size.UnitOfMeasurement = "B"
@@ -83,7 +101,7 @@ func (l *Link) discovery() []discoveryMessage {
 	size.StateClass = "measurement"
 	size.EntityCategory = "diagnostic"
 
-	oldest := base("oldest_record", "Oldest voice record")
+	oldest := base("sensor", "oldest_record", "Oldest voice record")
 	oldest.StateTopic = l.topics.state
 	oldest.ValueTemplate = "{{ value_json.oldest if value_json.oldest else None }}"
 	oldest.DeviceClass = "timestamp"
@@ -112,4 +130,27 @@ func (l *Link) discovery() []discoveryMessage {
 		})
 	}
 	return out
+}
+
+// supportURL is where a Home Assistant user finds help for the device.
+const supportURL = "https://github.com/earshot/earshot"
+
+// entitySlug makes s a valid object id for Home Assistant: lower-case
+// letters, digits and single underscores, none at either end (a device id
+// may hold '-', which an entity id may not).
+func entitySlug(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			under = false
+			continue
+		}
+		under = true
+	}
+	return b.String()
 }

@@ -3,9 +3,11 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -186,9 +188,16 @@ func TestCommandFloodIsBounded(t *testing.T) {
 // TestRouteLogs: TestMain routed paho's globals (before any client ran, as
 // the daemon must); here their output is checked, and the level mapping.
 func TestRouteLogs(t *testing.T) {
+	// paho logs every failed connection attempt at ERROR and retries; a
+	// broker that is down for a while is worth a warning, not an error
+	// (journalctl -p err is for what needs someone to act).
 	mqtt.ERROR.Println("[client]", "boom-route-test")
-	if out := pahoLogs.String(); !strings.Contains(out, `msg="[client] boom-route-test"`) || !strings.Contains(out, "component=paho") {
-		t.Errorf("paho ERROR not routed into slog:\n%s", out)
+	if out := pahoLogs.String(); !strings.Contains(out, `level=WARN msg="[client] boom-route-test"`) || !strings.Contains(out, "component=paho") {
+		t.Errorf("paho ERROR not routed into slog at WARN:\n%s", out)
+	}
+	mqtt.CRITICAL.Println("[client]", "crit-route-test")
+	if out := pahoLogs.String(); !strings.Contains(out, `level=ERROR msg="[client] crit-route-test"`) {
+		t.Errorf("paho CRITICAL not routed into slog at ERROR:\n%s", out)
 	}
 
 	var buf bytes.Buffer
@@ -272,5 +281,100 @@ func TestStatus(t *testing.T) {
 	want := Status{QueuedActions: 1, QueuedReceipts: 1}
 	if got := l.Status(); got != want {
 		t.Errorf("Status() = %+v, want %+v", got, want)
+	}
+}
+
+// Home Assistant's MQTT discovery conventions as of 2025.10: object_id is
+// deprecated (removed in 2026.4) in favour of default_entity_id, a full
+// entity id; every config names its origin; the device its sw_version.
+func TestDiscoveryFollowsHomeAssistantConventions(t *testing.T) {
+	cfg := testConfig("127.0.0.1:1883")
+	cfg.DeviceID = "kitchen-speaker-2"
+	cfg.Version = "0~git20261204.7412d3d"
+	l, err := New(cfg, newFakeStore(), &fakeMuter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// homeassistant/helpers/config_validation.py: valid_entity_id.
+	entityID := regexp.MustCompile(`^(?:[a-z0-9]+_?)*[a-z0-9]\.(?:[a-z0-9]+_?)*[a-z0-9]$`)
+	ids := map[string]bool{}
+	for _, d := range l.discovery() {
+		var e map[string]any
+		if err := json.Unmarshal(d.payload, &e); err != nil {
+			t.Fatal(err)
+		}
+		component := strings.Split(d.topic, "/")[1]
+		id, _ := e["default_entity_id"].(string)
+		if !entityID.MatchString(id) || !strings.HasPrefix(id, component+".") || ids[id] {
+			t.Errorf("%s: default_entity_id %q: want a unique, valid %s.* entity id", d.topic, id, component)
+		}
+		ids[id] = true
+		if _, ok := e["object_id"]; ok {
+			t.Errorf("%s: carries the deprecated object_id", d.topic)
+		}
+		origin, _ := e["origin"].(map[string]any)
+		if origin["name"] != "earshot" || origin["sw_version"] != cfg.Version || !strings.HasPrefix(fmt.Sprint(origin["support_url"]), "https://") {
+			t.Errorf("%s: origin %v", d.topic, origin)
+		}
+		if dev, _ := e["device"].(map[string]any); dev["sw_version"] != cfg.Version {
+			t.Errorf("%s: device %v lacks sw_version", d.topic, dev)
+		}
+	}
+	if len(ids) != 5 {
+		t.Errorf("%d entities", len(ids))
+	}
+}
+
+// When Home Assistant restarts it announces "online" on homeassistant/status
+// and expects every device to send its discovery configs and state again.
+func TestHomeAssistantBirthRepublishesDiscoveryAndState(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "#")
+	cfg := testConfig(addr)
+	cfg.Discovery = true
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	const mute = "homeassistant/switch/kitchen-speaker/mute/config"
+	count := func(m []message, topic string) int { return len(onTopic(m, topic)) }
+	obs.waitFor("discovery and state", func(m []message) bool { return count(m, mute) == 1 && count(m, topicState) == 1 })
+	waitUntil(t, "subscribed", l.Connected)
+	obs.publish("homeassistant/status", "offline")
+	obs.publish("homeassistant/status", "online")
+	obs.waitFor("discovery and state again", func(m []message) bool { return count(m, mute) == 2 && count(m, topicState) == 2 })
+}
+
+// A change of state is published once, though the link and the daemon
+// both ask for it (a hub mute: the command and the mute gate).
+func TestStateIsPublishedOncePerChange(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	store, mute := newFakeStore(), &fakeMuter{}
+	l := runLink(t, testConfig(addr), store, mute)
+	obs.waitFor("first state", func(m []message) bool { return len(onTopic(m, topicState)) == 1 })
+	for i := range 5 {
+		obs.publish(topicCmd+"mute", fmt.Sprintf(`{"id":"m%d","mute":%t}`, i, i%2 == 0))
+		obs.waitFor(fmt.Sprintf("reply m%d", i), replyTo(fmt.Sprintf("m%d", i)))
+		l.PublishState() // as the daemon does when the mute gate changes
+	}
+	// A last, different change: every state asked for before it is out
+	// by the time it is.
+	store.mu.Lock()
+	store.stats.Records = 7
+	store.mu.Unlock()
+	l.PublishState()
+	msgs := obs.waitFor("the last state", func(m []message) bool {
+		s := onTopic(m, topicState)
+		return len(s) > 0 && strings.Contains(string(s[len(s)-1].Payload), `"records":7`)
+	})
+	var got []string
+	for _, m := range onTopic(msgs, topicState) {
+		got = append(got, string(m.Payload))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Errorf("state %d published twice in a row: %s", i, got[i])
+		}
+	}
+	if len(got) > 7 {
+		t.Errorf("%d state messages for 6 changes:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -82,10 +83,14 @@ type Link struct {
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}
 	connUp     chan struct{}
+	haOnline   chan struct{} // Home Assistant announced itself on homeassistant/status
 	cmds       chan inbound
 
-	droppedCmds atomic.Uint64
-	handledCmds atomic.Uint64
+	droppedCmds    atomic.Uint64
+	handledCmds    atomic.Uint64
+	warnedRetained atomic.Bool // the one warning about retained commands is out
+	reconnects     atomic.Int64
+	stopping       chan struct{} // closed when Run stops
 
 	delivered func(actionID string) // test hook: called after the broker acked an action
 }
@@ -117,6 +122,9 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range s.warnings {
+		s.Logger.Warn("hub link: " + w)
+	}
 	l := &Link{
 		cfg:        s,
 		store:      store,
@@ -127,8 +135,10 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		wake:       make(chan struct{}, 1),
 		stateDirty: make(chan struct{}, 1),
 		connUp:     make(chan struct{}, 1),
+		haOnline:   make(chan struct{}, 1),
 		cmds:       make(chan inbound, s.CommandQueue),
 		lostCh:     make(chan struct{}),
+		stopping:   make(chan struct{}),
 	}
 	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
 	l.pstore = l.sent.store()
@@ -159,11 +169,14 @@ func (l *Link) clientOptions() *mqtt.ClientOptions {
 		SetStore(l.pstore).
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
+		// A payload larger than any command is cut before paho reads it.
+		SetCustomOpenConnectionFn(l.openConnection).
 		SetConnectionAttemptHandler(func(_ *url.URL, t *tls.Config) *tls.Config {
 			l.sent.attempt()
 			return t
 		}).
-		SetConnectionLostHandler(l.onConnectionLost)
+		SetConnectionLostHandler(l.onConnectionLost).
+		SetReconnectingHandler(l.onReconnecting)
 	if s.Username != "" {
 		o.SetUsername(s.Username)
 		o.SetPassword(s.password)
@@ -189,6 +202,7 @@ func (l *Link) Run(ctx context.Context) error {
 
 	l.connect(ctx)
 	<-ctx.Done()
+	close(l.stopping)
 	cancel()
 	wg.Wait()
 
@@ -217,8 +231,9 @@ func (l *Link) connect(ctx context.Context) {
 		if tok.Error() == nil {
 			return
 		}
-		l.log.Warn("hub broker unreachable; retrying", "broker", redact(l.cfg.brokerURL), "err", tok.Error(), "retry_in", backoff)
-		t := time.NewTimer(backoff)
+		wait := jitter(backoff, mrand.Int64N)
+		l.log.Warn("hub broker unreachable; retrying", "broker", redact(l.cfg.brokerURL), "err", tok.Error(), "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -233,13 +248,37 @@ func (l *Link) connect(ctx context.Context) {
 // only signals; sendLoop subscribes and announces.
 func (l *Link) onConnect(mqtt.Client) {
 	l.log.Info("hub link connected", "broker", redact(l.cfg.brokerURL))
+	l.reconnects.Store(0)
 	signal(l.connUp)
 }
+
+// onReconnecting runs on paho's reconnect goroutine before each attempt.
+// paho waits 1 s, 2 s, 4 s … up to max_reconnect between attempts, the same
+// for every device; waiting a random part of half that again spreads the
+// devices out (jitter). It returns at once when the link stops.
+func (l *Link) onReconnecting(mqtt.Client, *mqtt.ClientOptions) {
+	n := min(l.reconnects.Add(1)-1, 16)
+	d := min(time.Second<<n, l.cfg.MaxReconnect)
+	t := time.NewTimer(jitter(d, mrand.Int64N) - d/2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.stopping:
+	}
+}
+
+// haStatusTopic is where Home Assistant announces itself ("online" after a
+// start): devices then publish their discovery configs and state again.
+const haStatusTopic = "homeassistant/status"
 
 // subscribe (re)subscribes to the commands on every connection: the broker
 // may have lost the persistent session (a restart without persistence).
 func (l *Link) subscribe(ctx context.Context) {
-	tok := l.client.Subscribe(l.topics.cmdPrefix+"+", 1, l.onMessage)
+	filters := map[string]byte{l.topics.cmdPrefix + "+": 1}
+	if l.cfg.Discovery {
+		filters[haStatusTopic] = 1
+	}
+	tok := l.client.SubscribeMultiple(filters, l.onMessage)
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {

@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -342,5 +344,115 @@ func TestUnacknowledgedActionIsNotResentPastTTL(t *testing.T) {
 				t.Errorf("actions = %q, want %q", ids, want)
 			}
 		})
+	}
+}
+
+// A correlation id names one command. The same id again with the same
+// command is a QoS1 duplicate or a retry and gets the first reply; the same
+// id with another command or payload is a hub bug, and running nothing
+// while replying ok would hide it.
+func TestReusedIDWithAnotherCommandIsRefused(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	store := newFakeStore()
+	runLink(t, testConfig(addr), store, &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+
+	replies := func(id string) []map[string]any {
+		var out []map[string]any
+		for _, m := range onTopic(obs.messages(), topicReply) {
+			var r map[string]any
+			if json.Unmarshal(m.Payload, &r) == nil && r["id"] == id {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	waitReplies := func(id string, n int) []map[string]any {
+		t.Helper()
+		obs.waitFor(fmt.Sprintf("%d replies to %s", n, id), func([]message) bool { return len(replies(id)) >= n })
+		return replies(id)
+	}
+
+	obs.publish(topicCmd+"delete", `{"id":"r1","scope":"record","record":"r-0001"}`)
+	first := waitReplies("r1", 1)[0]
+	// The same command, written differently: still a duplicate.
+	obs.publish(topicCmd+"delete", `{ "record": "r-0001", "scope": "record", "id": "r1" }`)
+	if again := waitReplies("r1", 2)[1]; !reflect.DeepEqual(again, first) {
+		t.Errorf("duplicate got %v, want the first reply %v", again, first)
+	}
+	// The same id for a wider deletion, and on another command topic.
+	obs.publish(topicCmd+"delete", `{"id":"r1","scope":"all"}`)
+	obs.publish(topicCmd+"mute", `{"id":"r1"}`)
+	rs := waitReplies("r1", 4)
+	for _, r := range rs[2:] {
+		if r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), `correlation id "r1" was already used for a different command`) {
+			t.Errorf("reused id: reply %v, want ok:false naming the reuse", r)
+		}
+	}
+	if calls := store.Calls(); !slices.Equal(calls, []string{"record:r-0001"}) {
+		t.Errorf("store calls = %q, want only the first delete", calls)
+	}
+}
+
+// A command left retained on the broker (mosquitto_pub -r) would run again
+// at every start of the device: a retained cmd/delete wiped the history
+// three starts in a row. Commands are events; retained ones are ignored,
+// with one warning.
+func TestRetainedCommandsAreIgnored(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	for _, c := range []struct{ cmd, payload string }{
+		{"delete", `{"id":"x","scope":"all"}`},
+		{"mute", `{"id":"y"}`},
+	} {
+		if tok := obs.client.Publish(topicCmd+c.cmd, 1, true, c.payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish retained: %v", tok.Error())
+		}
+	}
+	// The broker acks a publish before it has sent it on (mochi): wait
+	// until the observer has its own copies, so that the link, subscribing
+	// later, gets both only as retained messages.
+	obs.waitFor("the commands fanned out", func(m []message) bool {
+		return len(onTopic(m, topicCmd+"delete")) == 1 && len(onTopic(m, topicCmd+"mute")) == 1
+	})
+	var logs lockedBuffer
+	cfg := testConfig(addr)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, mute := newFakeStore(), &fakeMuter{}
+	for start := 1; start <= 2; start++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		l, err := New(cfg, store, mute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		// Commands are handled in order: once a live command is answered,
+		// the retained ones delivered at subscription have been seen.
+		id := fmt.Sprintf("live-%d", start)
+		obs.waitFor("link subscribed", func([]message) bool { return l.Connected() })
+		obs.publish(topicCmd+"state", `{"id":"`+id+`"}`)
+		obs.waitFor("reply to "+id, replyTo(id))
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Two retained commands, one warning per start.
+		if n := strings.Count(logs.String(), "ignoring a retained command"); n != start {
+			t.Errorf("start %d: %d warnings about retained commands in all, want %d:\n%s", start, n, start, logs.String())
+		}
+	}
+	msgs := obs.messages()
+	for _, id := range []string{"x", "y"} {
+		if r, ok := findReply(msgs, id); ok {
+			t.Errorf("retained command %s answered: %v", id, r)
+		}
+	}
+	if calls := store.Calls(); len(calls) != 0 {
+		t.Errorf("retained commands ran: store calls %q", calls)
+	}
+	if m, _ := mute.Muted(); m {
+		t.Error("a retained cmd/mute muted the device")
 	}
 }

@@ -10,13 +10,15 @@ import (
 )
 
 // RouteLogs sends paho's internal logs to logger with component=paho:
-// paho's ERROR and CRITICAL at Error, WARN at Warn, DEBUG at Debug. paho's
-// loggers are package globals, so the daemon calls this once, before any
-// Link runs; it is not safe to call while a client is active.
+// paho's CRITICAL at Error, ERROR and WARN at Warn, DEBUG at Debug. paho
+// logs each failed connection attempt at ERROR and then retries; the link
+// logs what needs someone to act. paho's loggers are package globals, so
+// the daemon calls this once, before any Link runs; it is not safe to call
+// while a client is active.
 func RouteLogs(logger *slog.Logger) {
 	l := logger.With("component", "paho")
 	mqtt.CRITICAL = pahoLogger{l, slog.LevelError}
-	mqtt.ERROR = pahoLogger{l, slog.LevelError}
+	mqtt.ERROR = pahoLogger{l, slog.LevelWarn}
 	mqtt.WARN = pahoLogger{l, slog.LevelWarn}
 	mqtt.DEBUG = pahoLogger{l, slog.LevelDebug}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,9 @@ func (l *Link) sendLoop(ctx context.Context) {
 	tick := time.NewTicker(l.expireEvery())
 	defer tick.Stop()
 	stateDirty := true
+	// lastState is the state the broker holds from this connection: the
+	// daemon and the link may both ask for a publish after one change.
+	var lastState []byte
 	for {
 		select {
 		case <-ctx.Done():
@@ -31,7 +35,13 @@ func (l *Link) sendLoop(ctx context.Context) {
 				l.log.Warn("hub link: paho resume not seen; continuing")
 			}
 			l.announce(ctx)
-			stateDirty = true
+			lastState, stateDirty = nil, true
+		case <-l.haOnline:
+			// Home Assistant (re)started and asks devices to announce.
+			if l.canSend() {
+				l.announce(ctx)
+				lastState, stateDirty = nil, true
+			}
 		case <-l.stateDirty:
 			stateDirty = true
 		case <-l.wake:
@@ -44,7 +54,9 @@ func (l *Link) sendLoop(ctx context.Context) {
 		l.sendReceipts(ctx)
 		l.sendActions(ctx)
 		if stateDirty {
-			stateDirty = l.sendState(ctx) != nil
+			var err error
+			lastState, err = l.sendState(ctx, lastState)
+			stateDirty = err != nil
 		}
 	}
 }
@@ -64,22 +76,29 @@ func (l *Link) announce(ctx context.Context) {
 		if !l.cfg.Discovery {
 			payload = nil // an empty retained payload removes the entity
 		}
-		if err := l.publish(ctx, d.topic, 1, true, payload, 5*time.Second); err != nil {
+		if err := l.publish(ctx, d.topic, 1, true, payload, 5*time.Second); err != nil && ctx.Err() == nil {
 			l.log.Warn("hub link: discovery not acknowledged", "topic", d.topic, "err", err)
 		}
 	}
 }
 
-func (l *Link) sendState(ctx context.Context) error {
+// sendState publishes the state unless it is last, the one already
+// published, and returns what the broker now holds.
+func (l *Link) sendState(ctx context.Context, last []byte) ([]byte, error) {
 	b, err := json.Marshal(l.state())
 	if err != nil {
-		return err
+		return last, err
 	}
-	err = l.publish(ctx, l.topics.state, 1, true, b, 5*time.Second)
-	if err != nil {
-		l.log.Warn("hub link: state not acknowledged; will resend", "err", err)
+	if bytes.Equal(b, last) {
+		return last, nil
 	}
-	return err
+	if err := l.publish(ctx, l.topics.state, 1, true, b, 5*time.Second); err != nil {
+		if ctx.Err() == nil {
+			l.log.Warn("hub link: state not acknowledged; will resend", "err", err)
+		}
+		return last, err
+	}
+	return b, nil
 }
 
 // expire drops every queued action older than action_ttl: a command
@@ -216,6 +235,8 @@ func (l *Link) sendReceipts(ctx context.Context) {
 		if err != nil {
 			// Held by paho and resent after reconnect: receipts do not expire.
 			l.log.Warn("hub link: receipt not acknowledged yet", "receipt", r.ID, "err", err)
+		} else if l.cfg.ReceiptAcked != nil {
+			l.cfg.ReceiptAcked(r.ID)
 		}
 	}
 }

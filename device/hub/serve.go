@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/time/rate"
 
 	"github.com/earshot/earshot/retention"
 )
@@ -27,12 +28,32 @@ type inbound struct {
 // full the command is dropped and counted, so a flood costs neither memory
 // nor the broker connection (nor, further away, the audio path).
 func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if m.Topic() == haStatusTopic {
+		// A retained "online" is Home Assistant's state, not news of a start.
+		if !m.Retained() && string(m.Payload()) == "online" {
+			signal(l.haOnline)
+		}
+		return
+	}
 	name, ok := strings.CutPrefix(m.Topic(), l.topics.cmdPrefix)
 	if !ok || strings.Contains(name, "/") {
 		return
 	}
+	if m.Retained() {
+		// A command is an event. One left retained on the broker
+		// (mosquitto_pub -r) would run again at every start.
+		if l.warnedRetained.CompareAndSwap(false, true) {
+			l.log.Warn("hub link: ignoring a retained command; clear it on the broker with an empty retained message",
+				"topic", m.Topic())
+		} else {
+			l.log.Debug("hub link: ignoring a retained command", "topic", m.Topic())
+		}
+		return
+	}
 	in := inbound{name: truncate(name, 64), size: len(m.Payload())}
-	if in.size <= MaxCommandSize {
+	if size, cut := cutSize(m.Payload()); cut {
+		in.size = size // boundedConn kept the payload from paho
+	} else if in.size <= MaxCommandSize {
 		in.payload = bytes.Clone(m.Payload())
 	}
 	select {
@@ -45,7 +66,7 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 // commandLoop handles commands one at a time, so store and mute calls from
 // the hub never race each other, and paces them by the reply rate.
 func (l *Link) commandLoop(ctx context.Context) {
-	lim := newLimiter(l.cfg.ReplyRate, l.cfg.ReplyBurst)
+	lim := rate.NewLimiter(rate.Limit(l.cfg.ReplyRate), l.cfg.ReplyBurst)
 	cache := newReplyCache(512)
 	report := time.NewTicker(5 * time.Second)
 	defer report.Stop()
@@ -60,7 +81,7 @@ func (l *Link) commandLoop(ctx context.Context) {
 				reported = n
 			}
 		case in := <-l.cmds:
-			if lim.wait(ctx) != nil {
+			if lim.Wait(ctx) != nil {
 				return
 			}
 			reply := l.handle(in, cache)
@@ -80,8 +101,10 @@ func (l *Link) commandLoop(ctx context.Context) {
 }
 
 // handle validates and executes one command and returns its encoded reply.
-// A command seen before (same name and correlation id: a QoS1 duplicate or
-// a retry) is not executed again; its first reply is sent again.
+// A command seen before (same correlation id, same command and arguments: a
+// QoS1 duplicate or a retry) is not executed again; its first reply is sent
+// again. The same id with anything else is refused: one of the two
+// commands would otherwise be silently lost.
 func (l *Link) handle(in inbound, cache *replyCache) []byte {
 	if in.payload == nil && in.size > MaxCommandSize {
 		return encodeReply(Reply{Error: fmt.Sprintf("cmd/%s: payload of %d bytes exceeds %d", in.name, in.size, MaxCommandSize)})
@@ -91,16 +114,19 @@ func (l *Link) handle(in inbound, cache *replyCache) []byte {
 		l.log.Debug("hub command refused", "command", in.name, "reason", err)
 		return encodeReply(Reply{ID: correlationID(in.payload), Error: "cmd/" + in.name + ": " + err.Error()})
 	}
-	key := cmd.Name + "\x00" + cmd.ID
-	if b, ok := cache.get(key); ok {
+	if seen, ok := cache.get(cmd.ID); ok {
+		if seen.command != cmd.fingerprint() {
+			l.log.Info("hub command refused: correlation id reused", "command", cmd.Name, "id", cmd.ID)
+			return encodeReply(Reply{ID: cmd.ID, Error: fmt.Sprintf("cmd/%s: correlation id %q was already used for a different command; use a new id", cmd.Name, cmd.ID)})
+		}
 		l.log.Debug("hub command repeated; sending first reply again", "command", cmd.Name, "id", cmd.ID)
-		return b
+		return seen.reply
 	}
 	r, transient := l.execute(cmd)
 	r.ID = cmd.ID
 	b := encodeReply(r)
 	if !transient {
-		cache.put(key, b)
+		cache.put(cmd.ID, handled{command: cmd.fingerprint(), reply: b})
 	}
 	l.log.Info("hub command handled", "command", cmd.Name, "id", cmd.ID, "ok", r.OK, "error", r.Error)
 	return b

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -57,5 +58,25 @@ func TestParseWindow(t *testing.T) {
 		if (err != nil) != tc.wantErr || got != tc.want {
 			t.Errorf("ParseWindow(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+func TestJitterSpreadsBackoff(t *testing.T) {
+	for _, d := range []time.Duration{time.Second, 30 * time.Second} {
+		seen := map[time.Duration]bool{}
+		for i := range 200 {
+			rnd := rand.New(rand.NewPCG(uint64(i), 1)).Int64N
+			j := jitter(d, rnd)
+			if j < d/2 || j >= d {
+				t.Fatalf("jitter(%v) = %v, want within [%v, %v)", d, j, d/2, d)
+			}
+			seen[j.Round(d/20)] = true
+		}
+		if len(seen) < 8 {
+			t.Errorf("jitter(%v) took only %d distinct values in 200 draws", d, len(seen))
+		}
+	}
+	if j := jitter(0, rand.Int64N); j != 0 {
+		t.Errorf("jitter(0) = %v", j)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -13,25 +12,9 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
+
+	"github.com/earshot/earshot/device/panel/paneltest"
 )
-
-// fakeClock only moves when the test says so.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // buttonRig runs a Button on a periph gpiotest pin with a fake clock.
 //
@@ -44,7 +27,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 type buttonRig struct {
 	t      *testing.T
 	pin    *gpiotest.Pin
-	clk    *fakeClock
+	clk    *paneltest.Clock
 	level  gpio.Level
 	events chan Event
 	cancel context.CancelFunc
@@ -54,7 +37,7 @@ type buttonRig struct {
 func newButtonRig(t *testing.T, heldAtStart bool) *buttonRig {
 	t.Helper()
 	pin := &gpiotest.Pin{N: "GPIO17", Num: 17, EdgesChan: make(chan gpio.Level)}
-	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := paneltest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	b, err := NewButton(pin, ButtonOptions{
 		Debounce: testDebounce, WarnAfter: testWarn, LongPress: testLong,
 		Poll: time.Millisecond, Clock: clk,
@@ -189,7 +172,7 @@ func TestButtonPressDuringShutdown(t *testing.T) {
 
 func TestButtonRunReturnsWhenReceiverIsGone(t *testing.T) {
 	pin := &gpiotest.Pin{N: "GPIO17", EdgesChan: make(chan gpio.Level)}
-	clk := &fakeClock{now: time.Unix(0, 0)}
+	clk := paneltest.NewClock(time.Unix(0, 0))
 	b, err := NewButton(pin, ButtonOptions{Debounce: testDebounce, Poll: time.Millisecond, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +276,7 @@ func (p *noEdgePin) WaitForEdge(time.Duration) bool {
 // level, and does not spin (the back-off is the wait it asked for).
 func TestButtonWithoutEdgeDetection(t *testing.T) {
 	pin := &noEdgePin{Pin: &gpiotest.Pin{N: "GPIO17", EdgesChan: make(chan gpio.Level)}}
-	clk := &fakeClock{now: time.Unix(0, 0)}
+	clk := paneltest.NewClock(time.Unix(0, 0))
 	b, err := NewButton(pin, ButtonOptions{Debounce: testDebounce, WarnAfter: testWarn, LongPress: testLong, Poll: 5 * ms, Clock: clk})
 	if err != nil {
 		t.Fatal(err)

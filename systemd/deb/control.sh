@@ -1,39 +1,41 @@
 #!/bin/sh
 # Prints the DEBIAN/control of the earshot package staged in ROOT.
-#   control.sh VERSION ARCH ROOT
-# Depends is derived from the shared libraries the binary really links
-# (readelf works for any target architecture), so a cgo build pulls in
-# PocketSphinx and PortAudio and a pure-Go build does not.
+#   control.sh VERSION ARCH ROOT MAINTAINER
+# Depends comes from dpkg-shlibdeps: the packages, with versions, that hold
+# the shared libraries the binary links and the symbol versions it uses
+# (libc6 (>= 2.34), not just libc6), so a cgo build pulls in PocketSphinx
+# and PortAudio and a pure-Go build does not.
 set -eu
 version=$1
 arch=$2
 root=$3
-bin=$root/usr/bin/earshot
+maintainer=$4
+bin=$(cd "$root" && pwd)/usr/bin/earshot
 
-deps="systemd, init-system-helpers"
-for lib in $(readelf -d "$bin" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-	case $lib in
-	libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*) pkg="libc6" ;;
-	libpocketsphinx.so.3) pkg="libpocketsphinx3, pocketsphinx-en-us" ;;
-	libsphinxbase.so.3) pkg="libsphinxbase3" ;;
-	libportaudio.so.2) pkg="libportaudio2" ;;
-	*)
-		echo "control.sh: $bin links $lib, which no Depends entry covers; add it to systemd/deb/control.sh" >&2
-		exit 1
-		;;
-	esac
-	case ", $deps, " in
-	*", $pkg, "*) ;;
-	*) deps="$deps, $pkg" ;;
-	esac
-done
+# dpkg-shlibdeps wants a debian/control in the directory it runs in, and
+# finds the package root by its DEBIAN directory.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/debian" && : >"$work/debian/control"
+if ! shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$bin" 2>"$work/err"); then
+	echo "control.sh: dpkg-shlibdeps $bin failed:" >&2
+	cat "$work/err" >&2
+	exit 1
+fi
+libs=${shlibs#shlibs:Depends=}
+
+# deb-systemd-helper/-invoke and systemd-sysusers in the maintainer scripts.
+deps="systemd, init-system-helpers (>= 1.52)"
+[ -n "$libs" ] && deps="$deps, $libs"
+# The acoustic model is data, not a library: dpkg-shlibdeps cannot see it.
+case $libs in *libpocketsphinx*) deps="$deps, pocketsphinx-en-us" ;; esac
 
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat <<CONTROL
 Package: earshot
 Version: $version
 Architecture: $arch
-Maintainer: earshot maintainers <earshot@localhost>
+Maintainer: $maintainer
 Installed-Size: $size
 Depends: $deps
 Recommends: alsa-utils

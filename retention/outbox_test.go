@@ -1,0 +1,113 @@
+package retention
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// `earshot purge` with the daemon stopped printed its receipt and told the
+// hub nothing. Its receipts are queued in the store, durably, until the
+// daemon has the broker's acknowledgement for each.
+func TestPurgeQueuesItsReceiptsUntilDelivered(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock(epoch)
+	o := testOptions(t, clk, nil)
+	s := mustOpen(t, dir, o)
+	old := mustAppend(t, s, Record{Intent: "LightsOn"}, nil)
+	clk.Advance(2 * time.Hour)
+	mustAppend(t, s, Record{}, nil)
+	s.Close()
+
+	clk.Advance(23 * time.Hour) // the first record has expired, the second not
+	rs, err := Purge(dir, o)
+	if err != nil || len(rs) != 1 || rs[0].Records != 1 || !rs[0].Oldest.Equal(old.Time) {
+		t.Fatalf("Purge = %+v, %v", rs, err)
+	}
+	// A purge with nothing to do queues nothing.
+	if again, err := Purge(dir, o); err != nil || len(again) != 0 {
+		t.Fatalf("second Purge = %+v, %v", again, err)
+	}
+
+	s = mustOpen(t, dir, o)
+	q := s.Undelivered()
+	if len(q) != 1 || q[0].ID != rs[0].ID || q[0].Scope != ScopeWindow || q[0].Records != 1 {
+		t.Fatalf("queued %+v, want the purge's receipt %+v", q, rs[0])
+	}
+	s.Close()
+	// Until delivered it survives any number of opens, and no file of the
+	// queue is quarantined as foreign.
+	s = mustOpen(t, dir, o)
+	if q := s.Undelivered(); len(q) != 1 {
+		t.Fatalf("queue after reopen: %+v", q)
+	}
+	if _, err := os.Stat(filepath.Join(dir, quarantineDir)); !os.IsNotExist(err) {
+		t.Errorf("quarantine dir exists: %v", err)
+	}
+	if err := s.Delivered("some-other-receipt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delivered(rs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if q := s.Undelivered(); len(q) != 0 {
+		t.Fatalf("queue after delivery: %+v", q)
+	}
+	s.Close()
+	s = mustOpen(t, dir, o)
+	if q := s.Undelivered(); len(q) != 0 {
+		t.Fatalf("a delivered receipt came back: %+v", q)
+	}
+}
+
+func TestOutboxIsBoundedAndSurvivesDamage(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock(epoch)
+	o := testOptions(t, clk, nil)
+	s := mustOpen(t, dir, o)
+	var many []Receipt
+	for i := range outboxMax + 10 {
+		many = append(many, Receipt{ID: newID(epoch.Add(time.Duration(i) * time.Second)).String(), Scope: ScopeWindow, Records: 1})
+	}
+	if err := s.queueReceipts(many); err != nil {
+		t.Fatal(err)
+	}
+	q := s.Undelivered()
+	if len(q) != outboxMax || q[0].ID != many[10].ID || q[len(q)-1].ID != many[len(many)-1].ID {
+		t.Fatalf("queue of %d keeps %d, from %s", len(many), len(q), q[0].ID)
+	}
+	s.Close()
+
+	os.WriteFile(filepath.Join(dir, outboxFile), []byte(`[{"id":`), 0o600)
+	s = mustOpen(t, dir, o)
+	if q := s.Undelivered(); len(q) != 0 {
+		t.Errorf("damaged queue read as %+v", q)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, quarantineDir))
+	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), outboxFile) {
+		t.Errorf("damaged queue not quarantined: %v", ents)
+	}
+}
+
+// FuzzDecodeOutbox: whatever the queue file holds, decoding never panics,
+// and what it accepts has an id and a known scope.
+func FuzzDecodeOutbox(f *testing.F) {
+	f.Add([]byte(`[{"id":"01M8FD2CKNH8QX24HTT4ZVMBZH","time":"2026-11-27T08:00:00Z","scope":"window","records":1,"bytes":10,"oldest":null,"newest":null}]`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`[{"id":""}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := decodeOutbox(data)
+		if err != nil {
+			return
+		}
+		for _, r := range rs {
+			if r.ID == "" || !slices.Contains(allScopes, r.Scope) || r.Records < 0 || r.Bytes < 0 {
+				t.Fatalf("accepted %+v", r)
+			}
+		}
+	})
+}
