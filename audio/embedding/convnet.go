@@ -195,14 +195,15 @@ func (l *layer) conv(in, out []float32, from int) {
 			copy(acc, l.bias)
 			for y := 0; y < l.kh; y++ {
 				row := in[(t+y)*inRow : (t+y+1)*inRow]
-				for dx := 0; dx < l.kw; dx++ {
-					xi := x + dx - l.padL
-					if xi < 0 || xi >= l.inW {
-						continue
-					}
-					k := y*l.kw + dx
-					axpyRows(acc, l.w[k*tap:(k+1)*tap], row[xi*l.cin:(xi+1)*l.cin])
+				// The taps of a row that fall inside the bands are
+				// neighbours in memory, as are their weights: one run.
+				lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
+				if lo >= hi {
+					continue
 				}
+				xi := x + lo - l.padL
+				k := y * l.kw
+				axpyRows(acc, l.w[(k+lo)*tap:(k+hi)*tap], row[xi*l.cin:(xi+hi-lo)*l.cin])
 			}
 			if l.act {
 				for c, v := range acc {
