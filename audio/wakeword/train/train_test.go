@@ -1,0 +1,181 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/earshot/earshot/audio/embedding"
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/sphinx"
+	"github.com/earshot/earshot/audio/wakeword"
+)
+
+func testGrammar(t *testing.T) *intents.Grammar {
+	t.Helper()
+	g, err := intents.Parse([]byte("slots:\n  room: [kitchen, bedroom]\nintents:\n  LightsOn: [\"turn on the {room} lights\"]\n"), "intents.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestRunSmall trains a tiny head with every engine of the generator (a
+// few dozen clips): the whole path from synthesis to a head file runs,
+// and the head already tells the phrase from other speech on the clips
+// it held back.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders a minute of speech")
+	}
+	m := embeddingtest.Model(t)
+	voices := []Voice{{"flite", "slt"}, {"flite", "rms"}, {"espeak-ng", "en-us+f2"}, {"festival", "ked_diphone"}}
+	h, rep, err := Run(context.Background(), m, Options{
+		Phrase: "Hey  Jarvis", Grammar: testGrammar(t), Voices: voices,
+		Positives: 80, Negatives: 120, Epochs: 12, Hidden: 16, Seed: 7, Workers: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Phrase != "hey jarvis" || !h.Knows("hey jarvis") || h.Window != 16 || len(h.Layers) != 3 {
+		t.Fatalf("head %q window %d layers %d", h.Phrase, h.Window, len(h.Layers))
+	}
+	if h.Threshold != 0.5 || h.Sure != 0.9 {
+		t.Errorf("thresholds %v, %v", h.Threshold, h.Sure)
+	}
+	for _, want := range []string{"earshot wake-train", "seed 7", "flite", "festival:ked_diphone", "espeak-ng"} {
+		if !strings.Contains(h.Trained, want) {
+			t.Errorf("provenance %q lacks %q", h.Trained, want)
+		}
+	}
+	t.Logf("held back %d clips: wake recall %.2f, other clips over the threshold %d", rep.HeldBack, rep.PositiveRecall, rep.NegativeFalse)
+	if rep.HeldBack == 0 || rep.PositiveRecall < 0.5 {
+		t.Errorf("held back %d clips, wake recall %.2f", rep.HeldBack, rep.PositiveRecall)
+	}
+	if !slices.Contains(rep.NearMisses, "jarvis") {
+		t.Errorf("near misses %v lack the phrase without its first word", rep.NearMisses)
+	}
+}
+
+func TestNearMisses(t *testing.T) {
+	path := sphinx.DictionaryPath("")
+	near, err := NearMisses(path, "hey jarvis", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"jarvis", "hey"} {
+		if !slices.Contains(near, want) {
+			t.Errorf("%v lacks %q", near, want)
+		}
+	}
+	if slices.Contains(near, "hey jarvis") || len(near) < 10 {
+		t.Errorf("near misses %v", near)
+	}
+	swapped := 0
+	for _, n := range near {
+		w := strings.Fields(n)
+		if len(w) == 2 && w[0] == "hey" && w[1] != "jarvis" {
+			swapped++
+		}
+		if len(w) == 2 && w[0] != "hey" {
+			t.Errorf("%q: a two-phone word has no sound-alikes to swap in", n)
+		}
+	}
+	if swapped < 5 {
+		t.Errorf("only %d near misses swap jarvis: %v", swapped, near)
+	}
+	if _, err := NearMisses(path, "hey zorblax", 1); err == nil || !strings.Contains(err.Error(), "zorblax") {
+		t.Errorf("unknown word: %v", err)
+	}
+}
+
+// TestWindowsLabels: windows ending at the phrase's end are positive,
+// windows ending before half of it negative, those between left out.
+func TestWindowsLabels(t *testing.T) {
+	n := 40
+	s := Sample{Embeddings: make([]float32, n*embedding.Dim), PhraseStart: EmbeddingEnd(10), PhraseEnd: EmbeddingEnd(20)}
+	other := Sample{Embeddings: make([]float32, 5*embedding.Dim), PhraseStart: -1, PhraseEnd: -1}
+	ws := windows([]Sample{s, other})
+	var pos, neg []int
+	for _, w := range ws {
+		if w.s.PhraseEnd < 0 {
+			if w.y != 0 {
+				t.Fatal("a window of other speech is positive")
+			}
+			continue
+		}
+		if w.y == 1 {
+			pos = append(pos, w.end)
+		} else {
+			neg = append(neg, w.end)
+		}
+	}
+	if !slices.Equal(pos, []int{19, 20, 21, 22}) {
+		t.Errorf("positive windows end at %v, want 19..22 (80 ms before the end to 240 ms after)", pos)
+	}
+	if len(neg) == 0 || slices.Max(neg) >= 15 {
+		t.Errorf("negative windows %v: want those ending before the middle of the phrase only", neg)
+	}
+	if len(ws) != len(pos)+len(neg)+5 {
+		t.Errorf("%d windows", len(ws))
+	}
+}
+
+// TestGradients checks the backward pass against finite differences.
+func TestGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := newMLP(12, 5, rng)
+	for i := range m.g1 {
+		m.g1[i] = float32(0.5 + rng.Float64())
+		m.e1[i] = float32(0.2 * rng.NormFloat64())
+		m.g2[i] = float32(0.5 + rng.Float64())
+		m.e2[i] = float32(0.2 * rng.NormFloat64())
+	}
+	x := make([]float32, 12)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	const y = 1.0
+	loss := func() float64 {
+		z := m.forward(x, newTrace(5))
+		p := 1 / (1 + math.Exp(-z))
+		return -(y*math.Log(p) + (1-y)*math.Log(1-p))
+	}
+	tr := newTrace(5)
+	z := m.forward(x, tr)
+	grad := make([]float64, len(m.p))
+	m.backward(x, tr, 1/(1+math.Exp(-z))-y, grad, newScratch(5))
+	for _, i := range []int{0, 7, 59, 60, 64, 66, 70, 75, 80, 100, 104, 110, 115, len(m.p) - 1} {
+		old := m.p[i]
+		const h = 1e-2
+		m.p[i] = old + h
+		up := loss()
+		m.p[i] = old - h
+		down := loss()
+		m.p[i] = old
+		num := (up - down) / (2 * h)
+		if math.Abs(num-grad[i]) > 1e-3+1e-2*math.Abs(num) {
+			t.Errorf("parameter %d: gradient %g, numerically %g", i, grad[i], num)
+		}
+	}
+}
+
+// TestHeadScoresAsTrained: the trained network and the head written from
+// it give the same score.
+func TestHeadScoresAsTrained(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m := newMLP(16*embedding.Dim, 8, rng)
+	h := &wakeword.Head{Phrase: "x", Window: 16, Threshold: 0.5, Sure: 0.9, Layers: m.head()}
+	x := make([]float32, 16*embedding.Dim)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 10)
+	}
+	want := 1 / (1 + math.Exp(-m.forward(x, newTrace(8))))
+	if got := float64(wakeword.NewScorer(h).Score(x)); math.Abs(got-want) > 1e-4 {
+		t.Fatalf("head scores %v, the network %v", got, want)
+	}
+}
