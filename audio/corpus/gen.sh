@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gen.sh OUTDIR [--small | --train] [--plan]
+# gen.sh OUTDIR [--small | --held-out] [--plan]
 # gen.sh --render OUTDIR JOB
 #
 # Synthesises earshot's labelled test-speech corpus into OUTDIR:
@@ -10,33 +10,31 @@
 # All WAVs are 16 kHz mono signed 16-bit. Voices: flite (slt rms awb kal) and
 # espeak-ng (its klatt voice at six pitch/speed settings: the formant voices
 # are all but unintelligible to PocketSphinx's en-us model); sox varies tempo, pitch, reverb, noise (SNR 15-25 dB),
-# leading/trailing silence and level.
+# leading/trailing silence and level. A third of the wake files pause
+# after the wake phrase (0.3-3 s), as people do, before the command.
 #
 # The plan (every file and its parameters) comes from a seeded generator, so
 # runs are comparable; rendering is parallel (one job per file, nproc at a
 # time). A second run with the same plan and all files present does nothing;
 # an interrupted run resumes. --small plans a quick subset for `make test`
 # (20 wake utterances, >= 3 minutes of other speech); --plan prints the plan.
-# --train plans the wake-word classifier's training corpus (audio/wakenet):
-# 1200 wake utterances and 100 minutes of other speech, most of it near
-# misses, from its own seed (EARSHOT_CORPUS_SEED overrides it) and near
-# misses of its own: none of its audio or near-miss phrases is in the
-# evaluation corpus, so that corpus measures the classifier, not its memory.
+# --held-out plans the same corpus in festival's kal_diphone voice alone,
+# the voice no wake-word head is trained on (audio/wakeword/train).
 # --render writes the one file of JOB (a line of the plan) into OUTDIR: the
 # same file every time, which is how tests use single corpus files.
 #
-# Needs flite, espeak-ng and sox (Debian: flite espeak-ng sox).
+# Needs flite, espeak-ng and sox (Debian: flite espeak-ng sox); --held-out
+# needs festival and festvox-kallpc16k.
 set -euo pipefail
 
 readonly WAKE="hey jarvis"
 readonly SEED=${EARSHOT_CORPUS_SEED:-20261127}  # another seed gives a held-out corpus
-readonly TRAIN_SEED=${EARSHOT_CORPUS_SEED:-5150}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 readonly here self
 
 usage() {
-	echo "usage: $0 OUTDIR [--small | --train] [--plan]" >&2
+	echo "usage: $0 OUTDIR [--small | --held-out] [--plan]" >&2
 	exit 2
 }
 
@@ -52,7 +50,6 @@ die() {
 # command without the wake phrase) or noise (noise or silence only).
 plan() {
 	local mode=$1 seed=$SEED
-	[[ $mode != train ]] || seed=$TRAIN_SEED
 	awk -F '\t' -v mode="$mode" -v seed="$seed" -v wake="$WAKE" -f <(planner) "$here/commands.tsv"
 }
 
@@ -92,14 +89,13 @@ function sentence(    r, s) {
 }
 BEGIN {
 	state = seed
-	nwake = mode == "small" ? 20 : mode == "train" ? 1200 : 240
-	other_seconds = mode == "small" ? 200 : mode == "train" ? 6000 : 2100   # >= 3 and >= 30 minutes, with margin
-	near_share = mode == "train" ? 0.7 : 0.15
+	nwake = mode == "small" ? 20 : 240
+	other_seconds = mode == "small" ? 200 : 2100   # >= 3 and >= 30 minutes, with margin
+	near_share = 0.15
 	nvoices = split("flite:slt flite:rms flite:awb flite:kal espeak:en-us+klatt@25@140 espeak:en-us+klatt@40@160 espeak:en-us+klatt@55@150 espeak:en-us+klatt@70@170 espeak:en-us+klatt@85@145 espeak:en-us+klatt@50@175", voices, " ")
+	if (mode == "held-out") nvoices = split("festival:kal_diphone", voices, " ")
 	nnoises = split("white pink brown", noises, " ")
 	nnear = split("hey travis|jarvis|hey jars|hey service|hey harvest|a jar of olives|hey, chavez|okay jasper|hey marvin|nervous|hey jar|say jarvis slowly|hey garvey|jar bits|hey artist|the jarvis family moved away|hey there travis", near, "|")
-	if (mode == "train")   # the classifier's own near misses: none of the above
-		nnear = split("hey jarrod|hey harvey|hey carver|hey java|hey marvel|hey darwin|hey jasmine|hey charlie|pay jarvis|stay jarvis|okay jarvis|jarvis please|hey jar lid|hey job|hey garbage|they carved it|hey starfish|hey larva|hey, parcel|hey jerry|a jarful of coins|hey art class|hey there, harvey|the jarvis road bus|the day jarvis came|hey jarhead|hey jarvie|hi jarvis|hey arvis|hey charvis|hey nurses|hey jarv|hey darvis|hey jervis|hey mavis|hey elvis|hey purpose|hey jarvo|hey charles|hey carlos|hey harpist|hey arthur|hey army|hey target|hey jar opener|ray jarvis|may jarvis|play jarvis|jarvis, turn|hey dentist|hey novice|hey carpet|hey market|okay travis|hey cervix|the jar is|hey jazz|hey job list|hey, car keys|hey harvard|hey carvings|hey jarring|hey marvis|hey starboard|hey jaguar|hey charming|hey parsley|hey arches|hey garden|hey javelin|hey charcoal|hey darling|hey varnish|hey sergeant|hey tarnish|hey artistry|a jar of pickles|the jarvis twins|ask jarvis|tell jarvis|hey davis|hey mavis and jarvis|hey orchard|hey fargo|hey carbs|hey jarlsberg|hey, jarrow", near, "|")
 	nbank = split("The weather has been lovely this week, and we might go walking on Saturday.|Could you pass me the salt and the pepper, please?|I left my keys on the table next to the front door.|The kitchen lights were flickering again last night.|My sister is coming over for dinner on Sunday.|We should really fix the fence before winter.|Did you remember to water the plants in the bedroom?|The bus was twenty minutes late this morning.|I can't believe how quickly the children are growing up.|Let's order pizza tonight, I'm too tired to cook.|The meeting has been moved to half past three.|There's a new bakery on the corner that sells amazing bread.|He turned the music down so the baby could sleep.|Put the timer on the oven, the cake needs forty minutes.|I was reading about volcanoes in Iceland yesterday.|Our neighbors just adopted a very loud puppy.|The living room needs a new coat of paint.|She said the train to the city was packed.|Remember to buy milk, eggs and some butter.|The football match went to extra time and then penalties.|I think the washing machine is making a strange noise.|Grandma's recipe uses far more garlic than you'd expect.|We watched an old film about pirates on Friday.|The garden looks beautiful after all that rain.|Honestly, I have no idea where the remote control went.|Turn left at the post office and the library is on your right.|The doctor said to rest for a few days.|They're building a new school near the river.|Can you help me carry these boxes upstairs?|My phone battery dies so fast these days.|The radio said there might be snow in the hills.|I switched banks last year and it was surprisingly easy.|Dinner will be ready in about ten minutes.|The cat keeps sleeping on my laptop keyboard.|We need to book the holiday before prices go up.|He plays jazz piano in a small band on weekends.|The printer is out of ink again.|I'd like a cup of tea with a little milk.|Please close the window, it's getting cold in here.|The lecture on ancient Rome was fascinating.|Set the table for six, my cousins are joining us.|Her new job starts on the first of the month.|I heard the lights on the bridge are being replaced.|The hospital car park is always full.|Let's play a board game after lunch.|Nobody told me the shop closes early on Mondays.|I'll call you back when I get home.|The soup needs a bit more salt, I think.|There were so many birds in the garden this morning.|I forgot to switch off the heating before we left.", bank, "|")
 	ndets = split("the|my|our|that|every|their", dets, "|")
 	nadjs = split("old|bright|quiet|small|heavy|yellow|friendly|broken|new|lazy|careful|noisy", adjs, "|")
@@ -129,7 +125,7 @@ END {
 		r = rnd()
 		if (r < 1 / 3) { text1 = wake ", " c[1]; text2 = "-"; pause = "-" } \
 		else if (r < 2 / 3) { text1 = wake " " c[1]; text2 = "-"; pause = "-" } \
-		else { text1 = wake; text2 = c[1]; pause = fmt(uniform(0.15, 0.8)) }
+		else { text1 = wake; text2 = c[1]; pause = fmt(uniform(0.3, 3.0)) }
 		printf "wake/w%04d\twake\t%s\t%s\t%s\t%s\t%s\t%s\t%s\twake\n", i, c[2], c[3], voice, text1, text2, pause, effects()
 	}
 	total = 0
@@ -187,6 +183,7 @@ tts() {
 		local v=${voice#espeak:} p s
 		IFS=@ read -r v p s <<<"$v"
 		espeak-ng -v "$v" ${p:+-p "$p"} ${s:+-s "$s"} -w "$out.raw.wav" "$text" ;;
+	festival:*) text2wave -eval "(voice_${voice#festival:})" -o "$out.raw.wav" <<<"$text" >/dev/null ;;
 	*) die "unknown voice $voice" ;;
 	esac
 	sox -V1 -R "$out.raw.wav" -r 16000 -c 1 -b 16 -e signed-integer "$out"
@@ -258,7 +255,7 @@ main() {
 	for arg in "$@"; do
 		case $arg in
 		--small) mode=small ;;
-		--train) mode=train ;;
+		--held-out) mode=held-out ;;
 		--plan) plan_only=1 ;;
 		-*) usage ;;
 		*)
@@ -276,6 +273,7 @@ main() {
 	for tool in flite espeak-ng sox soxi awk xargs nproc; do
 		command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install flite espeak-ng sox)"
 	done
+	[[ $mode != held-out ]] || command -v text2wave >/dev/null || die "text2wave not found (Debian: apt-get install festival festvox-kallpc16k)"
 	mkdir -p "$outdir"
 	local planfile="$outdir/.plan.tsv.new"
 	plan "$mode" >"$planfile"

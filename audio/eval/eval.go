@@ -38,13 +38,13 @@ type Options struct {
 	// generated corpus has set, voice, noise and snr): the report breaks
 	// the figures down by each one's values.
 	By []string
-	// NoWakeNet leaves out the wake-word classifier (audio/wakenet).
-	NoWakeNet bool
-	// Candidates, when set, is handed the file and the audio of every hit
-	// of the keyword spotter (see listen.Config.Candidates).
-	Candidates func(file string, pcm []int16)
-	ModelDir   string // default: the listener's
-	Logger     *slog.Logger
+	// NoHead leaves out the wake-word head: the wake stage is keyword
+	// spotting, as for a phrase no head knows.
+	NoHead bool
+	// Tuning replaces the listener's (listen.DefaultTuning).
+	Tuning   *listen.Tuning
+	ModelDir string // default: the listener's
+	Logger   *slog.Logger
 }
 
 // FileResult is what happened to one corpus file.
@@ -70,6 +70,10 @@ type Counts struct {
 	OtherFiles    int     `json:"other_files"`
 	OtherSeconds  float64 `json:"other_seconds"`
 	FalseWakes    int     `json:"false_wakes"`
+	// BareFiles hold the wake phrase alone; BareActions counts those that
+	// got an intent (they must not).
+	BareFiles   int `json:"bare_files"`
+	BareActions int `json:"bare_actions"`
 	// Recall and IntentAcc are over the wake files, FAPerHour over the
 	// other audio.
 	Recall    float64 `json:"recall"`
@@ -82,25 +86,17 @@ type Result struct {
 	Counts
 	AudioSeconds float64 `json:"audio_seconds"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
-	// SpottedSeconds and VerifiedSeconds are the audio given to keyword
-	// spotting and to verification; Hits the spotter's candidates.
-	SpottedSeconds  float64 `json:"spotted_seconds"`
+	// HeardSeconds and VerifiedSeconds are the audio given to the wake
+	// stage and to the verifier; the rest is what the listener did with
+	// its candidates (see listen.Stats).
+	HeardSeconds    float64 `json:"heard_seconds"`
 	VerifiedSeconds float64 `json:"verified_seconds"`
 	Hits            int     `json:"hits"`
-	// What the wake-word classifier did with them (see listen.Stats).
-	Dropped int `json:"classifier_dropped"`
-	Vetoed  int `json:"classifier_vetoed"`
-	Rescued int `json:"classifier_rescued"`
-	// Unconfirmed: candidates it would have accepted, but no command
-	// followed them.
-	Unconfirmed int `json:"classifier_unconfirmed"`
-	// Embedded: wake phrases heard with a command only after other words
-	// ("say jarvis slowly, turn on …"), the classifier not sure.
-	Embedded int `json:"embedded"`
-	// Rewarped: candidates the verifier heard warped, the classifier in
-	// doubt; Scanned: candidates the classifier found, not the spotter.
-	Rewarped int `json:"rewarped"`
-	Scanned  int `json:"classifier_scanned"`
+	Sure            int     `json:"sure"`
+	Rejected        int     `json:"rejected"`
+	Alone           int     `json:"alone"`
+	// WakeStage says what found the candidates.
+	WakeStage string `json:"wake_stage"`
 
 	RTF   float64 `json:"rtf"`
 	RSSMB float64 `json:"rss_mb"`
@@ -152,14 +148,13 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
 	}
-	lc := listen.ConfigFrom(cfg, g, logger)
-	lc.ModelDir, lc.SkipVerify = opts.ModelDir, opts.BaselineKWS
-	if opts.NoWakeNet || opts.BaselineKWS {
-		lc.WakeNet = nil
+	lc, err := listen.FromConfig(cfg, g, logger)
+	if err != nil {
+		return Result{}, fmt.Errorf("eval: %w", err)
 	}
-	var current string // the file being decoded
-	if opts.Candidates != nil {
-		lc.Candidates = func(pcm []int16) { opts.Candidates(current, pcm) }
+	lc.ModelDir, lc.SkipVerify, lc.Tuning = opts.ModelDir, opts.BaselineKWS, opts.Tuning
+	if opts.NoHead || opts.BaselineKWS {
+		lc.Head, lc.Embedding = nil, nil
 	}
 	l, err := listen.New(lc)
 	if err != nil {
@@ -167,7 +162,10 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	}
 	defer l.Close()
 
-	res := Result{Baseline: opts.BaselineKWS}
+	res := Result{Baseline: opts.BaselineKWS, WakeStage: "keyword spotting"}
+	if lc.Head != nil {
+		res.WakeStage = "wake-word head (" + lc.Head.Trained + ")"
+	}
 	// Model loading is a one-off start-up cost: the real-time factor is
 	// measured over decoding only.
 	cpu0, _ := usage()
@@ -177,7 +175,6 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 			return res, err
 		}
 		logger.Debug("file", "path", lb.File, "kind", lb.Kind, "want", lb.Intent)
-		current = lb.File
 		fr, err := runFile(l, frame, corpusDir, lb)
 		if err != nil {
 			return res, err
@@ -187,10 +184,9 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	cpu1, rss := usage()
 	res.CPUSeconds = (cpu1 - cpu0).Seconds()
 	st := l.Stats()
-	res.SpottedSeconds = float64(st.Spotted) / audio.SampleRate
+	res.HeardSeconds = float64(st.Heard) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits, res.Dropped, res.Vetoed, res.Rescued, res.Rewarped, res.Scanned = st.Hits, st.Dropped, st.Vetoed, st.Rescued, st.Rewarped, st.Scanned
-	res.Unconfirmed, res.Embedded = st.Unconfirmed, st.Embedded
+	res.Hits, res.Sure, res.Rejected, res.Alone = st.Hits, st.Sure, st.Rejected, st.Alone
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -250,9 +246,12 @@ func runFile(l *listen.Listener, frame []int16, dir string, lb Label) (FileResul
 	if ok {
 		take(u)
 	}
-	if lb.Kind == KindWake {
+	switch lb.Kind {
+	case KindWake:
 		fr.Correct = fr.Woke > 0 && fr.Intent == lb.Intent && maps.Equal(fr.Slots, lb.Slots)
-	} else {
+	case KindBare:
+		fr.Correct = fr.Intent == ""
+	default:
 		fr.Correct = fr.Woke == 0
 	}
 	return fr, nil
@@ -279,6 +278,11 @@ func (c *Counts) count(fr FileResult) {
 		c.OtherFiles++
 		c.OtherSeconds += fr.Seconds
 		c.FalseWakes += fr.Woke
+	case KindBare:
+		c.BareFiles++
+		if !fr.Correct {
+			c.BareActions++
+		}
 	}
 }
 
@@ -359,7 +363,7 @@ func groups(files []FileResult, by []string) []Group {
 
 func writeText(w io.Writer, r Result, all bool) error {
 	ew := &errWriter{w: w}
-	mode := "pipeline (keyword spotting + grammar verification)"
+	mode := "pipeline (" + r.WakeStage + " + grammar verification)"
 	if r.Baseline {
 		mode = "baseline (keyword spotting only)"
 	}
@@ -377,6 +381,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 			}
 		}
 		want := "-"
+		if fr.Kind == KindBare {
+			want = "(none)"
+		}
 		if fr.Kind == KindWake {
 			want = describe(fr.Want, fr.WantSlots)
 		}
@@ -390,15 +397,11 @@ func writeText(w io.Writer, r Result, all bool) error {
 	ew.printf("wake files: %d, woke on %d, intent right on %d\n", r.WakeFiles, r.Detected, r.IntentCorrect)
 	ew.printf("other files: %d (%s of audio), false wakes: %d\n", r.OtherFiles,
 		duration(r.OtherSeconds), r.FalseWakes)
-	ew.printf("decoding: %.1f CPU s for %.1f audio s (spotting %.1f s; %d candidates, verification %.1f s)\n",
-		r.CPUSeconds, r.AudioSeconds, r.SpottedSeconds, r.Hits, r.VerifiedSeconds)
-	if r.Dropped+r.Vetoed+r.Rescued+r.Unconfirmed+r.Rewarped+r.Scanned > 0 {
-		ew.printf("wake-word classifier: %d candidates found the spotter missed, %d dropped before verification, %d verified wake phrases rejected, %d rejected ones accepted (%d more without a command, dropped), %d heard warped\n",
-			r.Scanned, r.Dropped, r.Vetoed, r.Rescued, r.Unconfirmed, r.Rewarped)
+	if r.BareFiles > 0 {
+		ew.printf("wake phrase alone: %d files, %d acted on\n", r.BareFiles, r.BareActions)
 	}
-	if r.Embedded > 0 {
-		ew.printf("wake phrases dropped because their command came after other words: %d\n", r.Embedded)
-	}
+	ew.printf("decoding: %.1f CPU s for %.1f audio s (wake stage %.1f s; %d candidates, %d sure; verification %.1f s, %d rejected; %d said alone)\n",
+		r.CPUSeconds, r.AudioSeconds, r.HeardSeconds, r.Hits, r.Sure, r.VerifiedSeconds, r.Rejected, r.Alone)
 	ew.printf("%s\n", r.Line())
 	return ew.err
 }
@@ -453,3 +456,23 @@ func (e *errWriter) printf(format string, args ...any) {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
 }
+
+// Add adds another run's counts, audio and CPU to r (the peak memory is
+// the larger), for figures over several corpora; Finish works out the
+// rates.
+func (r *Result) Add(o Result) {
+	r.WakeFiles += o.WakeFiles
+	r.Detected += o.Detected
+	r.IntentCorrect += o.IntentCorrect
+	r.OtherFiles += o.OtherFiles
+	r.OtherSeconds += o.OtherSeconds
+	r.FalseWakes += o.FalseWakes
+	r.BareFiles += o.BareFiles
+	r.BareActions += o.BareActions
+	r.AudioSeconds += o.AudioSeconds
+	r.CPUSeconds += o.CPUSeconds
+	r.RSSMB = max(r.RSSMB, o.RSSMB)
+}
+
+// Finish works out the rates of a Result made with Add.
+func (r *Result) Finish() { r.finish() }

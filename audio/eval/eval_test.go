@@ -17,9 +17,9 @@ import (
 
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
-	"github.com/earshot/earshot/audio/wakenet"
 	"github.com/earshot/earshot/device/config"
 )
 
@@ -50,6 +50,7 @@ func smallCorpus(t *testing.T) (*config.Config, string) {
 		{"wake/c.wav", "wake", "LightsOn", "room=living room", "wake", "hey jarvis turn on the living room lights"},
 		{"other/d.wav", "other", "-", "-", "speech", "the weather was lovely and we walked along the beach"},
 		{"other/e.wav", "other", "-", "-", "command", "turn on the kitchen lights"},
+		{"bare/f.wav", "bare", "-", "-", "bare", "hey jarvis"},
 	}
 	var labels strings.Builder
 	labels.WriteString("file\tkind\tintent\tslots\tset\n")
@@ -77,6 +78,7 @@ func smallCorpus(t *testing.T) (*config.Config, string) {
 	}
 	cfg := config.Default()
 	cfg.Speech.Intents = intentsPath
+	cfg.Wake.Models = embeddingtest.Dir(t)
 	return cfg, dir
 }
 
@@ -93,13 +95,16 @@ func TestRun(t *testing.T) {
 		if !summaryRE.MatchString(last) {
 			t.Errorf("last line %q is not the summary", last)
 		}
-		if res.WakeFiles != 3 || res.OtherFiles != 2 {
-			t.Errorf("counted %d wake and %d other files", res.WakeFiles, res.OtherFiles)
+		if res.WakeFiles != 3 || res.OtherFiles != 2 || res.BareFiles != 1 {
+			t.Errorf("counted %d wake, %d other and %d bare files", res.WakeFiles, res.OtherFiles, res.BareFiles)
+		}
+		if !baseline && (res.BareActions != 0 || !strings.Contains(out.String(), "wake phrase alone: 1 files, 0 acted on")) {
+			t.Errorf("the wake phrase alone acted:\n%s", out.String())
 		}
 		if !baseline && (res.Recall != 1 || res.IntentAcc != 1 || res.FalseWakes != 0) {
 			t.Errorf("pipeline on clean speech: %s\n%s", res.Line(), out.String())
 		}
-		if !strings.Contains(out.String(), "by set:\n") || len(res.Groups) != 3 {
+		if !strings.Contains(out.String(), "by set:\n") || len(res.Groups) != 4 {
 			t.Errorf("no breakdown by set (%d groups):\n%s", len(res.Groups), out.String())
 		}
 		if res.RTF <= 0 || res.RSSMB <= 0 {
@@ -108,32 +113,27 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunCandidates: the hook the classifier's trainer uses sees every
-// candidate with its file, and --no-wakenet leaves the classifier out.
-func TestRunCandidates(t *testing.T) {
+// TestRunNoHead: --no-head measures the wake stage of a phrase without a
+// head, keyword spotting, and the report says which stage ran.
+func TestRunNoHead(t *testing.T) {
 	cfg, dir := smallCorpus(t)
-	seen := map[string]int{}
-	n := 0
-	res, err := Run(context.Background(), cfg, dir, Options{NoWakeNet: true, Candidates: func(file string, pcm []int16) {
-		seen[file]++
-		n++
-		if len(pcm) == 0 || len(pcm) > wakenet.ContextSamples {
-			t.Errorf("%s: candidate of %d samples", file, len(pcm))
-		}
-	}}, io.Discard)
+	var out bytes.Buffer
+	res, err := Run(context.Background(), cfg, dir, Options{NoHead: true}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != res.Hits || n == 0 {
-		t.Errorf("%d candidates handed over, %d hits", n, res.Hits)
+	if res.WakeStage != "keyword spotting" || !strings.Contains(out.String(), "pipeline (keyword spotting + grammar verification)") {
+		t.Errorf("wake stage %q:\n%s", res.WakeStage, out.String())
 	}
-	for file := range seen {
-		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
-			t.Errorf("candidate of %q, not a corpus file", file)
-		}
+	if res.Hits == 0 || res.Sure != 0 {
+		t.Errorf("keyword spotting: %d candidates, %d sure", res.Hits, res.Sure)
 	}
-	if res.Dropped+res.Vetoed+res.Rescued+res.Unconfirmed+res.Rewarped != 0 {
-		t.Errorf("without the classifier: %d dropped, %d vetoed, %d rescued, %d unconfirmed, %d heard warped", res.Dropped, res.Vetoed, res.Rescued, res.Unconfirmed, res.Rewarped)
+	res, err = Run(context.Background(), cfg, dir, Options{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.WakeStage, "wake-word head") {
+		t.Errorf("with the shipped head: wake stage %q", res.WakeStage)
 	}
 }
 
@@ -148,10 +148,10 @@ func TestRunJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out.String())
 	}
-	if got.Summary != res.Line() || len(got.Files) != 5 {
+	if got.Summary != res.Line() || len(got.Files) != 6 {
 		t.Errorf("JSON summary %q, %d files", got.Summary, len(got.Files))
 	}
-	if !reflect.DeepEqual(got.Groups, res.Groups) || len(got.Groups) != 3 || got.Files[4].Tags["set"] != "command" {
+	if !reflect.DeepEqual(got.Groups, res.Groups) || len(got.Groups) != 4 || got.Files[4].Tags["set"] != "command" || got.BareFiles != 1 {
 		t.Errorf("JSON groups %+v, tags %v", got.Groups, got.Files[4].Tags)
 	}
 }

@@ -13,6 +13,8 @@ import (
 const (
 	KindWake  = "wake"  // wake phrase followed by a command
 	KindOther = "other" // anything else: speech, noise, near misses
+	// KindBare is the wake phrase alone: waking is right, acting is not.
+	KindBare = "bare"
 )
 
 // Label is one row of labels.tsv.
@@ -67,8 +69,8 @@ func ParseLabels(r io.Reader, name string) ([]Label, error) {
 			return nil, fmt.Errorf("%s:%d: file %q already labelled on line %d", name, line, l.File, prev)
 		}
 		seen[l.File] = line
-		if l.Kind != KindWake && l.Kind != KindOther {
-			return nil, fmt.Errorf("%s:%d: kind %q: expected %q or %q", name, line, cols[1], KindWake, KindOther)
+		if l.Kind != KindWake && l.Kind != KindOther && l.Kind != KindBare {
+			return nil, fmt.Errorf("%s:%d: kind %q: expected %q, %q or %q", name, line, cols[1], KindWake, KindOther, KindBare)
 		}
 		if in := strings.TrimSpace(cols[2]); in != "-" && in != "" {
 			l.Intent = in
@@ -86,8 +88,8 @@ func ParseLabels(r io.Reader, name string) ([]Label, error) {
 				l.Tags[name] = strings.TrimSpace(cols[4+i])
 			}
 		}
-		if l.Kind == KindOther && (l.Intent != "" || len(l.Slots) > 0) {
-			return nil, fmt.Errorf("%s:%d: kind other with intent %q: expected intent and slots \"-\"", name, line, cols[2])
+		if l.Kind != KindWake && (l.Intent != "" || len(l.Slots) > 0) {
+			return nil, fmt.Errorf("%s:%d: kind %s with intent %q: expected intent and slots \"-\"", name, line, l.Kind, cols[2])
 		}
 		if l.Intent == "" && len(l.Slots) > 0 {
 			return nil, fmt.Errorf("%s:%d: slots without an intent: expected intent name in column 3", name, line)

@@ -30,7 +30,13 @@ func TestParseLabels(t *testing.T) {
 			want: []Label{{File: "a.wav", Kind: KindWake, Intent: "X", Slots: map[string]string{}, Line: 1}},
 		},
 		{name: "too few columns", in: "a.wav\twake\tX\n", wantErr: "labels.tsv:1: 3 column(s), expected 4"},
-		{name: "bad kind", in: "a.wav\twake\tX\t-\nb.wav\tspeech\t-\t-\n", wantErr: `labels.tsv:2: kind "speech": expected "wake" or "other"`},
+		{name: "bad kind", in: "a.wav\twake\tX\t-\nb.wav\tspeech\t-\t-\n", wantErr: `labels.tsv:2: kind "speech": expected "wake", "other" or "bare"`},
+		{name: "bare with intent", in: "a.wav\tbare\tX\t-\n", wantErr: "kind bare with intent"},
+		{
+			name: "bare",
+			in:   "b.wav\tbare\t-\t-\n",
+			want: []Label{{File: "b.wav", Kind: KindBare, Slots: map[string]string{}, Line: 1}},
+		},
 		{name: "bad slots", in: "a.wav\twake\tX\troom\n", wantErr: `labels.tsv:1: slots "room"`},
 		{name: "duplicate slot", in: "a.wav\twake\tX\tr=a;r=b\n", wantErr: `slot "r" given twice`},
 		{name: "other with intent", in: "a.wav\tother\tX\t-\n", wantErr: "kind other"},
@@ -72,7 +78,7 @@ func FuzzParseLabels(f *testing.F) {
 			return
 		}
 		for _, l := range labels {
-			if l.File == "" || (l.Kind != KindWake && l.Kind != KindOther) || l.Slots == nil {
+			if l.File == "" || (l.Kind != KindWake && l.Kind != KindOther && l.Kind != KindBare) || l.Slots == nil {
 				t.Fatalf("bad label %+v", l)
 			}
 		}

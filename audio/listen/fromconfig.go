@@ -1,18 +1,29 @@
 package listen
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"strings"
 
+	"github.com/earshot/earshot/audio/embedding"
 	"github.com/earshot/earshot/audio/intents"
-	"github.com/earshot/earshot/audio/wakenet"
+	"github.com/earshot/earshot/audio/wakeword"
 	"github.com/earshot/earshot/device/config"
 )
 
-// ConfigFrom maps the daemon's configuration onto a listener's, in one
-// place, so that `earshot eval` measures exactly the listener `earshot run`
-// uses.
-func ConfigFrom(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) Config {
-	return Config{
+// FromConfig maps the daemon's configuration onto a listener's, in one
+// place, so that `earshot eval` measures exactly the listener `earshot
+// run` uses. It loads the wake-word head and the speech embedding:
+// wake.head if set, else the head that ships for the phrase, else the one
+// `earshot wake-train` left in retention.dir; without any, the wake stage
+// is keyword spotting (logged as a warning: it hears people less well).
+func FromConfig(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) (Config, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	lc := Config{
 		WakePhrase:   cfg.Wake.Phrase,
 		WakeSource:   cfg.Where("wake.phrase"),
 		Sensitivity:  cfg.Wake.Sensitivity,
@@ -20,9 +31,92 @@ func ConfigFrom(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) Con
 		Preroll:      cfg.Audio.Preroll,
 		MaxUtterance: cfg.Speech.MaxUtterance,
 		EndSilence:   cfg.Speech.EndSilence,
+		CommandWait:  cfg.Speech.CommandWait,
 		Logger:       logger,
-		// The classifier that ships knows one phrase; another goes
-		// without (nil).
-		WakeNet: wakenet.Builtin(cfg.Wake.Phrase),
 	}
+	m, head, err := loadWake(cfg)
+	if err != nil {
+		return lc, err
+	}
+	if head == nil {
+		logger.Warn(noHead, "phrase", cfg.Wake.Phrase, "looked_in", cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase))
+	}
+	lc.Embedding, lc.Head = m, head
+	return lc, nil
+}
+
+const noHead = "no wake-word head for the wake phrase: listening with keyword spotting, which hears people less well; train one with `earshot wake-train`"
+
+// CheckWake loads what the wake stage needs, as FromConfig does, and says
+// what it will be ("wake-word head …" or "keyword spotting"), with a
+// warning when there is no head for the phrase.
+func CheckWake(cfg *config.Config) (stage, warning string, err error) {
+	_, head, err := loadWake(cfg)
+	if err != nil {
+		return "", "", err
+	}
+	if head == nil {
+		return "keyword spotting", fmt.Sprintf("%s (looked in %s)", noHead, cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase)), nil
+	}
+	return fmt.Sprintf("wake-word head, threshold %.2f (%s)", head.Threshold, head.Trained), "", nil
+}
+
+// loadWake finds the head and, if there is one, loads the speech
+// embedding.
+func loadWake(cfg *config.Config) (*embedding.Model, *wakeword.Head, error) {
+	head, err := findHead(cfg)
+	if err != nil || head == nil {
+		return nil, nil, err
+	}
+	m, err := embedding.Load(cfg.Wake.Models)
+	if err != nil {
+		return nil, nil, &keyError{"wake.models", err}
+	}
+	return m, head, nil
+}
+
+// keyError names the config key an error is about, for check-config.
+type keyError struct {
+	Key string
+	Err error
+}
+
+func (e *keyError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *keyError) Unwrap() error { return e.Err }
+
+// ErrorKey returns the config key err is about ("wake.head",
+// "wake.models"), or "".
+func ErrorKey(err error) string {
+	var k *keyError
+	if errors.As(err, &k) {
+		return k.Key
+	}
+	return ""
+}
+
+func findHead(cfg *config.Config) (*wakeword.Head, error) {
+	phrase := cfg.Wake.Phrase
+	var h *wakeword.Head
+	var err error
+	switch path := cfg.Wake.Head; {
+	case strings.HasSuffix(path, ".onnx"):
+		h, err = wakeword.ReadONNX(path, 0)
+	case path != "":
+		h, err = wakeword.ReadFile(path)
+	default:
+		if h = wakeword.Builtin(phrase); h != nil {
+			return h, nil
+		}
+		h, err = wakeword.ReadFile(cfg.Retention.TrainedHeadPath(phrase))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, &keyError{"wake.head", err}
+	}
+	if !h.Knows(phrase) {
+		return nil, &keyError{"wake.head", fmt.Errorf("%s was trained for %q, not the wake phrase %q", cfg.Wake.Head, h.Phrase, phrase)}
+	}
+	return h, nil
 }

@@ -4,6 +4,8 @@ package main
 // mosquitto, speech generated with flite and sox, and the real CLI.
 
 import (
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -269,7 +271,7 @@ func writeConfig(t testing.TB, dir string, sections map[string]string) string {
 	base := map[string]string{
 		"device_id": "device_id: test-speaker",
 		"audio":     "audio:\n  input: default\n  preroll: 1s",
-		"wake":      "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5",
+		"wake":      "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5\n  models: " + embeddingtest.Dir(t),
 		"speech":    "speech:\n  intents: " + absPath(t, "../../configs/intents.yaml") + "\n  max_utterance: 8s\n  end_silence: 700ms",
 		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 1h\n  max_bytes: 64MiB",
 		"mqtt":      "mqtt:\n  broker: \"\"",

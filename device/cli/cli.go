@@ -57,8 +57,9 @@ func commands() map[string]command {
 		"unmute":       {"unmute", "start the microphone again", unmute},
 		"purge":        {"purge [--config F]", "enforce the retention window on the store without the daemon", purge},
 		"check-config": {"check-config F", "validate a config and its intents file", checkConfig},
-		"eval":         {"eval --config F --corpus DIR [--json] [--per-file] [--baseline-kws | --no-wakenet] [--by COLUMN,...]", "measure wake and intent accuracy over a labelled corpus", evalCmd},
+		"eval":         {"eval --config F --corpus DIR [--json] [--per-file] [--baseline-kws | --no-head] [--tune K=V,...] [--by COLUMN,...]", "measure wake and intent accuracy over a labelled corpus", evalCmd},
 		"version":      {"version", "print version, speech engine and build tags", version},
+		"wake-train":   {"wake-train [--phrase P] [-o F.head]", "train a wake-word head for a phrase from generated speech", wakeTrain},
 	}
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
+
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -92,7 +94,7 @@ func writeConfig(t *testing.T, dir, extra string) string {
 	t.Helper()
 	intents, _ := filepath.Abs("../../configs/intents.yaml")
 	path := filepath.Join(dir, "earshot.yaml")
-	body := "device_id: den\nspeech: {intents: " + intents + "}\nretention: {dir: " + filepath.Join(dir, "state") + "}\n" + extra
+	body := "device_id: den\nspeech: {intents: " + intents + "}\nwake: {models: " + embeddingtest.Dir(t) + "}\nretention: {dir: " + filepath.Join(dir, "state") + "}\n" + extra
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

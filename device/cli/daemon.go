@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/earshot/earshot/audio/eval"
+	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/daemon"
 	"github.com/earshot/earshot/device/hub"
 	"github.com/earshot/earshot/retention"
@@ -94,7 +95,8 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	asJSON := f.Bool("json", false, "print JSON")
 	perFile := f.Bool("per-file", false, "list every file, not only the mistakes")
 	baseline := f.Bool("baseline-kws", false, "measure plain keyword spotting without verification, for comparison")
-	noNet := f.Bool("no-wakenet", false, "measure the pipeline without its wake-word classifier, for comparison")
+	noHead := f.Bool("no-head", false, "measure the pipeline with keyword spotting instead of the wake-word head, for comparison")
+	tune := f.String("tune", "", "override the listener's tuning, e.g. Alone=300ms,SureShift=1 (see listen.Tuning)")
 	level := f.String("log-level", "warn", "debug shows, on stderr, what was heard in each file")
 	by := f.String("by", "", "break the figures down by these labels.tsv columns, comma-separated (the generated corpus has set, voice, noise, snr)")
 	if err := noArgs(f, args); err != nil {
@@ -111,8 +113,12 @@ func evalCmd(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tuning := listen.DefaultTuning
+	if err := tuning.Set(*tune); err != nil {
+		return usagef("--tune: %v", err)
+	}
 	_, err = eval.Run(ctx, cfg, *corpus, eval.Options{
-		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, NoWakeNet: *noNet, By: eval.Columns(*by),
+		JSON: *asJSON, PerFile: *perFile, BaselineKWS: *baseline, NoHead: *noHead, By: eval.Columns(*by), Tuning: &tuning,
 		Logger: newLogger(env, lv),
 	}, env.Stdout)
 	return err

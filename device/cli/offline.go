@@ -65,8 +65,8 @@ func checkConfig(_ context.Context, env *Env, args []string) error {
 	for _, w := range append(checked.Warnings, checked.HubWarnings...) {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q)\n",
-		path, len(checked.Grammar.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase)
+	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q heard by %s)\n",
+		path, len(checked.Grammar.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase, checked.WakeStage)
 	return nil
 }
 

@@ -45,6 +45,18 @@ type Audio struct {
 type Wake struct {
 	Phrase      string
 	Sensitivity float64 // 0..1, engine-independent
+	// Head is the wake-word head's file: "" for the one that ships for the
+	// phrase, or else the one `earshot wake-train` wrote into
+	// retention.dir; a path ending in .onnx is an openWakeWord head.
+	Head string
+	// Models is the folder of the speech embedding's model files.
+	Models string
+}
+
+// TrainedHeadPath is where `earshot wake-train` puts the head it trains
+// for phrase, and where the daemon looks for it when wake.head is empty.
+func (r Retention) TrainedHeadPath(phrase string) string {
+	return filepath.Join(r.Dir, "wake", strings.ReplaceAll(phrase, " ", "-")+".head")
 }
 
 // Speech configures command recognition.
@@ -52,6 +64,9 @@ type Speech struct {
 	Intents      string // path of the intents file, resolved against the config's directory
 	MaxUtterance time.Duration
 	EndSilence   time.Duration
+	// CommandWait is how long the device waits for a command after a wake
+	// phrase said alone (it plays a "listening" earcon first).
+	CommandWait time.Duration
 }
 
 // Retention configures the encrypted store.
@@ -93,11 +108,12 @@ func Default() *Config {
 	return &Config{
 		DeviceID: "earshot",
 		Audio:    Audio{Input: "default", SampleRate: 16000, Preroll: time.Second},
-		Wake:     Wake{Phrase: "hey jarvis", Sensitivity: 0.5},
+		Wake:     Wake{Phrase: "hey jarvis", Sensitivity: 0.5, Models: "/usr/share/earshot/models"},
 		Speech: Speech{
 			Intents:      "/etc/earshot/intents.yaml",
 			MaxUtterance: 8 * time.Second,
 			EndSilence:   700 * time.Millisecond,
+			CommandWait:  5 * time.Second,
 		},
 		Retention: Retention{
 			Dir:      "/var/lib/earshot",
@@ -168,6 +184,8 @@ func (c *Config) resolvePaths() {
 		}
 	}
 	abs(&c.Speech.Intents)
+	abs(&c.Wake.Head)
+	abs(&c.Wake.Models)
 	abs(&c.Retention.Dir)
 	abs(&c.MQTT.PasswordFile)
 	abs(&c.MQTT.CAFile)
@@ -212,6 +230,10 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.durationIn("speech.max_utterance", c.Speech.MaxUtterance, time.Second, 30*time.Second)
 	d.durationIn("speech.end_silence", c.Speech.EndSilence, 100*time.Millisecond, 5*time.Second)
+	d.durationIn("speech.command_wait", c.Speech.CommandWait, 500*time.Millisecond, 30*time.Second)
+	if c.Wake.Models == "" {
+		d.errorf("wake.models", "want the folder of the speech embedding's model files")
+	}
 	if c.Speech.EndSilence >= c.Speech.MaxUtterance && !d.bad["speech.max_utterance"] {
 		d.errorf("speech.end_silence", "must be shorter than speech.max_utterance (%s)", c.Speech.MaxUtterance)
 	}

@@ -95,11 +95,14 @@ func (d *decoder) decode(data []byte, c *Config) bool {
 		"wake": d.section(map[string]setter{
 			"phrase":      d.str(&c.Wake.Phrase),
 			"sensitivity": d.float(&c.Wake.Sensitivity),
+			"head":        d.str(&c.Wake.Head),
+			"models":      d.str(&c.Wake.Models),
 		}),
 		"speech": d.section(map[string]setter{
 			"intents":       d.str(&c.Speech.Intents),
 			"max_utterance": d.duration(&c.Speech.MaxUtterance),
 			"end_silence":   d.duration(&c.Speech.EndSilence),
+			"command_wait":  d.duration(&c.Speech.CommandWait),
 		}),
 		"retention": d.section(map[string]setter{
 			"dir":       d.str(&c.Retention.Dir),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/audio/sphinx"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
@@ -16,8 +17,10 @@ import (
 // Checked is what Check found: the intents grammar it loaded, and what is
 // worth a warning but no refusal.
 type Checked struct {
-	Grammar  *intents.Grammar
-	Warnings []string
+	Grammar *intents.Grammar
+	// WakeStage says what will hear the wake phrase.
+	WakeStage string
+	Warnings  []string
 	// HubWarnings are the hub link's (world-readable secrets, plaintext
 	// broker), which hub.New logs itself.
 	HubWarnings []string
@@ -27,7 +30,8 @@ type Checked struct {
 // syntax and ranges, by the same code run uses, so that `earshot
 // check-config` refuses exactly what run would: the intents file, every
 // word the recogniser must know, the hub link (broker, password and TLS
-// files), a file: audio input and the control socket's path. It reports
+// files), a file: audio input, the wake-word head and speech embedding,
+// and the control socket's path. It reports
 // every problem in one *config.Error, as FILE:LINE: key: reason.
 func Check(cfg *config.Config) (*Checked, error) {
 	c := &Checked{}
@@ -40,6 +44,18 @@ func Check(cfg *config.Config) (*Checked, error) {
 		problems = append(problems, checkWords(cfg, g)...)
 		for _, w := range g.Unreachable() {
 			c.Warnings = append(c.Warnings, w.Error())
+		}
+	}
+	if stage, warning, err := listen.CheckWake(cfg); err != nil {
+		key := listen.ErrorKey(err)
+		if key == "" {
+			key = "wake"
+		}
+		problems = append(problems, cfg.Problem(key, strings.TrimPrefix(err.Error(), key+": ")))
+	} else {
+		c.WakeStage = stage
+		if warning != "" {
+			c.Warnings = append(c.Warnings, cfg.Path+": "+warning)
 		}
 	}
 	if cfg.MQTT.Broker != "" {

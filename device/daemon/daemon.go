@@ -62,11 +62,14 @@ type Daemon struct {
 	store    *retention.Store
 	mute     *MuteGate
 	link     *hub.Link // nil without a broker
-	listener *listen.Listener
-	src      audio.Source
-	button   *panel.Button // nil without GPIO
-	led      *panel.LED    // nil without GPIO
-	earcons  *earconPlayer
+	listener listen.Recognizer
+	// loopCtx is the capture loop's context, for what the listener's
+	// callbacks start (they run on the capture goroutine).
+	loopCtx context.Context
+	src     audio.Source
+	button  *panel.Button // nil without GPIO
+	led     *panel.LED    // nil without GPIO
+	earcons *earconPlayer
 
 	started    time.Time
 	framesRead atomic.Uint64
@@ -115,7 +118,14 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if warn != nil {
 		log.Error("mute state", "err", warn)
 	}
-	d.listener, err = listen.New(listen.ConfigFrom(cfg, g, log))
+	lc, err := listen.FromConfig(cfg, g, log)
+	if err != nil {
+		return nil, err
+	}
+	// A wake phrase said alone gets a rising "listening" earcon while the
+	// listener waits for the command (the earcon player never blocks).
+	lc.Listening = func() { d.earcons.Play(d.ctx(), earconListening) }
+	d.listener, err = listen.New(lc)
 	if err != nil {
 		return nil, fmt.Errorf("wake/speech: %w", err)
 	}
@@ -161,6 +171,14 @@ func (d *Daemon) receiptAcked(id string) {
 	if err := d.store.Delivered(id); err != nil {
 		d.log.Warn("receipt delivered but still queued; it will be published again at the next start", "receipt", id, "err", err)
 	}
+}
+
+// ctx returns the capture loop's context.
+func (d *Daemon) ctx() context.Context {
+	if d.loopCtx == nil {
+		return context.Background()
+	}
+	return d.loopCtx
 }
 
 // Run serves until ctx ends, then shuts everything down and returns.

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,6 +86,7 @@ func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig
 		"device_id: den",
 		"audio: {input: \"file:" + wav + "\"}",
 		"speech: {intents: " + abs(t, "../../configs/intents.yaml") + "}",
+		"wake: {models: " + embeddingtest.Dir(t) + "}",
 		"retention: {dir: " + filepath.Join(dir, "state") + ", window: 1h}",
 		"mqtt: {broker: \"" + b.URL() + "\"}",
 		"gpio: {mute_button: GPIO17, mute_led: GPIO27}",
@@ -370,11 +373,16 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 		{"no such GPIO pin", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + wav + "\"}\ngpio: {mute_button: GPIO99}",
 			func(b, l string) (gpio.PinIn, gpio.PinOut, error) { return panel.LookupPins(b, l) }, []string{"gpio.mute_button", "GPIO99"}},
 		{"insecure broker", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + wav + "\"}\nmqtt: {broker: \"tcp://192.0.2.7:1883\"}", nil, []string{"mqtt", "allow_insecure"}},
+		{"no speech embedding", "speech: {intents: " + intents + "}\nwake: {models: " + dir + "}", nil, []string{"wake.models", "melspectrogram.onnx", "make models"}},
+		{"head for another phrase", "speech: {intents: " + intents + "}\nwake: {phrase: computer, head: " + abs(t, "../../audio/wakeword/hey_jarvis.head") + "}", nil, []string{"wake.head", `"computer"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			state := filepath.Join(t.TempDir(), "state")
 			yaml := "device_id: den\nretention: {dir: " + state + "}\ncontrol: {socket: " + filepath.Join(t.TempDir(), "c.sock") + "}\n" + tt.yaml + "\n"
+			if !strings.Contains(tt.yaml, "wake:") {
+				yaml += "wake: {models: " + embeddingtest.Dir(t) + "}\n"
+			}
 			cfg, err := config.Parse([]byte(yaml), filepath.Join(dir, "e.yaml"))
 			if err != nil {
 				t.Fatal(err)

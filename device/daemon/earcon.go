@@ -20,6 +20,9 @@ var (
 	earconNotUnderstood = tones(0.18, 660, 520)
 	// earconForgotten: three quick falling notes, "gone".
 	earconForgotten = tones(0.12, 880, 660, 440)
+	// earconListening: two rising notes, "yes?", after a wake phrase said
+	// alone, while the device waits for the command.
+	earconListening = tones(0.12, 520, 780)
 )
 
 // tones renders short sine notes of 90 ms each at amplitude amp (0..1),

@@ -21,6 +21,7 @@ import (
 // stops or reads it. Mute is checked before every frame, so a mute takes
 // effect within one frame and the stream is stopped, not ignored.
 func (d *Daemon) captureLoop(ctx context.Context) error {
+	d.loopCtx = ctx
 	frame := make([]int16, audio.FrameSamples)
 	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
 	// While no frames flow (muted, input ended) the loop wakes this often

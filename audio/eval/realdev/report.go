@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/earshot/earshot/audio/eval"
+)
+
+// report evaluates each phrase's corpus in OUT with the phrase's head and
+// prints the figures, the totals last.
+func report(ctx context.Context, earshot, out, heads, models, intentsPath string, w io.Writer) error {
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return err
+	}
+	var phrases []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() {
+			phrases = append(phrases, e.Name())
+		}
+	}
+	sort.Strings(phrases)
+	if len(phrases) == 0 {
+		return fmt.Errorf("%s: no corpora; build them first (without -report)", out)
+	}
+	absIntents, err := filepath.Abs(intentsPath)
+	if err != nil {
+		return err
+	}
+	absModels, err := filepath.Abs(models)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	var all eval.Result
+	for _, dir := range phrases {
+		phrase := strings.ReplaceAll(dir, "-", " ")
+		head := filepath.Join(heads, dir+".head")
+		absHead, err := filepath.Abs(head)
+		if err != nil {
+			return err
+		}
+		cfg := filepath.Join(out, dir, "earshot.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  phrase: %s\n  head: %s\n  models: %s\nspeech:\n  intents: %s\nretention:\n  dir: %s\n",
+			phrase, absHead, absModels, absIntents, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
+			return err
+		}
+		if _, err := os.Stat(head); err != nil {
+			fmt.Fprintf(os.Stderr, "==> training a head for %q (generated speech only)\n", phrase)
+			cmd := exec.CommandContext(ctx, earshot, "wake-train", "--config", cfg, "-o", head)
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("wake-train %q: %w", phrase, err)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "==> eval %q\n", phrase)
+		cmd := exec.CommandContext(ctx, earshot, "eval", "--config", cfg, "--corpus", filepath.Join(out, dir), "--json", "--by", "shape")
+		cmd.Stderr = os.Stderr
+		b, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("eval %q: %w", phrase, err)
+		}
+		var r eval.Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("eval %q: %w", phrase, err)
+		}
+		if err := os.WriteFile(filepath.Join(out, dir, "result.json"), b, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "    %s; wake phrase alone: %d files, %d acted on\n", r.Line(), r.BareFiles, r.BareActions)
+		lines = append(lines, "phrase="+dir+" "+r.Line())
+		all.Add(r)
+	}
+	all.Finish()
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w, "phrase=all "+all.Line())
+	return nil
+}

@@ -1,0 +1,170 @@
+package listen
+
+import (
+	"strings"
+	"time"
+
+	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/sphinx"
+)
+
+// finish decodes the captured candidate and hands it over if it was the
+// wake phrase.
+func (l *Listener) finish() (Utterance, bool, error) {
+	if err := l.dec.EndUtt(); err != nil {
+		return Utterance{}, false, l.fail(err)
+	}
+	rec := l.rec
+	l.rec = nil
+	hyp, _ := l.dec.Hyp()
+	ws := l.segments()
+	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
+	if hyp == "" {
+		hyp, ws = l.partial, words(l.partial)
+	}
+	sure, hitAt, from := l.sure, l.hitAt, l.commandFrom()
+	l.endCandidate()
+	var v verdict
+	if l.cfg.SkipVerify {
+		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
+	} else {
+		v = judge(ws, l.phrase, sure, from)
+	}
+	if !v.wake {
+		l.log.Debug("wake phrase rejected by verification", "hyp", hyp, "score", l.score)
+		l.stats.Rejected++
+		l.recycle(rec)
+		return Utterance{}, false, nil
+	}
+	l.log.Debug("wake phrase accepted", "hyp", hyp, "score", l.score, "sure", sure)
+	u := Utterance{
+		Audio:      rec,
+		Transcript: v.transcript,
+		Duration:   time.Duration(len(rec)) * time.Second / audio.SampleRate,
+		Slots:      map[string]string{},
+	}
+	if v.complete {
+		if m, ok := l.gram.Match(v.transcript); ok {
+			u.Intent, u.Slots = m.Intent, m.Slots
+		}
+	}
+	l.stats.Accepted++
+	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
+		if err := l.confirmDeletion(&u, rec, hitAt); err != nil {
+			l.recycle(rec)
+			return Utterance{}, false, l.fail(err)
+		}
+	}
+	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
+	return u, true, nil
+}
+
+// complete reports whether the command heard so far is a whole sentence of
+// the grammar, after the wake phrase, and whether it is final: no sentence
+// of the grammar goes on from it.
+func (l *Listener) complete() (whole, final bool) {
+	v := judge(l.segments(), l.phrase, l.sure, l.commandFrom())
+	if !v.wake || !v.complete {
+		return false, false
+	}
+	m, ok := l.gram.Match(v.transcript)
+	if !ok || intents.IsBuiltin(m.Intent) {
+		// A deletion cannot be undone, so it waits for the end silence:
+		// "erase that" may be the start of "erase everything I asked
+		// today", heard so far.
+		return false, false
+	}
+	return true, !l.gram.Continues(v.transcript)
+}
+
+// confirmDeletion decodes an utterance whose command is a built-in
+// privacy intent once more, in a search where the wake phrase is given and
+// the phone loop costs what it costs in verification, and drops the intent
+// unless the same one comes out. Those intents delete recordings, which
+// cannot be undone: a command outside the grammar must not be taken for
+// one.
+func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
+	// What the search hears is what the verifier heard: the wake phrase
+	// on.
+	pcm := rec[max(0, hitAt-frames(l.tune.WakeSpan)*audio.FrameSamples):]
+	hyp, err := l.decodeAgain(searchDeletion, l.deletionJSGF, commandRule, pcm)
+	if err != nil {
+		return err
+	}
+	v := judge(words(hyp), l.phrase, true, 0)
+	if m, ok := l.gram.Match(v.transcript); v.complete && ok && m.Intent == u.Intent {
+		return nil
+	}
+	l.log.Debug("deletion not confirmed", "intent", u.Intent, "hyp", hyp)
+	u.Intent, u.Slots = "", map[string]string{}
+	return nil
+}
+
+// decodeAgain decodes pcm once more in a search made for the occasion
+// from jsgf, and removes the search afterwards.
+func (l *Listener) decodeAgain(search, jsgf, rule string, pcm []int16) (string, error) {
+	// The verifying search keeps the history of its last utterance until
+	// it starts the next: an empty one frees it first.
+	if err := l.dec.StartUtt(); err != nil {
+		return "", err
+	}
+	if err := l.dec.EndUtt(); err != nil {
+		return "", err
+	}
+	sphinx.TrimHeap()
+	if err := l.dec.SetJSGF(search, jsgf, intents.GrammarName+"."+rule); err != nil {
+		return "", err
+	}
+	if err := l.dec.SetSearch(search); err != nil {
+		return "", err
+	}
+	l.dec.UseTrackedMean()
+	l.stats.Verified += int64(len(pcm))
+	if err := l.dec.Process(pcm); err != nil {
+		return "", err
+	}
+	if err := l.dec.EndUtt(); err != nil {
+		return "", err
+	}
+	hyp, _ := l.dec.Hyp()
+	if err := l.dec.SetSearch(searchVerify); err != nil {
+		return "", err
+	}
+	if err := l.dec.UnsetSearch(search); err != nil {
+		return "", err
+	}
+	sphinx.TrimHeap()
+	return hyp, nil
+}
+
+// segments returns the words of the verifier's hypothesis with the
+// frames they start at, counted from the utterance's first; silences and
+// fillers are left out.
+func (l *Listener) segments() []word {
+	var out []word
+	segs := l.dec.Segments()
+	for _, s := range segs {
+		if strings.HasPrefix(s.Word, "<") || strings.HasPrefix(s.Word, "[") || strings.HasPrefix(s.Word, "++") || s.Word == "(NULL)" {
+			continue
+		}
+		w := s.Word
+		if i := strings.IndexByte(w, '('); i > 0 {
+			w = w[:i] // a pronunciation variant, "jarvis(2)"
+		}
+		// (The decoder counts frames on across utterances: the first
+		// segment, <s> or a silence, opens this one.)
+		out = append(out, word{text: w, start: s.Start - segs[0].Start})
+	}
+	return out
+}
+
+// commandFrom is the verifier's frame (10 ms, from its utterance's start)
+// where the command's speech began, less 100 ms for the VAD's reaction;
+// 0 until the command is heard.
+func (l *Listener) commandFrom() int {
+	if l.commandAt == 0 {
+		return 0
+	}
+	return max(0, 2*(l.decodedAtHit+l.commandAt)-10)
+}

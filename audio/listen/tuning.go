@@ -1,0 +1,99 @@
+package listen
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Tuning holds every constant of the listener that evaluation may sweep
+// (earshot eval --tune): each names the phenomenon of speech it handles.
+// DefaultTuning is what the daemon runs.
+type Tuning struct {
+	// Lead is the audio before the speech onset the wake stage hears: the
+	// VAD reacts a little late, and the speech embedding's window is 0.78 s.
+	Lead time.Duration
+	// Hangover keeps the wake stage listening after speech stops: the
+	// head scores a window best 80–240 ms after the wake phrase ends.
+	Hangover time.Duration
+	// WakeSpan bounds how long a spoken wake phrase can take: the history
+	// kept before a hit, and what the verifier decodes of it.
+	WakeSpan time.Duration
+	// Alone is the pause after a hit that makes the wake phrase come
+	// alone: the listener then says it is listening (an earcon) and waits
+	// speech.command_wait for the command. People pause after a wake word.
+	Alone time.Duration
+	// CommandOnset is how much speech after the hit starts the command:
+	// more than the VAD's hangover, less than a short word.
+	CommandOnset time.Duration
+	// EarconGuard is how long after the earcon the listener ignores what
+	// the microphone hears: the device's own sound is not the command.
+	EarconGuard time.Duration
+	// QuickEnd ends a command after this much silence, not
+	// speech.end_silence, when what was heard is already a whole sentence
+	// of the grammar; FinalEnd sooner still when no sentence of the
+	// grammar goes on from it ("turn on the kitchen lights"). Deletions
+	// always wait speech.end_silence.
+	QuickEnd, FinalEnd time.Duration
+	// QuietDB is how far below the command's loudest frame a frame counts
+	// as quiet for FinalEnd: a fading last sound ends the command without
+	// waiting for the VAD to follow it down to the noise floor.
+	QuietDB float64
+	// PartialEvery is how often the verifier's partial hypothesis is read.
+	PartialEvery time.Duration
+	// SureShift moves the score at which the head alone is trusted, in
+	// logits: the verifier's second opinion is asked below it.
+	SureShift float64
+}
+
+// DefaultTuning is the listener's tuning.
+var DefaultTuning = Tuning{
+	Lead:         time.Second,
+	Hangover:     500 * time.Millisecond,
+	WakeSpan:     1500 * time.Millisecond,
+	Alone:        400 * time.Millisecond,
+	CommandOnset: 160 * time.Millisecond,
+	EarconGuard:  300 * time.Millisecond,
+	QuickEnd:     250 * time.Millisecond,
+	FinalEnd:     40 * time.Millisecond,
+	QuietDB:      35,
+	PartialEvery: 500 * time.Millisecond,
+}
+
+// Set overrides fields from a list such as "Alone=300ms,SureShift=1":
+// durations in Go's syntax, numbers as decimals.
+func (t *Tuning) Set(list string) error {
+	v := reflect.ValueOf(t).Elem()
+	for _, kv := range strings.Split(list, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("%q: want NAME=VALUE", kv)
+		}
+		f := v.FieldByName(strings.TrimSpace(name))
+		if !f.IsValid() {
+			return fmt.Errorf("%q: no such setting (see listen.Tuning)", name)
+		}
+		val = strings.TrimSpace(val)
+		switch f.Interface().(type) {
+		case time.Duration:
+			d, err := time.ParseDuration(val)
+			if err != nil || d < 0 {
+				return fmt.Errorf("%s: want a duration, got %q", name, val)
+			}
+			f.SetInt(int64(d))
+		case float64:
+			x, err := strconv.ParseFloat(val, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%s: want a number, got %q", name, val)
+			}
+			f.SetFloat(x)
+		}
+	}
+	return nil
+}

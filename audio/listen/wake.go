@@ -1,0 +1,132 @@
+package listen
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/earshot/earshot/audio/sphinx"
+	"github.com/earshot/earshot/audio/wakeword"
+)
+
+// WakeStage finds candidate wake phrases in speech. The listener gives it
+// audio only around speech (Lead before the onset, Hangover after), and a
+// Reset before each stretch; every hit is verified by the grammar search.
+type WakeStage interface {
+	// Push takes audio and reports whether the wake phrase ends in it,
+	// and whether the stage is sure enough that the verifier need not
+	// hear the phrase too (a command must still follow for an action).
+	Push(pcm []int16) (hit, sure bool, score float32, err error)
+	Reset()
+	Close()
+}
+
+// headStage is the wake stage on the speech embedding: a head trained
+// for the phrase scores each 80 ms. A score over the threshold arms it;
+// the hit is the score's peak, when it stops rising: a head can pass its
+// threshold on "jar-", and the rest of the word must not be taken for the
+// start of the command.
+type headStage struct {
+	d               windowScorer
+	threshold, sure float32
+	peak            float32 // the best score since armed; 0 when not armed
+	rising          int     // windows since armed
+}
+
+// maxRise bounds the wait for the peak: 4 windows, 320 ms.
+const maxRise = 4
+
+// windowScorer is what headStage needs of a wakeword.Detector.
+type windowScorer interface {
+	Push(pcm []int16) (best float32, windows int)
+	Reset()
+	Head() *wakeword.Head
+}
+
+func newHeadStage(d windowScorer, sensitivity, sureShift float64) *headStage {
+	h := d.Head()
+	return &headStage{d: d, threshold: shift(h.Threshold, sensitivity, 0), sure: shift(h.Sure, sensitivity, sureShift)}
+}
+
+// shift moves a threshold with the sensitivity (0.5 leaves it; 1 divides
+// its odds by e⁴, 0 multiplies them) and by extra logits.
+func shift(th float32, sensitivity, extra float64) float32 {
+	p := math.Min(math.Max(float64(th), 1e-6), 1-1e-6)
+	z := math.Log(p/(1-p)) - 8*(sensitivity-0.5) + extra
+	return float32(1 / (1 + math.Exp(-z)))
+}
+
+func (s *headStage) Push(pcm []int16) (bool, bool, float32, error) {
+	score, n := s.d.Push(pcm)
+	if n == 0 {
+		return false, false, score, nil
+	}
+	if s.peak == 0 {
+		if score < s.threshold {
+			return false, false, score, nil
+		}
+		s.peak, s.rising = score, 0
+		return false, false, score, nil
+	}
+	s.rising += n
+	if score > s.peak && s.rising < maxRise {
+		s.peak = score
+		return false, false, score, nil
+	}
+	peak := max(s.peak, score)
+	s.peak = 0
+	return true, peak >= s.sure, peak, nil
+}
+
+func (s *headStage) Reset() { s.d.Reset(); s.peak = 0 }
+func (s *headStage) Close() {}
+
+// spotterStage is PocketSphinx keyword spotting, for a phrase no head
+// has been trained for (and the plain-KWS baseline): it is never sure.
+type spotterStage struct {
+	dec *sphinx.Decoder
+}
+
+// kwsPhoneLoop is the spotter's phone-loop probability (PocketSphinx's
+// default is 0.1): a cheap loop lets it fire on most real wake phrases,
+// many false ones included, which verification removes.
+const kwsPhoneLoop = "1e-10"
+
+func newSpotterStage(modelDir string, wake []string, words sphinx.Dictionary, sensitivity float64, baseline bool) (*spotterStage, error) {
+	var extra []string
+	if !baseline {
+		extra = []string{"-kws_plp", kwsPhoneLoop}
+	}
+	own, _ := words.Subset(wake)
+	dec, err := sphinx.New(sphinx.Config{ModelDir: modelDir, Words: own, Extra: extra})
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	kws := math.Pow(10, -(10 + 32*math.Max(0, math.Min(1, sensitivity))))
+	if err := dec.SetKeyphrase(searchWake, strings.Join(wake, " "), kws); err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("listen: wake phrase %q: %w", strings.Join(wake, " "), err)
+	}
+	if err := dec.SetSearch(searchWake); err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return &spotterStage{dec: dec}, nil
+}
+
+func (s *spotterStage) Push(pcm []int16) (bool, bool, float32, error) {
+	if err := s.dec.Process(pcm); err != nil {
+		return false, false, 0, err
+	}
+	if hyp, _ := s.dec.Hyp(); hyp == "" {
+		return false, false, 0, nil
+	}
+	// A hit ends the spotter's utterance; the next Push starts another.
+	if err := s.dec.EndUtt(); err != nil {
+		return false, false, 0, err
+	}
+	return true, false, 1, nil
+}
+
+func (s *spotterStage) Reset() { _ = s.dec.EndUtt() }
+func (s *spotterStage) Close() { s.dec.Close() }
