@@ -42,6 +42,14 @@ chmod 0644 "$DESTDIR$DOCDIR/copyright"
 gzip -9n <"$top/docs/earshot.1" >"$DESTDIR$MANDIR/man1/earshot.1.gz"
 chmod 0644 "$DESTDIR$MANDIR/man1/earshot.1.gz"
 
+# The speech embedding the wake stage listens through (wake.models), as
+# `make models` fetched and checked it.
+models=${MODELDIR:-/usr/share/earshot/models}
+for f in melspectrogram.onnx embedding_model.onnx; do
+	[ -f "$top/.cache/models/$f" ] || { echo "install-tree: .cache/models/$f missing (run 'make models' first)" >&2; exit 1; }
+	install -D -m 0644 "$top/.cache/models/$f" "$DESTDIR$models/$f"
+done
+
 for f in earshot.yaml intents.yaml; do
 	dst=$DESTDIR$conf/$f
 	if [ "$mode" = install ] && [ -e "$dst" ]; then

@@ -64,7 +64,7 @@ endif
 .PHONY: FORCE
 FORCE:
 
-deb: $(deb_bin_prereq)
+deb: $(deb_bin_prereq) models
 	rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN
 	DESTDIR='$(CURDIR)/$(DEB_ROOT)' BINDIR=/usr/bin UNITDIR=/usr/lib/systemd/system \
 		SYSUSERSDIR=/usr/lib/sysusers.d UDEVRULESDIR=/usr/lib/udev/rules.d \

