@@ -2,31 +2,49 @@ package embedding
 
 import "math"
 
-// axpyRows adds px[ci]·w[ci·n : (ci+1)·n] to acc (n = len(acc)) for each
-// ci in order: a convolution tap's contribution to one output position.
-// Every element is a fused multiply-add, rounded once, so the assembly
-// kernels of amd64 (AVX2 and FMA3) and arm64 (NEON) compute the same
-// embeddings to the bit. n must be a multiple of 8 for them (every layer
-// of the graph has 24, 48, 72 or 96 channels); others take the Go loop.
-func axpyRows(acc, w, px []float32) {
-	if len(acc)%8 == 0 && len(acc) > 0 && len(px) > 0 && haveFMA {
-		_ = w[len(px)*len(acc)-1]
-		axpyFMA(acc, w, px)
-		return
-	}
-	axpyGo(acc, w, px)
+// taps describes the input of one output position of a convolution: the
+// kernel rows that fall inside the input (taps of them), each a run of
+// run input values (the kernel columns inside the bands times the
+// channels), pxStride apart in the input; and their weights, run rows of
+// n = len(acc) values each, wStride apart per kernel row.
+type taps struct {
+	w, px             []float32
+	wStride, pxStride int
+	rows, run         int
 }
 
-// axpyGo is the portable kernel. Its fused multiply-add is done in
+// accumulate adds the taps' products to acc: for each row in order, for
+// each value of its run in order, acc[j] += px·w[j], each a fused
+// multiply-add rounded once. So the assembly kernels of amd64 (AVX2 and
+// FMA3) and arm64 (NEON) compute the same embeddings to the bit. They
+// want n a multiple of 8 (every layer has 24, 48, 72 or 96 channels);
+// anything else takes the Go loop.
+func accumulate(acc []float32, t *taps) {
+	n := len(acc)
+	if n%8 == 0 && n > 0 && t.rows > 0 && t.run > 0 && haveFMA {
+		// Bounds, once: the kernels read exactly these.
+		_ = t.w[(t.rows-1)*t.wStride+t.run*n-1]
+		_ = t.px[(t.rows-1)*t.pxStride+t.run-1]
+		accumulateFMA(&acc[0], n, &t.w[0], t.wStride, &t.px[0], t.pxStride, t.rows, t.run)
+		return
+	}
+	accumulateGo(acc, t)
+}
+
+// accumulateGo is the portable kernel. Its fused multiply-add is done in
 // float64 and rounded to float32, which in rare halfway cases differs
 // from a float32 one in the last bit.
-func axpyGo(acc, w, px []float32) {
+func accumulateGo(acc []float32, t *taps) {
 	n := len(acc)
-	for ci, v := range px {
-		row := w[ci*n : (ci+1)*n]
-		row = row[:len(acc)]
-		for j, a := range acc {
-			acc[j] = float32(math.FMA(float64(v), float64(row[j]), float64(a)))
+	for r := 0; r < t.rows; r++ {
+		px := t.px[r*t.pxStride : r*t.pxStride+t.run]
+		w := t.w[r*t.wStride:]
+		for i, v := range px {
+			row := w[i*n : (i+1)*n]
+			row = row[:len(acc)]
+			for j, a := range acc {
+				acc[j] = float32(math.FMA(float64(v), float64(row[j]), float64(a)))
+			}
 		}
 	}
 }

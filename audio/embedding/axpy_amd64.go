@@ -4,5 +4,8 @@ import "golang.org/x/sys/cpu"
 
 var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// accumulateFMA is accumulate's kernel (axpy_amd64.s); strides are in
+// values.
+//
 //go:noescape
-func axpyFMA(acc, w, px []float32)
+func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)

@@ -3,5 +3,8 @@ package embedding
 // Every ARMv8 core has NEON and its fused multiply-add.
 const haveFMA = true
 
+// accumulateFMA is accumulate's kernel (axpy_arm64.s); strides are in
+// values.
+//
 //go:noescape
-func axpyFMA(acc, w, px []float32)
+func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)

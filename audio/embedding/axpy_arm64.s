@@ -1,34 +1,45 @@
 #include "textflag.h"
 
-// func axpyFMA(acc, w, px []float32)
-// acc[j] += px[ci]*w[ci*n+j] for ci in order, j < n = len(acc) (a
-// multiple of 8), each a fused multiply-add. acc is taken 32, 16 or 8
-// values at a time and kept in registers while every ci is added.
-TEXT ·axpyFMA(SB), NOSPLIT, $0-72
-	MOVD acc_base+0(FP), R0
-	MOVD acc_len+8(FP), R1
-	MOVD w_base+24(FP), R2
-	MOVD px_base+48(FP), R3
-	MOVD px_len+56(FP), R4
-	CBZ R4, done
-	LSL $2, R1, R7 // row stride of w in bytes: n*4
+// func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)
+//
+// For each block of acc (32, 16 or 8 values, kept in V registers): for
+// each row r < rows, for each i < run:
+//   block += px[r*pxStride+i] * w[r*wStride + i*n + block offset]
+// each a fused multiply-add. n is a multiple of 8.
+TEXT ·accumulateFMA(SB), NOSPLIT, $0-64
+	MOVD acc+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD w+16(FP), R2
+	MOVD wStride+24(FP), R3
+	MOVD px+32(FP), R4
+	MOVD pxStride+40(FP), R5
+	MOVD rows+48(FP), R6
+	MOVD run+56(FP), R7
+	LSL $2, R1, R8 // bytes between two weight rows: n*4
+	LSL $2, R3, R3
+	LSL $2, R5, R5
 
 block:
 	CMP $32, R1
 	BLT block16
+	ADD $64, R0, R9
 	VLD1 (R0), [V1.S4, V2.S4, V3.S4, V4.S4]
-	ADD $64, R0, R8
-	VLD1 (R8), [V5.S4, V6.S4, V7.S4, V8.S4]
-	MOVD R2, R10
-	MOVD R3, R11
-	MOVD R4, R12
+	VLD1 (R9), [V5.S4, V6.S4, V7.S4, V8.S4]
+	MOVD R2, R10 // weights of the row
+	MOVD R4, R11 // inputs of the row
+	MOVD R6, R12
 
-ci32:
-	FMOVS.P 4(R11), F0
+row32:
+	MOVD R10, R13
+	MOVD R11, R14
+	MOVD R7, R15
+
+i32:
+	FMOVS.P 4(R14), F0
 	VDUP V0.S[0], V0.S4
-	ADD $64, R10, R13
-	VLD1 (R10), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VLD1 (R13), [V20.S4, V21.S4, V22.S4, V23.S4]
+	ADD $64, R13, R16
+	VLD1 (R13), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R16), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VFMLA V0.S4, V16.S4, V1.S4
 	VFMLA V0.S4, V17.S4, V2.S4
 	VFMLA V0.S4, V18.S4, V3.S4
@@ -37,11 +48,15 @@ ci32:
 	VFMLA V0.S4, V21.S4, V6.S4
 	VFMLA V0.S4, V22.S4, V7.S4
 	VFMLA V0.S4, V23.S4, V8.S4
-	ADD R7, R10
+	ADD R8, R13
+	SUB $1, R15
+	CBNZ R15, i32
+	ADD R3, R10
+	ADD R5, R11
 	SUB $1, R12
-	CBNZ R12, ci32
+	CBNZ R12, row32
 	VST1 [V1.S4, V2.S4, V3.S4, V4.S4], (R0)
-	VST1 [V5.S4, V6.S4, V7.S4, V8.S4], (R8)
+	VST1 [V5.S4, V6.S4, V7.S4, V8.S4], (R9)
 	ADD $128, R0
 	ADD $128, R2
 	SUB $32, R1
@@ -53,20 +68,29 @@ block16:
 	BLT block8
 	VLD1 (R0), [V1.S4, V2.S4, V3.S4, V4.S4]
 	MOVD R2, R10
-	MOVD R3, R11
-	MOVD R4, R12
+	MOVD R4, R11
+	MOVD R6, R12
 
-ci16:
-	FMOVS.P 4(R11), F0
+row16:
+	MOVD R10, R13
+	MOVD R11, R14
+	MOVD R7, R15
+
+i16:
+	FMOVS.P 4(R14), F0
 	VDUP V0.S[0], V0.S4
-	VLD1 (R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R13), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VFMLA V0.S4, V16.S4, V1.S4
 	VFMLA V0.S4, V17.S4, V2.S4
 	VFMLA V0.S4, V18.S4, V3.S4
 	VFMLA V0.S4, V19.S4, V4.S4
-	ADD R7, R10
+	ADD R8, R13
+	SUB $1, R15
+	CBNZ R15, i16
+	ADD R3, R10
+	ADD R5, R11
 	SUB $1, R12
-	CBNZ R12, ci16
+	CBNZ R12, row16
 	VST1 [V1.S4, V2.S4, V3.S4, V4.S4], (R0)
 	ADD $64, R0
 	ADD $64, R2
@@ -77,18 +101,27 @@ ci16:
 block8:
 	VLD1 (R0), [V1.S4, V2.S4]
 	MOVD R2, R10
-	MOVD R3, R11
-	MOVD R4, R12
+	MOVD R4, R11
+	MOVD R6, R12
 
-ci8:
-	FMOVS.P 4(R11), F0
+row8:
+	MOVD R10, R13
+	MOVD R11, R14
+	MOVD R7, R15
+
+i8:
+	FMOVS.P 4(R14), F0
 	VDUP V0.S[0], V0.S4
-	VLD1 (R10), [V16.S4, V17.S4]
+	VLD1 (R13), [V16.S4, V17.S4]
 	VFMLA V0.S4, V16.S4, V1.S4
 	VFMLA V0.S4, V17.S4, V2.S4
-	ADD R7, R10
+	ADD R8, R13
+	SUB $1, R15
+	CBNZ R15, i8
+	ADD R3, R10
+	ADD R5, R11
 	SUB $1, R12
-	CBNZ R12, ci8
+	CBNZ R12, row8
 	VST1 [V1.S4, V2.S4], (R0)
 	ADD $32, R0
 	ADD $32, R2

@@ -4,4 +4,6 @@ package embedding
 
 const haveFMA = false
 
-func axpyFMA(acc, w, px []float32) { axpyGo(acc, w, px) }
+func accumulateFMA(*float32, int, *float32, int, *float32, int, int, int) {
+	panic("unreachable: haveFMA is false")
+}

@@ -184,26 +184,26 @@ func (net *convNet) forward(mel []float32, a activations, incremental bool) []fl
 }
 
 // conv computes output rows from.. of a convolution: each output
-// position starts from the bias and takes each tap's input channels
-// times their weights (see axpyRows).
+// position starts from the bias and takes the products of the kernel's
+// rows that fall inside the input, in one call (see accumulate).
 func (l *layer) conv(in, out []float32, from int) {
 	inRow := l.inW * l.cin
 	tap := l.cin * l.cout
+	var tp taps
+	tp.wStride, tp.pxStride, tp.rows = l.kw*tap, inRow, l.kh
 	for t := from; t < l.outRows; t++ {
 		for x := 0; x < l.outW; x++ {
 			acc := out[(t*l.outW+x)*l.cout : (t*l.outW+x+1)*l.cout]
 			copy(acc, l.bias)
-			for y := 0; y < l.kh; y++ {
-				row := in[(t+y)*inRow : (t+y+1)*inRow]
-				// The taps of a row that fall inside the bands are
-				// neighbours in memory, as are their weights: one run.
-				lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
-				if lo >= hi {
-					continue
-				}
+			// The kernel columns that fall inside the bands are
+			// neighbours in memory in every row, as are their weights.
+			lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
+			if lo < hi {
 				xi := x + lo - l.padL
-				k := y * l.kw
-				axpyRows(acc, l.w[(k+lo)*tap:(k+hi)*tap], row[xi*l.cin:(xi+hi-lo)*l.cin])
+				tp.run = (hi - lo) * l.cin
+				tp.w = l.w[lo*tap:]
+				tp.px = in[t*inRow+xi*l.cin:]
+				accumulate(acc, &tp)
 			}
 			if l.act {
 				for c, v := range acc {

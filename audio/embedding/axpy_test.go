@@ -1,0 +1,54 @@
+package embedding
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestKernelsAgree: the assembly kernel and the portable one add the same
+// products in the same order, on every shape conv gives them (whole and
+// clipped kernel rows, 1 to 3 rows, 8 to 96 channels). The portable one
+// rounds twice, so the last bit may differ; nothing more.
+func TestKernelsAgree(t *testing.T) {
+	if !haveFMA {
+		t.Log("no assembly kernel on this CPU: the portable one is all there is")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{8, 16, 24, 48, 72, 96} {
+		for _, rows := range []int{1, 2, 3} {
+			for _, run := range []int{1, 3, 24, 144, 288} {
+				wStride, pxStride := run*n+8*n, run+13
+				w := make([]float32, rows*wStride)
+				px := make([]float32, rows*pxStride)
+				for i := range w {
+					w[i] = float32(rng.NormFloat64())
+				}
+				for i := range px {
+					px[i] = float32(rng.NormFloat64() * 5)
+				}
+				tp := taps{w: w, px: px, wStride: wStride, pxStride: pxStride, rows: rows, run: run}
+				a, b := make([]float32, n), make([]float32, n)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
+					b[i] = a[i]
+				}
+				accumulate(a, &tp)
+				accumulateGo(b, &tp)
+				for i := range a {
+					if d := ulps(a[i], b[i]); d > 1 {
+						t.Fatalf("n %d rows %d run %d: value %d is %v, the portable kernel %v", n, rows, run, i, a[i], b[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func ulps(a, b float32) int64 {
+	x, y := int64(math.Float32bits(a)), int64(math.Float32bits(b))
+	if x < y {
+		x, y = y, x
+	}
+	return x - y
+}
