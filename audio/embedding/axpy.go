@@ -13,22 +13,43 @@ type taps struct {
 	rows, run         int
 }
 
+// activation is a layer's max(leaky ReLU, floor); its fields are read by
+// the assembly kernels (alpha at 0, floor at 4).
+type activation struct {
+	alpha, floor float32
+}
+
+// apply applies a to every value of acc. For 0 < alpha < 1 the leaky
+// ReLU is max(v, alpha·v), which is how the kernels compute it.
+func (a *activation) apply(acc []float32) {
+	for c, v := range acc {
+		if v < 0 {
+			v *= a.alpha
+		}
+		acc[c] = max(v, a.floor)
+	}
+}
+
 // accumulate adds the taps' products to acc: for each row in order, for
 // each value of its run in order, acc[j] += px·w[j], each a fused
-// multiply-add rounded once. So the assembly kernels of amd64 (AVX2 and
-// FMA3) and arm64 (NEON) compute the same embeddings to the bit. They
-// want n a multiple of 8 (every layer has 24, 48, 72 or 96 channels);
-// anything else takes the Go loop.
-func accumulate(acc []float32, t *taps) {
+// multiply-add rounded once; then applies act, if not nil. So the
+// assembly kernels of amd64 (AVX2 and FMA3) and arm64 (NEON) compute the
+// same embeddings to the bit. They want n a multiple of 8 (every layer
+// has 24, 48, 72 or 96 channels) and alpha in (0, 1); anything else takes
+// the Go loop.
+func accumulate(acc []float32, t *taps, act *activation) {
 	n := len(acc)
-	if n%8 == 0 && n > 0 && t.rows > 0 && t.run > 0 && haveFMA {
+	if n%8 == 0 && n > 0 && t.rows > 0 && t.run > 0 && haveFMA && (act == nil || act.alpha > 0 && act.alpha < 1) {
 		// Bounds, once: the kernels read exactly these.
 		_ = t.w[(t.rows-1)*t.wStride+t.run*n-1]
 		_ = t.px[(t.rows-1)*t.pxStride+t.run-1]
-		accumulateFMA(&acc[0], n, &t.w[0], t.wStride, &t.px[0], t.pxStride, t.rows, t.run)
+		accumulateFMA(&acc[0], n, &t.w[0], t.wStride, &t.px[0], t.pxStride, t.rows, t.run, act)
 		return
 	}
 	accumulateGo(acc, t)
+	if act != nil {
+		act.apply(acc)
+	}
 }
 
 // accumulateGo is the portable kernel. Its fused multiply-add is done in

@@ -8,4 +8,4 @@ var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // values.
 //
 //go:noescape
-func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)
+func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int, act *activation)

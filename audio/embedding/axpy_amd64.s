@@ -1,12 +1,15 @@
 #include "textflag.h"
 
-// func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)
+// func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int, act *activation)
 //
 // For each block of acc (32, 16 or 8 values, kept in Y registers): for
 // each row r < rows, for each i < run:
 //   block += px[r*pxStride+i] * w[r*wStride + i*n + block offset]
-// each a fused multiply-add. n is a multiple of 8.
-TEXT ·accumulateFMA(SB), NOSPLIT, $0-64
+// each a fused multiply-add; then, if act is not nil,
+//   block = max(max(block, alpha*block), floor)
+// (max(v, alpha*v) is the leaky ReLU for 0 < alpha < 1). n is a
+// multiple of 8.
+TEXT ·accumulateFMA(SB), NOSPLIT, $0-72
 	MOVQ acc+0(FP), DI
 	MOVQ n+8(FP), DX
 	MOVQ w+16(FP), SI
@@ -14,6 +17,13 @@ TEXT ·accumulateFMA(SB), NOSPLIT, $0-64
 	MOVQ px+32(FP), R8
 	MOVQ pxStride+40(FP), R14
 	MOVQ rows+48(FP), R9
+	MOVQ act+64(FP), AX
+	TESTQ AX, AX
+	JZ noact
+	VBROADCASTSS 0(AX), Y14 // alpha
+	VBROADCASTSS 4(AX), Y15 // floor
+
+noact:
 	MOVQ DX, R11
 	SHLQ $2, R11 // bytes between two weight rows: n*4
 	SHLQ $2, R13
@@ -49,6 +59,23 @@ i32:
 	ADDQ R14, R12
 	DECQ BX
 	JNZ row32
+	MOVQ act+64(FP), AX
+	TESTQ AX, AX
+	JZ store32
+	VMULPS Y14, Y1, Y5
+	VMAXPS Y5, Y1, Y1
+	VMAXPS Y15, Y1, Y1
+	VMULPS Y14, Y2, Y5
+	VMAXPS Y5, Y2, Y2
+	VMAXPS Y15, Y2, Y2
+	VMULPS Y14, Y3, Y5
+	VMAXPS Y5, Y3, Y3
+	VMAXPS Y15, Y3, Y3
+	VMULPS Y14, Y4, Y5
+	VMAXPS Y5, Y4, Y4
+	VMAXPS Y15, Y4, Y4
+
+store32:
 	VMOVUPS Y1, 0(DI)
 	VMOVUPS Y2, 32(DI)
 	VMOVUPS Y3, 64(DI)
@@ -85,6 +112,17 @@ i16:
 	ADDQ R14, R12
 	DECQ BX
 	JNZ row16
+	MOVQ act+64(FP), AX
+	TESTQ AX, AX
+	JZ store16
+	VMULPS Y14, Y1, Y5
+	VMAXPS Y5, Y1, Y1
+	VMAXPS Y15, Y1, Y1
+	VMULPS Y14, Y2, Y5
+	VMAXPS Y5, Y2, Y2
+	VMAXPS Y15, Y2, Y2
+
+store16:
 	VMOVUPS Y1, 0(DI)
 	VMOVUPS Y2, 32(DI)
 	ADDQ $64, DI
@@ -115,6 +153,14 @@ i8:
 	ADDQ R14, R12
 	DECQ BX
 	JNZ row8
+	MOVQ act+64(FP), AX
+	TESTQ AX, AX
+	JZ store8
+	VMULPS Y14, Y1, Y5
+	VMAXPS Y5, Y1, Y1
+	VMAXPS Y15, Y1, Y1
+
+store8:
 	VMOVUPS Y1, 0(DI)
 	ADDQ $32, DI
 	ADDQ $32, SI

@@ -7,4 +7,4 @@ const haveFMA = true
 // values.
 //
 //go:noescape
-func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int)
+func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int, act *activation)

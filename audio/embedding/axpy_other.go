@@ -4,6 +4,6 @@ package embedding
 
 const haveFMA = false
 
-func accumulateFMA(*float32, int, *float32, int, *float32, int, int, int) {
+func accumulateFMA(*float32, int, *float32, int, *float32, int, int, int, *activation) {
 	panic("unreachable: haveFMA is false")
 }

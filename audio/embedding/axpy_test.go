@@ -33,8 +33,15 @@ func TestKernelsAgree(t *testing.T) {
 					a[i] = float32(rng.NormFloat64())
 					b[i] = a[i]
 				}
-				accumulate(a, &tp)
+				act := &activation{alpha: 0.2, floor: -0.4}
+				if run%2 == 0 {
+					act = nil
+				}
+				accumulate(a, &tp, act)
 				accumulateGo(b, &tp)
+				if act != nil {
+					act.apply(b)
+				}
 				for i := range a {
 					if d := ulps(a[i], b[i]); d > 1 {
 						t.Fatalf("n %d rows %d run %d: value %d is %v, the portable kernel %v", n, rows, run, i, a[i], b[i])

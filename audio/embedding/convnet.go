@@ -38,9 +38,8 @@ type layer struct {
 	cin, cout  int
 	// w is [kh][kw][cin][cout]; bias is [cout]; nil for the last layer.
 	w, bias []float32
-	// act applies max(leaky(x), floor) when set.
-	act          bool
-	alpha, floor float32
+	// act is max(leaky ReLU, floor), nil for none.
+	act *activation
 	// Sizes: rows × width × channels in and out, and the rows a window
 	// step adds to the output.
 	inRows, inW, outRows, outW, step int
@@ -113,7 +112,7 @@ func loadConvNet(g *graph) (*convNet, error) {
 				if !ok {
 					return nil, fmt.Errorf("node %d: Max without a constant", i+3)
 				}
-				l.act, l.alpha, l.floor = true, nodes[i+1].attrs["alpha"].f, floor
+				l.act = &activation{alpha: nodes[i+1].attrs["alpha"].f, floor: floor}
 				i += 2
 			}
 			net.layers = append(net.layers, l)
@@ -198,21 +197,17 @@ func (l *layer) conv(in, out []float32, from int) {
 			// The kernel columns that fall inside the bands are
 			// neighbours in memory in every row, as are their weights.
 			lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
-			if lo < hi {
-				xi := x + lo - l.padL
-				tp.run = (hi - lo) * l.cin
-				tp.w = l.w[lo*tap:]
-				tp.px = in[t*inRow+xi*l.cin:]
-				accumulate(acc, &tp)
-			}
-			if l.act {
-				for c, v := range acc {
-					if v < 0 {
-						v *= l.alpha
-					}
-					acc[c] = max(v, l.floor)
+			if lo >= hi {
+				if l.act != nil {
+					l.act.apply(acc)
 				}
+				continue
 			}
+			xi := x + lo - l.padL
+			tp.run = (hi - lo) * l.cin
+			tp.w = l.w[lo*tap:]
+			tp.px = in[t*inRow+xi*l.cin:]
+			accumulate(acc, &tp, l.act)
 		}
 	}
 }
