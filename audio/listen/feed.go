@@ -41,7 +41,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		// Speech begins: the wake stage hears it from a little before.
 		l.lead = l.hist.Snapshot(l.lead[:0])
 		l.wake.Reset()
-		l.st = listening
+		l.st, l.span = listening, 0
 		if err := l.listen(last(l.lead, frames(l.tune.Lead))); err != nil {
 			return Utterance{}, false, err
 		}
@@ -50,7 +50,23 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		if err := l.listen(frame); err != nil {
 			return Utterance{}, false, err
 		}
-		if l.st == listening && l.silent >= frames(l.tune.Hangover) {
+		l.span++
+		if l.silent >= frames(l.tune.Rearm) {
+			l.span = 0
+		}
+		switch {
+		case l.st != listening:
+		case l.silent >= frames(l.tune.Hangover):
+			l.st = idle
+		case l.span >= frames(l.tune.Span) && !l.cfg.SkipVerify:
+			// (The plain-KWS baseline spots all speech, as PocketSphinx
+			// is usually run.)
+			l.st = talking
+			l.stats.Talking++
+		}
+	case talking:
+		l.hist.Write(frame)
+		if l.silent >= frames(l.tune.Rearm) {
 			l.st = idle
 		}
 	case capturing:
@@ -234,6 +250,9 @@ type Stats struct {
 	// Accepted the utterances handed over, Alone the wake phrases said
 	// alone (an earcon, then a wait for the command).
 	Hits, Sure, Rejected, Accepted, Alone int
+	// Talking counts the stretches of speech that went on for
+	// Tuning.Span without the wake phrase.
+	Talking int
 }
 
 // Stats returns the work counters.

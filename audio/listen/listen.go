@@ -113,6 +113,9 @@ const (
 	idle      state = iota // silence: nothing is decoded
 	listening              // speech: the wake stage runs
 	capturing              // a candidate: the verifier decodes, the command is recorded
+	// talking is speech that has gone on for Tuning.Span without the wake
+	// phrase: nothing runs until the next pause.
+	talking
 )
 
 // Listener is the push-based recogniser. Feed, Flush and Reset are meant
@@ -135,6 +138,7 @@ type Listener struct {
 
 	st     state
 	silent int // consecutive silent frames
+	span   int // frames heard since the last pause of Tuning.Rearm
 	// In capturing: the candidate's score and whether the wake stage is
 	// sure; frames since the hit, speech frames after it, and whether the
 	// command has started.

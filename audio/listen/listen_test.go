@@ -625,3 +625,23 @@ func BenchmarkFeedSilence(b *testing.B) {
 		}
 	}
 }
+
+// TestLongSpeechIsHeardOnlyAfterPauses: speech that goes on for
+// Tuning.Span is conversation: the wake stage sleeps until a pause, and a
+// wake phrase after the pause is heard again.
+func TestLongSpeechIsHeardOnlyAfterPauses(t *testing.T) {
+	l := newListener(t, nil)
+	talk := said(t, "slt", "the weather was lovely and we walked along the harbour for an hour and then we had lunch in a little cafe by the water")
+	if got := feed(t, l, talk); len(got) != 0 {
+		t.Fatalf("woke on conversation")
+	}
+	st := l.Stats()
+	secs := float64(len(talk)) / audio.SampleRate
+	if st.Talking == 0 || float64(st.Heard)/audio.SampleRate > secs-2 {
+		t.Fatalf("the wake stage heard %.1f s of %.1f s (%d stretches of talk)", float64(st.Heard)/audio.SampleRate, secs, st.Talking)
+	}
+	got := feed(t, l, said(t, "slt", "hey jarvis turn on the kitchen lights"))
+	if len(got) != 1 || got[0].Intent != "LightsOn" {
+		t.Fatalf("after the pause: %+v", got)
+	}
+}

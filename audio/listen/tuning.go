@@ -14,11 +14,17 @@ import (
 // DefaultTuning is what the daemon runs.
 type Tuning struct {
 	// Lead is the audio before the speech onset the wake stage hears: the
-	// VAD reacts a little late, and the speech embedding's window is 0.78 s.
+	// VAD reacts a little late, and a wake phrase's weak onset ("h") may
+	// be below it.
 	Lead time.Duration
 	// Hangover keeps the wake stage listening after speech stops: the
 	// head scores a window best 80–240 ms after the wake phrase ends.
 	Hangover time.Duration
+	// Span is how long the wake stage listens to speech without a pause of
+	// Rearm: the wake phrase opens what is said to the device, so speech
+	// that has gone on this long is conversation, and the stage sleeps
+	// until the next pause. On long talk this saves most of its work.
+	Span, Rearm time.Duration
 	// WakeSpan bounds how long a spoken wake phrase can take: the history
 	// kept before a hit, and what the verifier decodes of it.
 	WakeSpan time.Duration
@@ -51,8 +57,10 @@ type Tuning struct {
 
 // DefaultTuning is the listener's tuning.
 var DefaultTuning = Tuning{
-	Lead:         time.Second,
+	Lead:         500 * time.Millisecond,
 	Hangover:     500 * time.Millisecond,
+	Span:         3 * time.Second,
+	Rearm:        250 * time.Millisecond,
 	WakeSpan:     1500 * time.Millisecond,
 	Alone:        400 * time.Millisecond,
 	CommandOnset: 160 * time.Millisecond,
