@@ -160,11 +160,13 @@ func (l *Listener) segments() []word {
 }
 
 // commandFrom is the verifier's frame (10 ms, from its utterance's start)
-// where the command's speech began, less 100 ms for the VAD's reaction;
-// 0 until the command is heard.
+// where the command's speech began, plus 100 ms: the wake phrase's last
+// sound can run a little past where the head first passed its threshold,
+// and the command its own phones are not garbage either way. 0 until the
+// command is heard.
 func (l *Listener) commandFrom() int {
-	if l.commandAt == 0 {
+	if !l.heard && l.commandAt == 0 {
 		return 0
 	}
-	return max(0, 2*(l.decodedAtHit+l.commandAt)-10)
+	return max(0, 2*(l.decodedAtHit+l.commandAt)+10)
 }

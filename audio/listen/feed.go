@@ -42,11 +42,14 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		l.lead = l.hist.Snapshot(l.lead[:0])
 		l.wake.Reset()
 		l.st, l.span = listening, 0
+		l.spoke = l.spoke[:0]
+		l.remember(speech)
 		if err := l.listen(last(l.lead, frames(l.tune.Lead))); err != nil {
 			return Utterance{}, false, err
 		}
 	case listening:
 		l.hist.Write(frame)
+		l.remember(speech)
 		if err := l.listen(frame); err != nil {
 			return Utterance{}, false, err
 		}
@@ -85,18 +88,19 @@ func (l *Listener) listen(pcm []int16) error {
 			return l.fail(err)
 		}
 	}
-	hit, sure, score, err := l.wake.Push(pcm)
+	hit, err := l.wake.Push(pcm)
 	if err != nil {
 		return l.fail(err)
 	}
-	if !hit {
+	if !hit.OK {
 		return nil
 	}
 	l.stats.Hits++
-	if sure {
+	if hit.Sure {
 		l.stats.Sure++
 	}
-	l.log.Debug("wake phrase candidate", "score", score, "sure", sure)
+	score, sure := hit.Score, hit.Sure
+	l.log.Debug("wake phrase candidate", "score", score, "sure", sure, "late_ms", hit.Late*1000/audio.SampleRate)
 	buf := l.spare
 	l.spare = nil
 	if buf == nil {
@@ -108,6 +112,19 @@ func (l *Listener) listen(pcm []int16) error {
 	l.recFrames, l.speechAfter, l.heard, l.alone, l.peak, l.quiet, l.silent = 0, 0, false, false, 0, 0, 0
 	l.partial, l.sinceHit, l.commandAt = "", 0, 0
 	l.st = capturing
+	// The stage told the hit after the phrase's end: what was heard since
+	// is after the wake phrase, and if it was speech the command has
+	// begun (the quick path).
+	late := min(hit.Late/audio.FrameSamples, len(l.spoke))
+	for i := len(l.spoke) - late; i < len(l.spoke); i++ {
+		l.sinceHit++
+		if l.spoke[i] {
+			l.speechAfter++
+		}
+	}
+	if l.speechAfter >= frames(l.tune.CommandOnset) {
+		l.heard, l.commandAt = true, l.sinceHit-l.speechAfter
+	}
 	if l.cfg.SkipVerify {
 		// The plain-KWS baseline decodes only the command after the hit.
 		return l.wrap(l.dec.SetSearch(searchVerify))
@@ -123,8 +140,8 @@ func (l *Listener) listen(pcm []int16) error {
 	if err := l.dec.SetSearch(search); err != nil {
 		return l.fail(err)
 	}
-	wakeSpan := last(l.rec, frames(l.tune.WakeSpan))
-	l.decodedAtHit = len(wakeSpan) / audio.FrameSamples
+	wakeSpan := last(l.rec, frames(l.tune.WakeSpan)+l.sinceHit)
+	l.decodedAtHit = len(wakeSpan)/audio.FrameSamples - l.sinceHit
 	return l.process(wakeSpan)
 }
 
@@ -294,3 +311,17 @@ func last(pcm []int16, n int) []int16 {
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second / audio.SampleRate }
+
+// spokeFrames is how many frames of VAD decisions the listener keeps, for
+// a hit the wake stage tells late: more than the head's wait for its
+// peak (maxRise windows) and a window.
+const spokeFrames = (maxRise + 2) * 4
+
+// remember keeps the VAD's decision for the frame just heard.
+func (l *Listener) remember(speech bool) {
+	if len(l.spoke) == spokeFrames {
+		copy(l.spoke, l.spoke[1:])
+		l.spoke = l.spoke[:spokeFrames-1]
+	}
+	l.spoke = append(l.spoke, speech)
+}

@@ -139,6 +139,9 @@ type Listener struct {
 	st     state
 	silent int // consecutive silent frames
 	span   int // frames heard since the last pause of Tuning.Rearm
+	// spoke holds the VAD's decisions for the latest frames the wake
+	// stage heard (see remember).
+	spoke []bool
 	// In capturing: the candidate's score and whether the wake stage is
 	// sure; frames since the hit, speech frames after it, and whether the
 	// command has started.
@@ -315,7 +318,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	if !l.cfg.SkipVerify {
-		if err := l.dec.SetJSGF(searchCommand, commandJSGF(g, l.phrase, garbage), intents.GrammarName+"."+commandRule); err != nil {
+		if err := l.dec.SetJSGF(searchCommand, commandJSGF(g, l.phrase, garbage, garbage/l.tune.TailShare), intents.GrammarName+"."+commandRule); err != nil {
 			return fmt.Errorf("listen: intents %s: %w", g.File(), err)
 		}
 		if err := l.dec.SetSearch(searchVerify); err != nil {
@@ -323,7 +326,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 		}
 	}
 	l.gram = g
-	l.deletionJSGF = commandJSGF(g, l.phrase, garbage)
+	l.deletionJSGF = commandJSGF(g, l.phrase, garbage, garbage)
 	return nil
 }
 

@@ -212,7 +212,7 @@ type scripted struct {
 	fired, resets int
 }
 
-func (s *scripted) Push(pcm []int16) (bool, bool, float32, error) {
+func (s *scripted) Push(pcm []int16) (Hit, error) {
 	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
 		if vad.Power(pcm[i:i+audio.FrameSamples]) > 1e5 {
 			s.loud++
@@ -223,9 +223,9 @@ func (s *scripted) Push(pcm []int16) (bool, bool, float32, error) {
 	}
 	if s.fired == 0 && s.loud >= 15 && s.quiet >= 5 {
 		s.fired++
-		return true, s.sure, 0.9, nil
+		return Hit{OK: true, Sure: s.sure, Score: 0.9}, nil
 	}
-	return false, false, 0, nil
+	return Hit{}, nil
 }
 func (s *scripted) Reset() { s.loud, s.quiet, s.fired = 0, 0, 0; s.resets++ }
 func (s *scripted) Close() {}
@@ -290,15 +290,25 @@ func TestHitAtThePeak(t *testing.T) {
 		// A plateau of rising scores ends after maxRise windows.
 		{[]float32{0.51, 0.6, 0.7, 0.8, 0.85, 0.86}, maxRise, false, 0.85},
 	}
+	const chunk = 1280 // a window's audio
 	for _, tt := range tests {
 		s := newHeadStage(&fakeScores{scores: slices.Clone(tt.scores), head: h}, 0.5, 0)
 		at := -1
-		for i := range tt.scores {
-			hit, sure, score, _ := s.Push(nil)
-			if hit {
+		armed := -1
+		for i, sc := range tt.scores {
+			if armed < 0 && sc >= 0.5 {
+				armed = i
+			}
+			hit, _ := s.Push(make([]int16, chunk))
+			if hit.OK {
 				at = i
-				if sure != tt.sure || score != tt.score {
-					t.Errorf("%v: sure %v score %v, want %v %v", tt.scores, sure, score, tt.sure, tt.score)
+				if hit.Sure != tt.sure || hit.Score != tt.score {
+					t.Errorf("%v: sure %v score %v, want %v %v", tt.scores, hit.Sure, hit.Score, tt.sure, tt.score)
+				}
+				// The phrase ended where the score first passed the
+				// threshold: the hit says how long ago.
+				if want := (i - armed) * chunk; hit.Late != want {
+					t.Errorf("%v: late %d samples, want %d", tt.scores, hit.Late, want)
 				}
 				break
 			}

@@ -50,6 +50,10 @@ type Tuning struct {
 	QuietDB float64
 	// PartialEvery is how often the verifier's partial hypothesis is read.
 	PartialEvery time.Duration
+	// TailShare is how much more a phone of garbage where the command
+	// would be costs, after a wake phrase the head is sure of, than the
+	// verifier's garbage (see commandJSGF).
+	TailShare float64
 	// SureShift moves the score at which the head alone is trusted, in
 	// logits: the verifier's second opinion is asked below it.
 	SureShift float64
@@ -69,6 +73,7 @@ var DefaultTuning = Tuning{
 	FinalEnd:     40 * time.Millisecond,
 	QuietDB:      35,
 	PartialEvery: 500 * time.Millisecond,
+	TailShare:    25,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":

@@ -67,18 +67,23 @@ func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64) string 
 // commandJSGF extends the intents grammar with the rule of a candidate
 // whose wake phrase is given (the wake stage is sure of it):
 //
-//	[garbage] [wake] (command | garbage)
+//	[garbage] [wake] (command | tail)
 //
 // Only the command is in question: the wake phrase may be heard as
 // garbage. (With the phrase required, a person's "jarvis" the acoustic
 // model matched worse than the phone loop left no way through the
-// grammar at all, and the command was lost with it.) The search that
-// confirms a deletion uses it too.
-func commandJSGF(g *intents.Grammar, wake []string, phonePenalty float64) string {
+// grammar at all, and the command was lost with it.) The tail, garbage
+// where the command would be, costs tailPenalty per phone: more than the
+// garbage of the wake phrase, since a wake phrase the head is sure of is
+// mostly followed by a command, and a command that matches all but a
+// sound or two should be taken over the phone loop. The search that
+// confirms a deletion charges the verifier's price throughout.
+func commandJSGF(g *intents.Grammar, wake []string, phonePenalty, tailPenalty float64) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] [<wake>] (<%s> | <earshot_garbage>);\n", commandRule, intents.RuleCommand)
+	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] [<wake>] (<%s> | <earshot_tail>);\n", commandRule, intents.RuleCommand)
 	phoneLoop(&b, "earshot_garbage", phonePenalty)
+	phoneLoop(&b, "earshot_tail", tailPenalty)
 	return b.String()
 }
 

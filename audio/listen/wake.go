@@ -16,9 +16,20 @@ type WakeStage interface {
 	// Push takes audio and reports whether the wake phrase ends in it,
 	// and whether the stage is sure enough that the verifier need not
 	// hear the phrase too (a command must still follow for an action).
-	Push(pcm []int16) (hit, sure bool, score float32, err error)
+	// A stage may tell a hit only after the phrase's end: late is how
+	// many of the samples it has taken since that end.
+	Push(pcm []int16) (hit Hit, err error)
 	Reset()
 	Close()
+}
+
+// Hit is what the wake stage reports.
+type Hit struct {
+	OK, Sure bool
+	Score    float32
+	// Late is how many samples ago the phrase ended (the head's score
+	// first passed the threshold).
+	Late int
 }
 
 // headStage is the wake stage on the speech embedding: a head trained
@@ -31,6 +42,7 @@ type headStage struct {
 	threshold, sure float32
 	peak            float32 // the best score since armed; 0 when not armed
 	rising          int     // windows since armed
+	late            int     // samples since armed
 }
 
 // maxRise bounds the wait for the peak: 4 windows, 320 ms.
@@ -56,26 +68,28 @@ func shift(th float32, sensitivity, extra float64) float32 {
 	return float32(1 / (1 + math.Exp(-z)))
 }
 
-func (s *headStage) Push(pcm []int16) (bool, bool, float32, error) {
+func (s *headStage) Push(pcm []int16) (Hit, error) {
+	if s.peak > 0 {
+		s.late += len(pcm)
+	}
 	score, n := s.d.Push(pcm)
 	if n == 0 {
-		return false, false, score, nil
+		return Hit{Score: score}, nil
 	}
 	if s.peak == 0 {
-		if score < s.threshold {
-			return false, false, score, nil
+		if score >= s.threshold {
+			s.peak, s.rising, s.late = score, 0, 0
 		}
-		s.peak, s.rising = score, 0
-		return false, false, score, nil
+		return Hit{Score: score}, nil
 	}
 	s.rising += n
 	if score > s.peak && s.rising < maxRise {
 		s.peak = score
-		return false, false, score, nil
+		return Hit{Score: score}, nil
 	}
 	peak := max(s.peak, score)
 	s.peak = 0
-	return true, peak >= s.sure, peak, nil
+	return Hit{OK: true, Sure: peak >= s.sure, Score: peak, Late: s.late}, nil
 }
 
 func (s *headStage) Reset() { s.d.Reset(); s.peak = 0 }
@@ -114,18 +128,18 @@ func newSpotterStage(modelDir string, wake []string, words sphinx.Dictionary, se
 	return &spotterStage{dec: dec}, nil
 }
 
-func (s *spotterStage) Push(pcm []int16) (bool, bool, float32, error) {
+func (s *spotterStage) Push(pcm []int16) (Hit, error) {
 	if err := s.dec.Process(pcm); err != nil {
-		return false, false, 0, err
+		return Hit{}, err
 	}
 	if hyp, _ := s.dec.Hyp(); hyp == "" {
-		return false, false, 0, nil
+		return Hit{}, nil
 	}
 	// A hit ends the spotter's utterance; the next Push starts another.
 	if err := s.dec.EndUtt(); err != nil {
-		return false, false, 0, err
+		return Hit{}, err
 	}
-	return true, false, 1, nil
+	return Hit{OK: true, Score: 1}, nil
 }
 
 func (s *spotterStage) Reset() { _ = s.dec.EndUtt() }
