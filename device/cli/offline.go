@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"github.com/earshot/earshot/audio/embedding"
+	"github.com/earshot/earshot/audio/wakeword"
+
 	"context"
 	"fmt"
 	"os"
@@ -36,6 +39,9 @@ func version(_ context.Context, env *Env, args []string) error {
 		tags = strings.Join(parts, " ")
 	}
 	fmt.Fprintf(env.Stdout, "earshot %s\nengine  %s\nbuild   %s\n", env.Version, engine, tags)
+	if h := wakeword.Builtin("hey jarvis"); h != nil {
+		fmt.Fprintf(env.Stdout, "wake    speech embedding (%s, pure Go) + head for %q: %s\n", embedding.EmbeddingFile, h.Phrase, h.Trained)
+	}
 	return nil
 }
 

@@ -221,10 +221,13 @@ func heldBackFigures(h *wakeword.Head, back []Sample, rep *Report) {
 // NearMisses returns phrases that sound like phrase and are not it: each
 // word of three phones or more swapped for a dictionary word within a
 // third of its phones (the sound-alikes PocketSphinx confuses with it),
-// and a phrase of several words with a word left out ("jarvis" for "hey
-// jarvis"). A shorter word has no sound-alikes that are not the same word
-// said another way: trained against "hi jarvis", "a jarvis" and "say
-// jarvis", a "hey jarvis" head scored flite's own "hey jarvis" 0.6.
+// and for the last part of a word left unsaid ("jar", "jars" for
+// "jarvis": dictionary words that are the word's first phones, or those
+// and one more), and a phrase of several words with a word left out
+// ("jarvis" for "hey jarvis"). A word shorter than three phones has no
+// sound-alikes that are not the same word said another way: trained
+// against "hi jarvis" and "a jarvis", a "hey jarvis" head scored flite's
+// own "hey jarvis" 0.6.
 func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 	words := strings.Fields(phrase)
 	dict, missing, err := sphinx.LookupWords(dictPath, words)
@@ -243,7 +246,16 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x0ea2))
+	all, err := sphinx.LoadDictionary(dictPath)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	for i, w := range words {
+		for _, cut := range cutShort(all, dict[w], rng) {
+			swapped := slices.Clone(words)
+			swapped[i] = cut
+			add(strings.Join(swapped, " "))
+		}
 		if len(words) > 1 {
 			rest := slices.Delete(slices.Clone(words), i, i+1)
 			add(strings.Join(rest, " "))
@@ -268,6 +280,50 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// cutShort returns the dictionary's words whose phones are the first
+// phones of one of prons (at least two, and at least a phone short of the
+// whole), or those and one phone more: the word with its end unsaid or
+// said otherwise; at most maxCut of them, drawn with rng.
+func cutShort(dict sphinx.Dictionary, prons []string, rng *rand.Rand) []string {
+	const maxCut = 12
+	var out []string
+	for w, ps := range dict {
+		if !plain(w) {
+			continue
+		}
+	word:
+		for _, p := range ps {
+			ph := strings.Fields(p)
+			for _, target := range prons {
+				t := strings.Fields(target)
+				for k := 2; k < len(t); k++ {
+					if (len(ph) == k || len(ph) == k+1) && slices.Equal(ph[:k], t[:k]) && !slices.Equal(ph, t) {
+						out = append(out, w)
+						break word
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	rng.Shuffle(len(out), func(a, b int) { out[a], out[b] = out[b], out[a] })
+	if len(out) > maxCut {
+		out = out[:maxCut]
+	}
+	return out
+}
+
+// plain reports whether w is a plain lower-case word a synthesiser reads
+// as it is spelt.
+func plain(w string) bool {
+	for _, r := range w {
+		if (r < 'a' || r > 'z') && r != '\'' {
+			return false
+		}
+	}
+	return w != ""
 }
 
 func shortest(prons []string) int {
@@ -310,15 +366,25 @@ func provenance(o Options, samples int) string {
 		o.Seed, samples, o.Positives, o.Epochs, o.Hidden, o.InputNoise, o.InputDrop, toolVersions(), strings.Join(vs, " "))
 }
 
+// toolVersions names the synthesisers' and sox's versions as Debian
+// packaged them (dpkg-query), or as they report them.
 func toolVersions() string {
 	var out []string
-	for _, t := range [][]string{{"flite", "--version"}, {"espeak-ng", "--version"}, {"sox", "--version"}} {
-		b, err := exec.Command(t[0], t[1]).CombinedOutput()
-		if err != nil {
+	for _, t := range [][]string{{"flite", "--help"}, {"espeak-ng", "--version"}, {"festival", "--version"}, {"sox", "--version"}} {
+		if b, err := exec.Command("dpkg-query", "-W", "-f=${Version}", t[0]).Output(); err == nil && len(b) > 0 {
+			out = append(out, t[0]+" "+string(b))
 			continue
 		}
-		line := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
-		out = append(out, line)
+		b, err := exec.Command(t[0], t[1]).CombinedOutput()
+		if err != nil && len(b) == 0 {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(strings.ToLower(line), "version") || strings.Contains(line, t[0]) {
+				out = append(out, strings.TrimSpace(line))
+				break
+			}
+		}
 	}
-	return strings.Join(out, "; ")
+	return strings.Join(out, ", ")
 }
