@@ -87,7 +87,7 @@ func (s *Store) destroy(victims []*entry, scope Scope) (Receipt, error) {
 	if s.broken != nil {
 		return Receipt{}, s.broken
 	}
-	rc := Receipt{ID: newID(now).String(), Scope: scope}
+	rc := Receipt{ID: newID(now).String(), Scope: scope, IDs: []string{}}
 	if len(victims) == 0 {
 		rc.Time = now
 		return rc, nil
@@ -129,7 +129,9 @@ func (s *Store) destroy(victims []*entry, scope Scope) (Receipt, error) {
 	// The records are gone; now bring memory in line and reclaim space.
 	var oldest, newest int64
 	touched := make(map[uint32][]*entry)
+	rc.IDs = make([]string, len(victims))
 	for i, e := range victims {
+		rc.IDs[i] = e.id.String()
 		if i == 0 || e.time < oldest {
 			oldest = e.time
 		}
@@ -165,6 +167,7 @@ func (s *Store) destroy(victims []*entry, scope Scope) (Receipt, error) {
 		}
 	}
 	rc.Records = len(victims)
+	slices.Sort(rc.IDs) // ids sort by time: oldest first, whatever order the caller named them in
 	o, n := time.Unix(0, oldest).UTC(), time.Unix(0, newest).UTC()
 	rc.Oldest, rc.Newest = &o, &n
 	rc.Time = s.clk.now()
@@ -285,7 +288,9 @@ func (s *Store) wipe(n int) (Receipt, error) {
 	if err := syncDir(s.dir); err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{ID: newID(now).String(), Time: now, Scope: ScopeAll, Records: n, Bytes: bytes}, nil
+	// The ids were sealed in the slots under the lost key: this receipt
+	// counts the records but cannot name them.
+	return Receipt{ID: newID(now).String(), Time: now, Scope: ScopeAll, Records: n, Bytes: bytes, IDs: []string{}}, nil
 }
 
 // enforceLocked destroys what the window has expired, then what exceeds
