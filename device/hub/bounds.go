@@ -30,6 +30,12 @@ func (s *recentSet) add(k string) bool {
 	return true
 }
 
+// has reports whether k is among the last n keys added.
+func (s *recentSet) has(k string) bool {
+	_, ok := s.m[k]
+	return ok
+}
+
 // replyCache keeps the encoded replies of the last n commands by key, so a
 // QoS1 duplicate is answered without running the command twice. Memory is
 // bounded by n replies.

@@ -1,0 +1,154 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/earshot/earshot/retention"
+)
+
+func TestEncodeReceiptPart(t *testing.T) {
+	for _, n := range []int{0, 1, 499, 500, 501, 1000, 1234} {
+		t.Run(fmt.Sprint(n, " ids"), func(t *testing.T) {
+			r := retention.Receipt{ID: "R", Scope: retention.ScopeAll, Records: n, IDs: recordIDs(n)}
+			wantParts := max(1, (n+499)/500)
+			if got := partCount(r); got != wantParts {
+				t.Fatalf("partCount = %d, want %d", got, wantParts)
+			}
+			var all []string
+			for part := 1; part <= wantParts; part++ {
+				b, err := encodeReceiptPart(r, part)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var w struct {
+					ID    string    `json:"id"`
+					IDs   *[]string `json:"ids"`
+					Part  int       `json:"part"`
+					Parts int       `json:"parts"`
+				}
+				if err := json.Unmarshal(b, &w); err != nil {
+					t.Fatal(err)
+				}
+				if w.ID != "R" || w.Part != part || w.Parts != wantParts || w.IDs == nil || len(*w.IDs) > MaxReceiptIDs {
+					t.Fatalf("part %d: %s", part, b)
+				}
+				all = append(all, *w.IDs...)
+			}
+			if !slices.Equal(all, r.IDs) && !(n == 0 && len(all) == 0) {
+				t.Errorf("parts name %d ids, want the %d of the receipt in order", len(all), n)
+			}
+		})
+	}
+}
+
+// namingStore is fakeStore whose DeleteAll names n records.
+type namingStore struct {
+	*fakeStore
+	n int
+}
+
+func (s namingStore) DeleteAll() (retention.Receipt, error) {
+	r, err := s.fakeStore.DeleteAll()
+	r.Records, r.IDs = s.n, recordIDs(s.n)
+	return r, err
+}
+
+func recordIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("01J%023d", i)
+	}
+	return ids
+}
+
+// TestLargeDeletionReceiptInPartsBeforeTheReply: 1234 ids go out as three
+// messages of one receipt, each id once, all before the reply, which
+// carries the count of parts instead of the ids.
+func TestLargeDeletionReceiptInPartsBeforeTheReply(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	runLink(t, testConfig(addr), namingStore{newFakeStore(), 1234}, &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+
+	obs.publish(topicCmd+"delete", `{"id":"big","scope":"all"}`)
+	msgs := obs.waitFor("reply to big", replyTo("big"))
+	var parts []int
+	var ids []string
+	for _, m := range msgs {
+		if m.Topic == topicReply {
+			break // everything after the reply does not count
+		}
+		if m.Topic != topicReceipt {
+			continue
+		}
+		var p struct {
+			IDs   []string `json:"ids"`
+			Part  int      `json:"part"`
+			Parts int      `json:"parts"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Parts != 3 {
+			t.Fatalf("receipt part %s: %v", m.Payload, err)
+		}
+		parts = append(parts, p.Part)
+		ids = append(ids, p.IDs...)
+	}
+	if !slices.Equal(parts, []int{1, 2, 3}) || !slices.Equal(ids, recordIDs(1234)) {
+		t.Fatalf("before the reply: parts %v naming %d ids, want 1..3 naming all 1234 once", parts, len(ids))
+	}
+	r, _ := findReply(msgs, "big")
+	result, _ := r["result"].(map[string]any)
+	if _, named := result["ids"]; named || result["parts"] != 3.0 || result["records"] != 1234.0 {
+		t.Errorf("reply result %v, want the receipt with parts 3 and no ids", result)
+	}
+}
+
+// TestActionOfDeletedRecordNeverFollowsItsReceipt: an action still in the
+// outbox when its record is deleted is not sent at all, nor is one handed
+// to the link after the receipt. Otherwise the hub, having acted on the
+// receipt already, would keep it.
+func TestActionOfDeletedRecordNeverFollowsItsReceipt(t *testing.T) {
+	addr := freePort(t)
+	clock := &testClock{}
+	cfg := testConfig(addr)
+	cfg.Clock = clock.Now
+	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
+	// No broker yet: the actions wait in the outbox.
+	now := clock.Now()
+	l.PublishAction(Action{ID: "kept", Time: now, Intent: "LightsOn"})
+	l.PublishAction(Action{ID: "deleted", Time: now, Intent: "LightsOff"})
+	r := retentionReceipt("rcpt")
+	r.IDs = []string{"deleted"}
+	l.PublishReceipt(r)
+	l.PublishAction(Action{ID: "deleted", Time: now, Intent: "LightsOff"}) // a late duplicate
+
+	startBroker(t, addr)
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	waitUntil(t, "link connected", l.Connected)
+	l.PublishAction(Action{ID: "sentinel", Time: clock.Now(), Intent: "LightsOn"})
+	msgs := obs.waitFor("sentinel", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "sentinel") })
+	if ids := actionIDs(msgs, topicAction); !slices.Equal(ids, []string{"kept", "sentinel"}) {
+		t.Errorf("actions = %q, want [kept sentinel]", ids)
+	}
+	if got := onTopic(msgs, topicReceipt); len(got) != 1 || !strings.Contains(string(got[0].Payload), `"ids":["deleted"]`) {
+		t.Errorf("receipts = %s", summarize(got))
+	}
+}
+
+// TestReceiptNamingNothingStillAnswers: a delete of an empty history is
+// answered by a receipt with "ids":[] in one part.
+func TestReceiptNamingNothingStillAnswers(t *testing.T) {
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	runLink(t, testConfig(addr), namingStore{newFakeStore(), 0}, &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+	obs.publish(topicCmd+"delete", `{"id":"none","scope":"all"}`)
+	msgs := obs.waitFor("reply", replyTo("none"))
+	got := onTopic(msgs, topicReceipt)
+	if len(got) != 1 || !strings.Contains(string(got[0].Payload), `"ids":[],"part":1,"parts":1`) {
+		t.Errorf("receipt of nothing = %s", summarize(got))
+	}
+}
