@@ -32,6 +32,7 @@ type Config struct {
 	Discovery   bool          // publish Home Assistant discovery configs (false: remove them)
 	Hermes      bool          // also publish hermes/intent/<intentName>
 	Window      time.Duration // retention ceiling: cmd/retention may shorten, never lengthen past it
+	Intents     []string      // intent names, for Home Assistant's voice command event and triggers
 
 	Logger *slog.Logger     // default slog.Default()
 	Clock  func() time.Time // wall clock for action ages; default time.Now

@@ -95,6 +95,10 @@ type Link struct {
 	// broker) before that receipt, and one queued after never does.
 	handoff sync.Mutex
 
+	intents       []string        // announced to Home Assistant (SetIntents)
+	rediscover    chan struct{}   // intents changed
+	triggerTopics map[string]bool // device triggers announced; sendLoop's own
+
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}
 	connUp     chan struct{}
@@ -143,9 +147,13 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		forgotten:  newRecentSet(forgottenIDs),
 		wake:       make(chan struct{}, 1),
 		stateDirty: make(chan struct{}, 1),
-		connUp:     make(chan struct{}, 1),
-		cmds:       make(chan inbound, s.CommandQueue),
-		lostCh:     make(chan struct{}),
+		rediscover: make(chan struct{}, 1),
+		intents:    hubIntents(s.Intents),
+
+		triggerTopics: map[string]bool{},
+		connUp:        make(chan struct{}, 1),
+		cmds:          make(chan inbound, s.CommandQueue),
+		lostCh:        make(chan struct{}),
 	}
 	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
 	l.pstore = l.sent.store()

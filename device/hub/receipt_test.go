@@ -112,8 +112,10 @@ func TestLargeDeletionReceiptInPartsBeforeTheReply(t *testing.T) {
 // receipt already, would keep it.
 func TestActionOfDeletedRecordNeverFollowsItsReceipt(t *testing.T) {
 	addr := freePort(t)
+	proxy := newProxy(t, addr)
+	proxy.held.Store(true) // the device stays away until the hub listens
 	clock := &testClock{}
-	cfg := testConfig(addr)
+	cfg := testConfig(proxy.addr)
 	cfg.Clock = clock.Now
 	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
 	// No broker yet: the actions wait in the outbox.
@@ -127,6 +129,7 @@ func TestActionOfDeletedRecordNeverFollowsItsReceipt(t *testing.T) {
 
 	startBroker(t, addr)
 	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	proxy.held.Store(false)
 	waitUntil(t, "link connected", l.Connected)
 	l.PublishAction(Action{ID: "sentinel", Time: clock.Now(), Intent: "LightsOn"})
 	msgs := obs.waitFor("sentinel", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "sentinel") })

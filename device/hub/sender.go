@@ -32,6 +32,10 @@ func (l *Link) sendLoop(ctx context.Context) {
 			stateDirty = true
 		case <-l.stateDirty:
 			stateDirty = true
+		case <-l.rediscover:
+			if l.canSend() {
+				l.publishDiscovery(ctx)
+			} // else the next connection announces the new intents
 		case <-l.wake:
 		case <-tick.C:
 		}
@@ -57,7 +61,14 @@ func (l *Link) announce(ctx context.Context) {
 	if err := l.publish(ctx, l.topics.availability, 1, true, []byte("online"), 5*time.Second); err != nil {
 		l.log.Warn("hub link: availability online not acknowledged", "err", err)
 	}
-	for _, d := range l.discovery() {
+	l.publishDiscovery(ctx)
+}
+
+// publishDiscovery sends the discovery configs (retained), on every
+// connection and after SetIntents.
+func (l *Link) publishDiscovery(ctx context.Context) {
+	msgs := l.discovery()
+	for _, d := range msgs {
 		payload := d.payload
 		if !l.cfg.Discovery {
 			payload = nil // an empty retained payload removes the entity
@@ -66,6 +77,7 @@ func (l *Link) announce(ctx context.Context) {
 			l.log.Warn("hub link: discovery not acknowledged", "topic", d.topic, "err", err)
 		}
 	}
+	l.dropStaleTriggers(ctx, msgs)
 }
 
 func (l *Link) sendState(ctx context.Context) error {
