@@ -141,6 +141,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 			Discovery:     cfg.MQTT.Discovery,
 			Hermes:        cfg.MQTT.Hermes,
 			Window:        cfg.Retention.Window,
+			Intents:       g.Intents(),
 			Logger:        log,
 		}, hubStore{d.store, d}, d.mute)
 		if err != nil {

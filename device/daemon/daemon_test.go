@@ -19,6 +19,7 @@ import (
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/internal/mosquittotest"
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
 	"github.com/earshot/earshot/retention"
@@ -39,15 +40,30 @@ type rig struct {
 	d      *Daemon
 	button *gpiotest.Pin
 	led    *gpiotest.Pin
-	broker *localbroker.Broker
+	broker *localbroker.Broker  // in-process broker, unless on mosquitto
+	watch  *mosquittotest.Watcher // the hub's view on mosquitto
 	cancel context.CancelFunc
 	done   chan error
+	ids    []string // of the records stored before the start, oldest first
 
 	mu   sync.Mutex
 	msgs map[string][]string // topic suffix -> payloads
 }
 
+// rigSetup says what the daemon finds at its start.
+type rigSetup struct {
+	records   []time.Duration // one stored record per entry, heard this long ago
+	samples   int             // audio samples per record [1600]
+	retention string          // the config's retention section [window: 1h]
+	mosquitto bool            // a real mosquitto as the hub's broker
+}
+
 func newRig(t *testing.T, records int) *rig {
+	t.Helper()
+	return newRigWith(t, rigSetup{records: make([]time.Duration, records)})
+}
+
+func newRigWith(t *testing.T, setup rigSetup) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "silence.wav")
@@ -60,27 +76,41 @@ func newRig(t *testing.T, records int) *rig {
 	}
 	f.Close()
 
-	b, err := localbroker.Start("", nil)
-	if err != nil {
-		t.Fatal(err)
+	r := &rig{t: t, msgs: map[string][]string{}, done: make(chan error, 1)}
+	var url string
+	if setup.mosquitto {
+		m := mosquittotest.Start(t)
+		r.watch = mosquittotest.Watch(t, m, "earshot/#")
+		url = m.URL
+	} else {
+		b, err := localbroker.Start("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		r.broker, url = b, b.URL()
+		if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			k := topic[strings.LastIndex(topic, "/")+1:]
+			r.msgs[k] = append(r.msgs[k], string(payload))
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Cleanup(func() { b.Close() })
-	r := &rig{t: t, broker: b, msgs: map[string][]string{}, done: make(chan error, 1)}
-	if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		k := topic[strings.LastIndex(topic, "/")+1:]
-		r.msgs[k] = append(r.msgs[k], string(payload))
-	}); err != nil {
-		t.Fatal(err)
+	if setup.retention == "" {
+		setup.retention = "window: 1h"
+	}
+	if setup.samples == 0 {
+		setup.samples = 1600
 	}
 
 	yaml := strings.Join([]string{
 		"device_id: den",
 		"audio: {input: \"file:" + wav + "\"}",
 		"speech: {intents: " + abs(t, "../../configs/intents.yaml") + "}",
-		"retention: {dir: " + filepath.Join(dir, "state") + ", window: 1h}",
-		"mqtt: {broker: \"" + b.URL() + "\"}",
+		"retention: {dir: " + filepath.Join(dir, "state") + ", " + setup.retention + "}",
+		"mqtt: {broker: \"" + url + "\"}",
 		"gpio: {mute_button: GPIO17, mute_led: GPIO27}",
 		"control: {socket: " + filepath.Join(dir, "c.sock") + "}",
 	}, "\n")
@@ -96,11 +126,13 @@ func newRig(t *testing.T, records int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < records; i++ {
-		if _, err := st.Append(retention.Record{Transcript: "turn on the kitchen lights", Intent: "LightsOn",
-			Slots: map[string]string{"room": "kitchen"}}, make([]int16, 1600)); err != nil {
+	for _, ago := range setup.records {
+		rec, err := st.Append(retention.Record{Time: time.Now().Add(-ago), Transcript: "turn on the kitchen lights", Intent: "LightsOn",
+			Slots: map[string]string{"room": "kitchen"}}, make([]int16, setup.samples))
+		if err != nil {
 			t.Fatal(err)
 		}
+		r.ids = append(r.ids, rec.ID)
 	}
 	st.Close()
 
@@ -166,6 +198,15 @@ func (r *rig) waitFor(what string, cond func() bool) {
 }
 
 func (r *rig) seen(suffix string) []string {
+	if r.watch != nil {
+		var out []string
+		for _, m := range r.watch.Messages() {
+			if strings.HasSuffix(m.Topic, "/"+suffix) {
+				out = append(out, string(m.Payload))
+			}
+		}
+		return out
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.msgs[suffix]...)
