@@ -40,7 +40,7 @@ type rig struct {
 	d      *Daemon
 	button *gpiotest.Pin
 	led    *gpiotest.Pin
-	broker *localbroker.Broker  // in-process broker, unless on mosquitto
+	broker *localbroker.Broker    // in-process broker, unless on mosquitto
 	watch  *mosquittotest.Watcher // the hub's view on mosquitto
 	cancel context.CancelFunc
 	done   chan error
