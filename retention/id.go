@@ -57,15 +57,19 @@ func (id recordID) bit(i int) byte {
 }
 
 func (id recordID) String() string {
-	var out [idLen]byte
+	return string(id.appendText(make([]byte, 0, idLen)))
+}
+
+// appendText appends the 26-character form to b.
+func (id recordID) appendText(b []byte) []byte {
 	for c := range idLen {
 		var v byte
-		for b := range 5 {
-			v = v<<1 | id.bit(c*5+b)
+		for bit := range 5 {
+			v = v<<1 | id.bit(c*5+bit)
 		}
-		out[c] = crockford[v]
+		b = append(b, crockford[v])
 	}
-	return string(out[:])
+	return b
 }
 
 // parseID accepts the 26-character form, in either case.

@@ -155,3 +155,24 @@ func TestReceiptNamingNothingStillAnswers(t *testing.T) {
 		t.Errorf("receipt of nothing = %s", summarize(got))
 	}
 }
+
+// BenchmarkReceiptParts10k encodes the receipt of a 10,000-record deletion:
+// 20 messages of at most 500 ids each.
+func BenchmarkReceiptParts10k(b *testing.B) {
+	r := retention.Receipt{ID: "01M9", Scope: retention.ScopeAll, Records: 10_000, IDs: make([]string, 10_000)}
+	for i := range r.IDs {
+		r.IDs[i] = fmt.Sprintf("01M8FD2CKNH8QX24HT%08d", i)
+	}
+	b.ReportAllocs()
+	var largest int
+	for b.Loop() {
+		for part := 1; part <= partCount(r); part++ {
+			p, err := encodeReceiptPart(r, part)
+			if err != nil {
+				b.Fatal(err)
+			}
+			largest = max(largest, len(p))
+		}
+	}
+	b.ReportMetric(float64(largest), "B/largest-message")
+}
