@@ -65,17 +65,24 @@ func recordIDs(n int) []string {
 	return ids
 }
 
+// hubDeletesAll sends cmd/delete scope all (correlation id corr) to a link
+// whose store deletes n named records, and returns what the hub saw up to
+// the reply.
+func hubDeletesAll(t *testing.T, n int, corr string) []message {
+	t.Helper()
+	addr, _ := startBroker(t, "")
+	obs := newObserver(t, "tcp://"+addr, "earshot/#")
+	runLink(t, testConfig(addr), namingStore{newFakeStore(), n}, &fakeMuter{})
+	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
+	obs.publish(topicCmd+"delete", `{"id":"`+corr+`","scope":"all"}`)
+	return obs.waitFor("reply to "+corr, replyTo(corr))
+}
+
 // TestLargeDeletionReceiptInPartsBeforeTheReply: 1234 ids go out as three
 // messages of one receipt, each id once, all before the reply, which
 // carries the count of parts instead of the ids.
 func TestLargeDeletionReceiptInPartsBeforeTheReply(t *testing.T) {
-	addr, _ := startBroker(t, "")
-	obs := newObserver(t, "tcp://"+addr, "earshot/#")
-	runLink(t, testConfig(addr), namingStore{newFakeStore(), 1234}, &fakeMuter{})
-	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
-
-	obs.publish(topicCmd+"delete", `{"id":"big","scope":"all"}`)
-	msgs := obs.waitFor("reply to big", replyTo("big"))
+	msgs := hubDeletesAll(t, 1234, "big")
 	var parts []int
 	var ids []string
 	for _, m := range msgs {
@@ -144,12 +151,7 @@ func TestActionOfDeletedRecordNeverFollowsItsReceipt(t *testing.T) {
 // TestReceiptNamingNothingStillAnswers: a delete of an empty history is
 // answered by a receipt with "ids":[] in one part.
 func TestReceiptNamingNothingStillAnswers(t *testing.T) {
-	addr, _ := startBroker(t, "")
-	obs := newObserver(t, "tcp://"+addr, "earshot/#")
-	runLink(t, testConfig(addr), namingStore{newFakeStore(), 0}, &fakeMuter{})
-	obs.waitFor("availability online", hasPayload(topicAvail, "online"))
-	obs.publish(topicCmd+"delete", `{"id":"none","scope":"all"}`)
-	msgs := obs.waitFor("reply", replyTo("none"))
+	msgs := hubDeletesAll(t, 0, "none")
 	got := onTopic(msgs, topicReceipt)
 	if len(got) != 1 || !strings.Contains(string(got[0].Payload), `"ids":[],"part":1,"parts":1`) {
 		t.Errorf("receipt of nothing = %s", summarize(got))
