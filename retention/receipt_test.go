@@ -77,3 +77,39 @@ func TestReceiptWithoutKeysCountsButCannotName(t *testing.T) {
 		t.Errorf("wipe receipt encodes ids as %v, want []", wire["ids"])
 	}
 }
+
+// TestIDText: the text form parses back to the same id, and sorts like
+// the ids' times.
+func TestIDText(t *testing.T) {
+	var prev recordID
+	for i := range 2000 {
+		id := newID(epoch.Add(time.Duration(i) * time.Millisecond))
+		text := id.String()
+		back, err := parseID(text)
+		if err != nil || back != id {
+			t.Fatalf("%x -> %q -> %x, %v", id[:], text, back[:], err)
+		}
+		if i > 0 && text <= prev.String() {
+			t.Fatalf("%q (ms %d) does not sort after %q", text, i, prev.String())
+		}
+		prev = id
+	}
+	var ones recordID
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	if got := ones.String(); got != "7ZZZZZZZZZZZZZZZZZZZZZZZZZ" {
+		t.Errorf("all ones = %q", got)
+	}
+}
+
+func BenchmarkVictimIDs10k(b *testing.B) {
+	victims := make([]*entry, 10_000)
+	for i := range victims {
+		victims[i] = &entry{slotEntry: slotEntry{id: newID(epoch.Add(time.Duration(i) * time.Second))}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		victimIDs(victims)
+	}
+}
