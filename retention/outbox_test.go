@@ -37,6 +37,11 @@ func TestPurgeQueuesItsReceiptsUntilDelivered(t *testing.T) {
 	if len(q) != 1 || q[0].ID != rs[0].ID || q[0].Scope != ScopeWindow || q[0].Records != 1 {
 		t.Fatalf("queued %+v, want the purge's receipt %+v", q, rs[0])
 	}
+	// The hub forgets by id: the queued receipt names the record, as
+	// every other receipt does.
+	if !slices.Equal(q[0].IDs, []string{old.ID}) {
+		t.Fatalf("queued receipt names %q, want the purged record %s", q[0].IDs, old.ID)
+	}
 	s.Close()
 	// Until delivered it survives any number of opens, and no file of the
 	// queue is quarantined as foreign.

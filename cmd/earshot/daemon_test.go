@@ -51,8 +51,14 @@ func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if strings.Join(keys, ",") != "device,id,intent,slots,time" {
-			t.Errorf("action record fields = %v, want exactly id, device, time, intent, slots", keys)
+		if strings.Join(keys, ",") != "device,id,intent,keep_until,slots,time" {
+			t.Errorf("action record fields = %v, want exactly id, device, time, intent, slots, keep_until", keys)
+		}
+		// The hub may keep it as long as the device keeps its record: the 1h window.
+		at, _ := time.Parse(time.RFC3339, fmt.Sprint(a["time"]))
+		until, _ := time.Parse(time.RFC3339, fmt.Sprint(a["keep_until"]))
+		if d := until.Sub(at); d < time.Hour-time.Second || d > time.Hour+time.Second {
+			t.Errorf("keep_until %v is %v after time %v, want the 1h window", a["keep_until"], d, a["time"])
 		}
 		got = append(got, a)
 	}
