@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
 // Home Assistant learns the device's voice commands two ways, both fed by
@@ -106,7 +108,64 @@ func (l *Link) intentDiscovery(device *haDevice, origin *haOrigin, base func(com
 }
 
 func triggerTopic(device, intent string) string {
-	return "homeassistant/device_automation/" + device + "/intent_" + intent + "/config"
+	return triggerPrefix(device) + "intent_" + intent + "/config"
+}
+
+func triggerPrefix(device string) string { return "homeassistant/device_automation/" + device + "/" }
+
+// triggerFilter matches the device trigger configs of this device. The
+// link subscribes to it to find, retained on the broker, the triggers an
+// earlier run announced for intents that left the intents file while the
+// daemon was stopped: no reload told this process about them.
+func triggerFilter(device string) string { return triggerPrefix(device) + "+/config" }
+
+// maxFoundTriggers bounds the retained trigger configs remembered between
+// their arrival and their removal by sendLoop.
+const maxFoundTriggers = 1024
+
+// foundTrigger notes a retained device trigger config of this device that
+// the broker delivered. Called from onMessage: it never blocks or publishes.
+func (l *Link) foundTrigger(m mqtt.Message) {
+	name, ok := strings.CutPrefix(m.Topic(), triggerPrefix(l.cfg.DeviceID)+"intent_")
+	if !ok || !strings.HasSuffix(name, "/config") || !m.Retained() || len(m.Payload()) == 0 {
+		return // not ours, or our own publish coming back live, or a removal
+	}
+	l.mu.Lock()
+	if len(l.foundTriggers) < maxFoundTriggers {
+		l.foundTriggers[m.Topic()] = true
+	}
+	l.mu.Unlock()
+	signal(l.wake)
+}
+
+// dropTriggersOfEarlierRuns removes (empty retained payload) the retained
+// device triggers found on the broker whose intent this link does not
+// announce: every one of them when discovery is off.
+func (l *Link) dropTriggersOfEarlierRuns(ctx context.Context) {
+	l.mu.Lock()
+	if len(l.foundTriggers) == 0 {
+		l.mu.Unlock()
+		return
+	}
+	var stale []string
+	for topic := range l.foundTriggers {
+		announced := l.cfg.Discovery && slices.ContainsFunc(l.intents, func(n string) bool {
+			return topic == triggerTopic(l.cfg.DeviceID, n)
+		})
+		if !announced {
+			stale = append(stale, topic)
+		}
+	}
+	clear(l.foundTriggers)
+	l.mu.Unlock()
+	slices.Sort(stale)
+	for _, topic := range stale {
+		if err := l.publish(ctx, topic, 1, true, nil, 5*time.Second); err != nil {
+			l.log.Warn("hub link: removal of a device trigger not acknowledged", "topic", topic, "err", err)
+			continue
+		}
+		l.log.Info("hub link: removed the device trigger of an intent no longer announced", "topic", topic)
+	}
 }
 
 // dropStaleTriggers removes the device triggers announced by this process

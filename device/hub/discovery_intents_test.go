@@ -2,8 +2,10 @@ package hub
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestVoiceCommandDiscovery: the event entity lists the intents that reach
@@ -67,4 +69,67 @@ func TestVoiceCommandDiscovery(t *testing.T) {
 		return removed == 2 && slices.Equal(eventTypes(m), []string{"LightsOn", "StopTimer"}) &&
 			len(onTopic(m[seen:], triggerTopic("kitchen-speaker", "StopTimer"))) > 0
 	})
+}
+
+// TestTriggersLeftByAnEarlierRunAreRemoved: an intent removed from the
+// intents file while the daemon was stopped left its device trigger
+// retained on the broker, and no reload told the new process about it. At
+// its start the link finds it there and removes it; the triggers it
+// announces, and other devices' triggers, stay. With discovery off, all of
+// this device's triggers go.
+func TestTriggersLeftByAnEarlierRunAreRemoved(t *testing.T) {
+	for _, discovery := range []bool{true, false} {
+		t.Run(fmt.Sprint("discovery ", discovery), func(t *testing.T) {
+			addr, _ := startBroker(t, "")
+			obs := newObserver(t, "tcp://"+addr, "homeassistant/device_automation/#")
+			old, kept := triggerTopic("kitchen-speaker", "OldIntent"), triggerTopic("kitchen-speaker", "LightsOn")
+			other := triggerTopic("bedroom-speaker", "OldIntent")
+			for _, topic := range []string{old, kept, other} {
+				if tok := obs.client.Publish(topic, 1, true, `{"automation_type":"trigger"}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+					t.Fatalf("publish retained: %v", tok.Error())
+				}
+			}
+			// mochi acks before it fans out: once the observer has its
+			// copies, the link subscribing later gets them as retained.
+			obs.waitFor("the earlier run's triggers", func(m []message) bool {
+				return len(onTopic(m, old)) == 1 && len(onTopic(m, kept)) == 1 && len(onTopic(m, other)) == 1
+			})
+			cfg := testConfig(addr)
+			cfg.Discovery = discovery
+			cfg.Intents = []string{"LightsOn"}
+			runLink(t, cfg, newFakeStore(), &fakeMuter{})
+			removed := func(topic string) func([]message) bool {
+				return func(m []message) bool {
+					got := onTopic(m, topic)
+					return len(got) > 1 && len(got[len(got)-1].Payload) == 0
+				}
+			}
+			obs.waitFor("the stale trigger removed", removed(old))
+			if !discovery {
+				obs.waitFor("the announced trigger removed too", removed(kept))
+			}
+
+			// What the broker keeps now is what a new subscriber gets, as
+			// retained messages, before its own message comes back (the
+			// broker sends the retained ones while handling the subscribe).
+			late := newObserver(t, "tcp://"+addr, "homeassistant/device_automation/#")
+			const barrier = "homeassistant/device_automation/barrier"
+			late.publish(barrier, "b")
+			var retained []string
+			for _, x := range late.waitFor("the barrier", func(m []message) bool { return len(onTopic(m, barrier)) == 1 }) {
+				if x.Retained {
+					retained = append(retained, x.Topic)
+				}
+			}
+			want := []string{kept, other}
+			if !discovery {
+				want = []string{other}
+			}
+			slices.Sort(retained)
+			slices.Sort(want)
+			if !slices.Equal(retained, want) {
+				t.Errorf("retained after the start: %q, want %q", retained, want)
+			}
+		})
+	}
 }

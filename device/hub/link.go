@@ -99,6 +99,7 @@ type Link struct {
 	intents       []string        // announced to Home Assistant (SetIntents)
 	rediscover    chan struct{}   // intents changed
 	triggerTopics map[string]bool // device triggers announced; sendLoop's own
+	foundTriggers map[string]bool // retained device triggers on the broker, not yet checked (foundTrigger)
 
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}
@@ -159,6 +160,7 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		intents:    hubIntents(s.Intents),
 
 		triggerTopics: map[string]bool{},
+		foundTriggers: map[string]bool{},
 		connUp:        make(chan struct{}, 1),
 		haOnline:      make(chan struct{}, 1),
 		cmds:          make(chan inbound, s.CommandQueue),
@@ -299,7 +301,7 @@ const haStatusTopic = "homeassistant/status"
 // subscribe (re)subscribes to the commands on every connection: the broker
 // may have lost the persistent session (a restart without persistence).
 func (l *Link) subscribe(ctx context.Context) {
-	filters := map[string]byte{l.topics.cmdPrefix + "+": 1}
+	filters := map[string]byte{l.topics.cmdPrefix + "+": 1, triggerFilter(l.cfg.DeviceID): 1}
 	if l.cfg.Discovery {
 		filters[haStatusTopic] = 1
 	}

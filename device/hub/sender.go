@@ -55,6 +55,7 @@ func (l *Link) sendLoop(ctx context.Context) {
 		}
 		l.sendReceipts(ctx)
 		l.sendActions(ctx)
+		l.dropTriggersOfEarlierRuns(ctx)
 		if stateDirty {
 			var err error
 			lastState, err = l.sendState(ctx, lastState)

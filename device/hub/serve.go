@@ -35,6 +35,10 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 		}
 		return
 	}
+	if strings.HasPrefix(m.Topic(), "homeassistant/") {
+		l.foundTrigger(m)
+		return
+	}
 	name, ok := strings.CutPrefix(m.Topic(), l.topics.cmdPrefix)
 	if !ok || strings.Contains(name, "/") {
 		return
