@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -26,7 +27,7 @@ import (
 // and publishes a receipt, and SIGTERM leaves "offline" retained.
 func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	wav := speak(t, dir, "commands", 1500*time.Millisecond,
 		utterance{"hey jarvis, turn on the kitchen lights", "slt"},
@@ -34,7 +35,7 @@ func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 	)
 	cfg := writeConfig(t, dir, map[string]string{
 		"audio": "audio:\n  input: \"file:" + wav + "\"\n  preroll: 1s",
-		"mqtt":  "mqtt:\n  broker: " + b.url + "\n  topic_prefix: earshot\n  discovery: true",
+		"mqtt":  "mqtt:\n  broker: " + b.URL + "\n  topic_prefix: earshot\n  discovery: true",
 	})
 	d := startDaemon(t, cfg, nil, "--realtime=false")
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
 var binary string // built once in TestMain
@@ -113,66 +113,7 @@ func run(t testing.TB, name string, args ...string) {
 	}
 }
 
-// ---- mosquitto ----
-
-type broker struct {
-	url  string
-	port int
-	conf string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startMosquitto runs a real mosquitto on a free loopback port.
-func startMosquitto(t testing.TB) *broker {
-	t.Helper()
-	need(t, "mosquitto")
-	dir := t.TempDir()
-	b := &broker{port: freePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: &bytes.Buffer{}}
-	b.url = fmt.Sprintf("tcp://127.0.0.1:%d", b.port)
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", b.port)
-	if err := os.WriteFile(b.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b.start(t)
-	t.Cleanup(b.stop)
-	return b
-}
-
-func (b *broker) start(t testing.TB) {
-	t.Helper()
-	path, _ := exec.LookPath("mosquitto")
-	b.cmd = exec.Command(path, "-c", b.conf)
-	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "mosquitto to listen", 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func (b *broker) stop() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		b.cmd.Process.Kill()
-		b.cmd.Wait()
-		b.cmd = nil
-	}
-}
+// ---- the hub's view ----
 
 // message is one MQTT message seen by the spy.
 type message struct {
@@ -189,10 +130,10 @@ type spy struct {
 	msgs   []message
 }
 
-func newSpy(t testing.TB, b *broker) *spy {
+func newSpy(t testing.TB, b *mosquittotest.Broker) *spy {
 	t.Helper()
 	s := &spy{}
-	opts := mqtt.NewClientOptions().AddBroker(b.url).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
+	opts := mqtt.NewClientOptions().AddBroker(b.URL).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
 	opts.SetOnConnectHandler(func(c mqtt.Client) {
 		c.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -27,7 +28,7 @@ var (
 
 // startHubExample builds (once) and runs cmd/earshot-hub-example against
 // the broker, keeping its action log at path.
-func startHubExample(t *testing.T, b *broker, path string) {
+func startHubExample(t *testing.T, b *mosquittotest.Broker, path string) {
 	t.Helper()
 	hubExampleOnce.Do(func() {
 		hubExample = filepath.Join(filepath.Dir(binary), "earshot-hub-example")
@@ -40,7 +41,7 @@ func startHubExample(t *testing.T, b *broker, path string) {
 	if hubExampleErr != nil {
 		t.Fatalf("build earshot-hub-example: %v\n%s", hubExampleErr, hubExample)
 	}
-	cmd := exec.Command(hubExample, "--broker", b.url, "--log", path, "--client-id", "hub-"+filepath.Base(t.TempDir()))
+	cmd := exec.Command(hubExample, "--broker", b.URL, "--log", path, "--client-id", "hub-"+filepath.Base(t.TempDir()))
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -97,7 +98,7 @@ func actionsSeen(t *testing.T, sp *spy) []string {
 
 func TestEveryActionOnTheBusIsForgottenByReceipt(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	logPath := filepath.Join(dir, "hub-actions.jsonl")
 	startHubExample(t, b, logPath)
@@ -115,7 +116,7 @@ func TestEveryActionOnTheBusIsForgottenByReceipt(t *testing.T) {
 	)
 	cfg := writeConfig(t, dir, map[string]string{
 		"audio": "audio:\n  input: \"file:" + wav + "\"\n  preroll: 1s",
-		"mqtt":  "mqtt:\n  broker: " + b.url + "\n  topic_prefix: earshot",
+		"mqtt":  "mqtt:\n  broker: " + b.URL + "\n  topic_prefix: earshot",
 	})
 	d := startDaemon(t, cfg, nil, "--realtime=false")
 	waitFor(t, "six actions and the two voice receipts", 120*time.Second, func() bool {

@@ -20,7 +20,7 @@ import (
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
-	"github.com/earshot/earshot/device/internal/mosquittotest"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
 	"github.com/earshot/earshot/device/panel/paneltest"

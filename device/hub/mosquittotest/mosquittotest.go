@@ -1,7 +1,9 @@
 // Package mosquittotest runs a real mosquitto broker for end-to-end tests:
-// anonymous, on a free loopback port, nothing persisted. Without the
-// mosquitto binary a test is skipped, and fails under CI (`make deps`
-// installs it), so a missing broker never passes for a tested one.
+// on a free loopback port, nothing persisted, anonymous unless the test
+// adds TLS, passwords and an ACL; it can be killed and started again on
+// the same port. Without the mosquitto binary a test is skipped, and fails
+// under CI (`make deps` installs it), so a missing broker never passes for
+// a tested one.
 package mosquittotest
 
 import (
@@ -19,10 +21,22 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
+// Options adds to the broker's configuration.
+type Options struct {
+	// Config is appended to mosquitto.conf after the listener: TLS files,
+	// password_file, acl_file, allow_anonymous false. Without it anyone
+	// may connect.
+	Config string
+}
+
 // Broker is a running mosquitto.
 type Broker struct {
 	URL  string // tcp://127.0.0.1:port
-	Addr string
+	Addr string // 127.0.0.1:port
+
+	t    testing.TB
+	bin  string
+	conf string
 
 	mu     sync.Mutex
 	logs   bytes.Buffer
@@ -30,57 +44,86 @@ type Broker struct {
 	exited chan struct{}
 }
 
-// Start runs mosquitto until the test ends.
+// Start runs an anonymous mosquitto until the test ends.
 func Start(t testing.TB) *Broker {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		bin = "/usr/sbin/mosquitto" // Debian installs it outside a user's PATH
-		if _, serr := os.Stat(bin); serr != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("mosquitto is missing; `make deps` installs it")
-			}
-			t.Skip("mosquitto not installed (make deps)")
-		}
-	}
+	return StartWith(t, Options{})
+}
+
+// StartWith runs mosquitto with o until the test ends.
+func StartWith(t testing.TB, o Options) *Broker {
+	t.Helper()
+	bin := Bin(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Broker{Addr: ln.Addr().String()}
+	b := &Broker{Addr: ln.Addr().String(), t: t, bin: bin}
 	ln.Close()
 	b.URL = "tcp://" + b.Addr
 	_, port, _ := net.SplitHostPort(b.Addr)
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n", port)
+	conf := fmt.Sprintf("persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener %s 127.0.0.1\n", port)
 	if u, err := user.Current(); err == nil {
 		conf = "user " + u.Username + "\n" + conf // as root, mosquitto would drop to an account that cannot read TempDir
 	}
-	path := filepath.Join(t.TempDir(), "mosquitto.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+	if o.Config == "" {
+		o.Config = "allow_anonymous true\n"
+	}
+	b.conf = filepath.Join(t.TempDir(), "mosquitto.conf")
+	if err := os.WriteFile(b.conf, []byte(conf+o.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b.cmd = exec.Command(bin, "-c", path)
-	b.cmd.Stdout, b.cmd.Stderr = b, b
-	if err := b.cmd.Start(); err != nil {
-		t.Fatalf("start mosquitto: %v", err)
-	}
-	b.exited = make(chan struct{})
-	go func() { _ = b.cmd.Wait(); close(b.exited) }()
+	b.Restart()
 	t.Cleanup(b.Kill)
+	return b
+}
+
+// Bin finds the mosquitto binary, or skips the test (fails it under CI).
+func Bin(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err == nil {
+		return bin
+	}
+	bin = "/usr/sbin/mosquitto" // Debian installs it outside a user's PATH
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("mosquitto is missing; `make deps` installs it")
+	}
+	t.Skip("mosquitto not installed (make deps)")
+	return ""
+}
+
+// Restart starts the broker again, on the same port with the same
+// configuration, after Kill, and returns once it listens.
+func (b *Broker) Restart() {
+	b.t.Helper()
+	cmd := exec.Command(b.bin, "-c", b.conf)
+	cmd.Stdout, cmd.Stderr = b, b
+	if err := cmd.Start(); err != nil {
+		b.t.Fatalf("start mosquitto: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	b.mu.Lock()
+	b.cmd, b.exited = cmd, exited
+	b.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", b.Addr, time.Second)
 		if err == nil {
 			c.Close()
-			return b
+			return
 		}
 		select {
-		case <-b.exited:
-			t.Fatalf("mosquitto exited: %s", b.Logs())
+		case <-exited:
+			b.t.Fatalf("mosquitto exited: %s", b.Logs())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto not listening on %s: %s", b.Addr, b.Logs())
+			b.t.Fatalf("mosquitto not listening on %s: %s", b.Addr, b.Logs())
 		}
 		time.Sleep(20 * time.Millisecond) // polling with a deadline
 	}
@@ -100,10 +143,18 @@ func (b *Broker) Logs() string {
 	return b.logs.String()
 }
 
-// Kill stops the broker with SIGKILL and waits for it; idempotent.
+// Kill stops the broker the hard way (SIGKILL: no will, no goodbye) and
+// waits for it; idempotent.
 func (b *Broker) Kill() {
-	_ = b.cmd.Process.Kill()
-	<-b.exited
+	b.mu.Lock()
+	cmd, exited := b.cmd, b.exited
+	b.cmd = nil
+	b.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
 }
 
 // Message is one message a Watcher saw.
