@@ -34,6 +34,11 @@ func decodeOutbox(data []byte) ([]Receipt, error) {
 		if r.ID == "" || !slices.Contains(allScopes, r.Scope) || r.Records < 0 || r.Bytes < 0 {
 			return nil, fmt.Errorf("receipt %.40q: want an id, a known scope and counts of 0 or more", r.ID)
 		}
+		for _, id := range r.IDs {
+			if _, err := parseID(id); err != nil {
+				return nil, fmt.Errorf("receipt %.40q: %w", r.ID, err)
+			}
+		}
 	}
 	return rs, nil
 }
