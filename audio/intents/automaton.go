@@ -245,13 +245,16 @@ func (a *wfsa) acyclic() bool {
 	return true
 }
 
-// determinise returns the deterministic automaton of a null-free acyclic
-// one: one arc per word out of each state. Its states are sets of the
-// input's states, each with the weight still owed to it (the residual),
-// and each arc carries the best weight of the arcs it merges, so every
-// sentence keeps its best path's score exactly (weighted subset
-// construction in the tropical semiring, which ends on acyclic input).
-func (a *wfsa) determinise() (*wfsa, error) {
+// determinise returns the deterministic automaton of a null-free one: one
+// arc per word out of each state. Its states are sets of the input's
+// states, each with the weight still owed to it (the residual), and each
+// arc carries the best weight of the arcs it merges, so every sentence
+// keeps its best path's score exactly (weighted subset construction in the
+// tropical semiring). It ends on acyclic input; on input with loops it
+// ends when the loops' weights allow it (twin loops weigh the same, as a
+// garbage loop reached two ways does) and otherwise grows until limit
+// states, when it gives up with errTooLarge.
+func (a *wfsa) determinise(limit int) (*wfsa, error) {
 	type member struct {
 		state int32
 		resid float64
@@ -279,7 +282,7 @@ func (a *wfsa) determinise() (*wfsa, error) {
 	}
 	out.start, _ = add([]member{{int32(a.start), 0}})
 	for cur := 0; cur < len(subsets); cur++ {
-		if len(subsets) > maxDetStates {
+		if len(subsets) > limit {
 			return nil, errTooLarge
 		}
 		ms := subsets[cur]

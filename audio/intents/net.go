@@ -106,7 +106,7 @@ func (g *Grammar) commandLanguage() (*wfsa, error) {
 				b.a.final[end] = 0
 			}
 		}
-		c.lang, c.err = b.a.removeNulls().trim().determinise()
+		c.lang, c.err = b.a.removeNulls().trim().determinise(maxDetStates)
 		if c.err != nil {
 			c.err = fmt.Errorf("intents: %s: command language: %w", g.file, c.err)
 			return
@@ -250,12 +250,12 @@ func netErr(n Net) error {
 	return nil
 }
 
-// Compile turns n into the word FSG the recogniser searches. A net
-// without loops (a command language, a wake phrase before it) is
-// determinised and minimised; a net with loops (a garbage loop) has its
-// equivalent states merged. The result has one start and one final state,
-// null transitions only into the final state, and every path's
-// probability as n gives it.
+// Compile turns n into the word FSG the recogniser searches, determinised
+// and minimised: a net without loops (a command language, a wake phrase
+// before it) always, one with loops (a garbage loop) when its loops allow
+// it, and otherwise with only its equivalent states merged. The result
+// has one start and one final state, null transitions only into the final
+// state, and every sentence's best path probability as n gives it.
 func Compile(n Net) (*FSG, error) {
 	if err := netErr(n); err != nil {
 		return nil, err
@@ -267,10 +267,12 @@ func Compile(n Net) (*FSG, error) {
 	b.a.final[end] = 0
 	a := b.a.removeNulls().trim()
 	if a.acyclic() {
-		det, err := a.determinise()
+		det, err := a.determinise(maxDetStates)
 		if err != nil {
 			return nil, fmt.Errorf("intents: %w", err)
 		}
+		a = det
+	} else if det, err := a.determinise(loopDetStates(len(a.arcs))); err == nil {
 		a = det
 	}
 	a = a.minimise()
@@ -282,3 +284,8 @@ func Compile(n Net) (*FSG, error) {
 	}
 	return newFSG(a), nil
 }
+
+// loopDetStates is how far determinising a net with loops may grow
+// before Compile settles for merging equivalent states: a few times its
+// size, which the listener's garbage loops stay well under.
+func loopDetStates(states int) int { return max(1000, 4*states) }
