@@ -1,7 +1,7 @@
 package intents
 
 import (
-	"container/heap"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -56,20 +56,23 @@ func (a *wfsa) isFinal(s int) bool { return a.final[s] != notFinal }
 // removeNulls returns the automaton without null arcs: each state gets
 // the word arcs and the final weight of every state its null arcs reach,
 // through the best null path there. Null arcs may form cycles (a loop of
-// an optional part); their weights are never above 0, so the best paths
-// are simple and a best-first search finds them.
+// an optional part); their weights are never above 0, so no cycle
+// improves a path and relaxing until nothing improves ends.
 func (a *wfsa) removeNulls() *wfsa {
-	out := &wfsa{start: a.start, words: a.words, arcs: make([][]warc, len(a.arcs)), final: make([]float64, len(a.arcs))}
-	best := make([]float64, len(a.arcs))
+	n := len(a.arcs)
+	out := &wfsa{start: a.start, words: a.words, arcs: make([][]warc, n), final: make([]float64, n)}
+	best := make([]float64, n)
 	for i := range best {
 		best[i] = notFinal
 	}
-	var reached []int
-	for p := range a.arcs {
-		reached = a.nullClosure(p, best, reached[:0])
-		type key struct{ word, to int32 }
-		merged := map[key]float64{}
-		var order []key
+	type key struct{ word, to int32 }
+	merged := map[key]int{} // index into arcs
+	var reached, stack []int
+	var arcs []warc
+	for p := range n {
+		reached, stack = a.nullClosure(p, best, reached[:0], stack[:0])
+		clear(merged)
+		arcs = arcs[:0]
 		out.final[p] = notFinal
 		for _, q := range reached {
 			w := best[q]
@@ -79,17 +82,15 @@ func (a *wfsa) removeNulls() *wfsa {
 					continue
 				}
 				k := key{arc.word, arc.to}
-				v, seen := merged[k]
-				if !seen {
-					order = append(order, k)
-					v = notFinal
+				if i, seen := merged[k]; seen {
+					arcs[i].logp = math.Max(arcs[i].logp, w+arc.logp)
+					continue
 				}
-				merged[k] = math.Max(v, w+arc.logp)
+				merged[k] = len(arcs)
+				arcs = append(arcs, warc{word: arc.word, to: arc.to, logp: w + arc.logp})
 			}
 		}
-		for _, k := range order {
-			out.arcs[p] = append(out.arcs[p], warc{word: k.word, to: k.to, logp: merged[k]})
-		}
+		out.arcs[p] = slices.Clone(arcs)
 		for _, q := range reached {
 			best[q] = notFinal
 		}
@@ -98,52 +99,30 @@ func (a *wfsa) removeNulls() *wfsa {
 }
 
 // nullClosure sets best[q] to the best null path weight from p to each
-// state q it reaches (p itself at 0) and returns those states.
-func (a *wfsa) nullClosure(p int, best []float64, reached []int) []int {
+// state q it reaches (p itself at 0) and returns those states; stack is
+// scratch space.
+func (a *wfsa) nullClosure(p int, best []float64, reached, stack []int) ([]int, []int) {
 	best[p] = 0
 	reached = append(reached, p)
-	q := &closureQueue{{p, 0}}
-	done := map[int]bool{}
-	for q.Len() > 0 {
-		it := heap.Pop(q).(closureItem)
-		if done[it.state] || it.logp < best[it.state] {
-			continue
-		}
-		done[it.state] = true
-		for _, arc := range a.arcs[it.state] {
+	stack = append(stack, p)
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, arc := range a.arcs[s] {
 			if arc.word != noWord {
 				continue
 			}
-			to, w := int(arc.to), it.logp+arc.logp
+			to, w := int(arc.to), best[s]+arc.logp
 			if w > best[to] {
 				if best[to] == notFinal {
 					reached = append(reached, to)
 				}
 				best[to] = w
-				heap.Push(q, closureItem{to, w})
+				stack = append(stack, to)
 			}
 		}
 	}
-	return reached
-}
-
-type closureItem struct {
-	state int
-	logp  float64
-}
-
-// closureQueue pops the best (highest) weight first.
-type closureQueue []closureItem
-
-func (q closureQueue) Len() int           { return len(q) }
-func (q closureQueue) Less(i, j int) bool { return q[i].logp > q[j].logp }
-func (q closureQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *closureQueue) Push(x any)        { *q = append(*q, x.(closureItem)) }
-func (q *closureQueue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return it
+	return reached, stack
 }
 
 // trim drops states that no path from the start reaches or that reach no
@@ -182,7 +161,13 @@ func (a *wfsa) trim() *wfsa {
 			}
 		}
 	}
-	out := &wfsa{words: a.words}
+	count := 0
+	for s := range n {
+		if live[s] {
+			count++
+		}
+	}
+	out := &wfsa{words: a.words, arcs: make([][]warc, 0, count+1), final: make([]float64, 0, count+1)}
 	id := make([]int, n)
 	for s := range n {
 		id[s] = -1
@@ -281,6 +266,7 @@ func (a *wfsa) determinise(limit int) (*wfsa, error) {
 		return s, false
 	}
 	out.start, _ = add([]member{{int32(a.start), 0}})
+	var cands []warc
 	for cur := 0; cur < len(subsets); cur++ {
 		if len(subsets) > limit {
 			return nil, errTooLarge
@@ -289,37 +275,32 @@ func (a *wfsa) determinise(limit int) (*wfsa, error) {
 		for _, m := range ms {
 			out.final[cur] = math.Max(out.final[cur], m.resid+a.final[m.state])
 		}
-		next := map[int32]map[int32]float64{} // word -> state -> best weight
+		// Every arc out of the set, by word, then target, best first.
+		cands = cands[:0]
 		for _, m := range ms {
 			for _, arc := range a.arcs[m.state] {
-				to := next[arc.word]
-				if to == nil {
-					to = map[int32]float64{}
-					next[arc.word] = to
-				}
-				w := m.resid + arc.logp
-				if old, ok := to[arc.to]; !ok || w > old {
-					to[arc.to] = w
-				}
+				cands = append(cands, warc{word: arc.word, to: arc.to, logp: m.resid + arc.logp})
 			}
 		}
-		words := make([]int32, 0, len(next))
-		for w := range next {
-			words = append(words, w)
-		}
-		slices.Sort(words)
-		for _, w := range words {
+		slices.SortFunc(cands, func(x, y warc) int {
+			return cmp.Or(cmp.Compare(x.word, y.word), cmp.Compare(x.to, y.to), cmp.Compare(y.logp, x.logp))
+		})
+		for i := 0; i < len(cands); {
+			j := i
 			best := notFinal
-			for _, v := range next[w] {
-				best = math.Max(best, v)
+			for j < len(cands) && cands[j].word == cands[i].word {
+				best = math.Max(best, cands[j].logp)
+				j++
 			}
-			sub := make([]member, 0, len(next[w]))
-			for s, v := range next[w] {
-				sub = append(sub, member{s, v - best})
+			var sub []member
+			for k := i; k < j; k++ {
+				if k == i || cands[k].to != cands[k-1].to {
+					sub = append(sub, member{cands[k].to, cands[k].logp - best})
+				}
 			}
-			slices.SortFunc(sub, func(x, y member) int { return int(x.state - y.state) })
 			to, _ := add(sub)
-			out.addArc(cur, to, w, best)
+			out.addArc(cur, to, cands[i].word, best)
+			i = j
 		}
 	}
 	return out, nil
