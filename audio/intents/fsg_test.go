@@ -290,6 +290,18 @@ func TestFSGSizes(t *testing.T) {
 			t.Errorf("%q: size %+v, want %+v", tt.src, got, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		size  FSGSize
+		large bool
+	}{
+		{FSGSize{States: LargeStates, Transitions: LargeTransitions}, false},
+		{FSGSize{States: LargeStates + 1}, true},
+		{FSGSize{States: 70, Transitions: LargeTransitions + 1}, true},
+	} {
+		if got := tt.size.Large(); got != tt.large {
+			t.Errorf("%+v.Large() = %v", tt.size, got)
+		}
+	}
 }
 
 // TestCommandLanguageTooLarge feeds a finite language whose deterministic

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,7 +130,7 @@ func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := writeConfig(t, dir, "")
 	out, stderr, code := runCLI(t, "check-config", good)
-	if code != 0 || !strings.Contains(out, "ok (") {
+	if code != 0 || !strings.Contains(out, "ok (") || !strings.Contains(out, "grammar: 38 states, 90 transitions, 48 words") || strings.Contains(stderr, "large") {
 		t.Errorf("good config: exit %d\n%s%s", code, out, stderr)
 	}
 	// A word the recogniser could never hear is caught before the daemon runs.
@@ -140,6 +141,25 @@ func TestCheckConfig(t *testing.T) {
 	_, stderr, code = runCLI(t, "check-config", cfg)
 	if code != ExitUsage || !strings.Contains(stderr, "flibbertigibbetz") || !strings.Contains(stderr, "not in the speech dictionary") {
 		t.Errorf("unknown word: exit %d, %s", code, stderr)
+	}
+	// A grammar past the sizes that decode cheaply is reported, and
+	// still valid. Random runs of number words share little, so 100 of
+	// them make hundreds of states.
+	numbers := strings.Fields("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty")
+	rng := rand.New(rand.NewPCG(22, 4))
+	var big strings.Builder
+	big.WriteString("intents:\n  Count:\n")
+	for range 100 {
+		var words []string
+		for range 10 {
+			words = append(words, numbers[rng.IntN(len(numbers))])
+		}
+		big.WriteString("    - \"count " + strings.Join(words, " ") + "\"\n")
+	}
+	os.WriteFile(odd, []byte(big.String()), 0o600)
+	out, stderr, code = runCLI(t, "check-config", cfg)
+	if code != 0 || !strings.Contains(stderr, "odd.yaml: the command grammar is large") || !strings.Contains(out, "grammar: ") {
+		t.Errorf("large grammar: exit %d\n%s%s", code, out, stderr)
 	}
 	// A broken intents file names its line.
 	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the (tango\"]\n"), 0o600)

@@ -64,11 +64,23 @@ func checkConfig(_ context.Context, env *Env, args []string) error {
 	if err := checkWords(cfg, g); err != nil {
 		return err
 	}
+	fsg, err := g.CommandFSG()
+	if err != nil {
+		return err
+	}
 	for _, w := range g.Unreachable() {
 		fmt.Fprintf(env.Stderr, "warning: %v\n", w)
 	}
+	size := fsg.Size()
+	if size.Large() {
+		fmt.Fprintf(env.Stderr, "warning: %s: the command grammar is large (%d states, %d transitions; more than %d states or %d transitions): "+
+			"decoding it will cost much more CPU and memory than usual; the size is the language's own, however the templates spell it, so say fewer things or shorter ones\n",
+			cfg.Speech.Intents, size.States, size.Transitions, intents.LargeStates, intents.LargeTransitions)
+	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q)\n",
 		path, len(g.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase)
+	fmt.Fprintf(env.Stdout, "grammar: %d states, %d transitions, %d words (the command language as the decoder's minimal FSG)\n",
+		size.States, size.Transitions, size.Words)
 	return nil
 }
 
