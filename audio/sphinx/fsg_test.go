@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/earshot/earshot/audio/intents"
@@ -90,7 +91,7 @@ type grammarCase struct {
 	fsg  *intents.FSG
 }
 
-func grammarCases(t testing.TB, file string) (*intents.Grammar, []grammarCase) {
+func grammarCases(t testing.TB, file string) []grammarCase {
 	t.Helper()
 	g, err := intents.Load(file)
 	if err != nil {
@@ -104,29 +105,49 @@ func grammarCases(t testing.TB, file string) (*intents.Grammar, []grammarCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, []grammarCase{
+	return []grammarCase{
 		{"command", g.JSGF(""), intents.GrammarName + "." + intents.RuleCommand, cmd},
 		{"verify", verifyJSGF(g), intents.GrammarName + ".listen", verify},
 	}
 }
 
-// grammarDecoder makes a decoder that knows the grammar's words, the wake
-// words and their sound-alikes, and the garbage phones.
-func grammarDecoder(t testing.TB, g *intents.Grammar) *Decoder {
-	t.Helper()
-	if _, err := os.Stat(DictionaryPath("")); err != nil {
-		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+// grammarFiles are the grammars the FSG tests decode with.
+var grammarFiles = []string{"../corpus/intents.yaml", "../../configs/intents.yaml", "../corpus/coffee.yaml"}
+
+// grammarWords looks up once the pronunciations of every word the FSG
+// tests need: streaming the dictionary is slow under the race detector.
+var grammarWords = sync.OnceValues(func() (Dictionary, error) {
+	var want []string
+	for _, file := range grammarFiles {
+		g, err := intents.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		want = append(want, g.Words()...)
 	}
-	want := g.Words()
 	for _, w := range wakeAlikes {
 		want = append(want, w[:]...)
 	}
 	words, missing, err := LookupWords(DictionaryPath(""), want)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("lookup: %v, missing %v", err, missing)
+	if err == nil && len(missing) > 0 {
+		err = fmt.Errorf("not in the dictionary: %v", missing)
 	}
 	for _, p := range garbagePhones {
 		words[garbageWord(p)] = []string{p}
+	}
+	return words, err
+})
+
+// grammarDecoder makes a decoder that knows the words of the test
+// grammars, the wake words and their sound-alikes, and the garbage phones.
+func grammarDecoder(t testing.TB) *Decoder {
+	t.Helper()
+	if _, err := os.Stat(DictionaryPath("")); err != nil {
+		t.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+	words, err := grammarWords()
+	if err != nil {
+		t.Fatal(err)
 	}
 	d, err := New(Config{Words: words})
 	if err != nil {
@@ -280,9 +301,9 @@ func (a nfa) score(words []string) (float64, bool) {
 // sentences exactly, and the same probability for each (to the precision
 // of the library's log tables).
 func TestFSGIsTheJSGFLanguage(t *testing.T) {
-	for _, file := range []string{"../corpus/intents.yaml", "../../configs/intents.yaml", "../corpus/coffee.yaml"} {
-		g, cases := grammarCases(t, file)
-		d := grammarDecoder(t, g)
+	d := grammarDecoder(t)
+	for _, file := range grammarFiles {
+		cases := grammarCases(t, file)
 		for _, c := range cases {
 			t.Run(file+" "+c.name, func(t *testing.T) {
 				states, start, final, trans, err := d.jsgfFSG(c.jsgf, c.rule)
@@ -409,12 +430,12 @@ func TestFSGDecodesAsJSGF(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		g, cases := grammarCases(t, tt.file)
+		cases := grammarCases(t, tt.file)
 		// One decoder a search, fed the same audio: a decoder adapts its
 		// cepstral mean and noise estimate from utterance to utterance,
 		// so decoding one utterance twice on one decoder is two
 		// different decodes.
-		dj, df := grammarDecoder(t, g), grammarDecoder(t, g)
+		dj, df := grammarDecoder(t), grammarDecoder(t)
 		for _, c := range cases {
 			if err := dj.SetJSGF(c.name, c.jsgf, c.rule); err != nil {
 				t.Fatal(err)
