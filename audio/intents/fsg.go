@@ -43,16 +43,17 @@ type FSGSize struct {
 	Words       int // distinct words
 }
 
-// A command FSG is large past either of these sizes: measured with
-// BenchmarkGrammarSearch's harness on a 2-core x86 machine, its search
-// alone then costs PocketSphinx more CPU than 0.02 seconds per second of
-// audio (issue 22's target for the whole listener) or some 5 MB more
-// memory than the coffee orders' grammar. Cost follows states most: 70
-// states and 285 transitions (the coffee orders) cpu-rtf 0.012 and 2.7 MB
-// of search; 570 and 885: 0.023, 5.5 MB; 1570 and 2085: 0.038, 11 MB;
-// 5070 and 6285: 0.107, 31 MB. Transitions out of the same states cost
-// less: 70 and 3285: 0.016, 6.1 MB; 70 and 10285: 0.021, 13.6 MB. A
-// Raspberry Pi is several times slower.
+// A command FSG is large past either of these sizes. Measured with
+// BenchmarkGrammarSize (audio/sphinx) on a 2-core x86 machine, decoding
+// the coffee orders with their grammar grown: past 500 states the search
+// alone costs PocketSphinx more than 0.02 CPU seconds per second of audio
+// (issue 22's budget for the whole listener), past 5000 transitions
+// twice the coffee grammar's search memory. States cost most: 75 states
+// and 291 transitions, cpu-rtf 0.013 and 2.8 MB; 570 and 885: 0.020,
+// 5.7 MB; 1570 and 2085: 0.035, 11.5 MB; 5070 and 6285: 0.092, 31 MB.
+// Transitions out of the same 70 states cost less: 3285, 0.014 and
+// 5.0 MB; 10285, 0.017 and 10.5 MB. A Raspberry Pi is several times
+// slower.
 const (
 	LargeStates      = 500
 	LargeTransitions = 5000

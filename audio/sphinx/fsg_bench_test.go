@@ -3,9 +3,11 @@
 package sphinx
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,6 +176,95 @@ func BenchmarkGrammarSearch(b *testing.B) {
 				b.ReportMetric(float64(setup.Microseconds())/1000, "setup-ms")
 				b.ReportMetric(float64(states), "states")
 				b.ReportMetric(float64(transitions), "transitions")
+			})
+		}
+	}
+}
+
+// BenchmarkGrammarSize decodes the coffee commands with the coffee
+// grammar grown two ways, to show what a grammar's size costs the search
+// (the reason for intents.LargeStates and LargeTransitions): more states
+// (extra intents of six dictionary words each, which share little) and
+// more transitions out of the same states (extra drinks). Metrics as in
+// BenchmarkGrammarSearch; search-MB here is the decoder's alone.
+//
+//	go test -run '^$' -bench GrammarSize -benchtime 2x ./audio/sphinx
+func BenchmarkGrammarSize(b *testing.B) {
+	if _, err := os.Stat(DictionaryPath("")); err != nil {
+		b.Skipf("pocketsphinx-en-us not installed: %v", err)
+	}
+	coffee, err := os.ReadFile("../corpus/coffee.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dict, err := LoadDictionary(DictionaryPath(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var plain []string
+	for w := range dict {
+		if len(w) > 3 && strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") == "" {
+			plain = append(plain, w)
+		}
+	}
+	slices.Sort(plain)
+	quoted := func(ws []string) string {
+		return `"` + strings.Join(ws, `", "`) + `"`
+	}
+	grow := map[string]func(k int) string{
+		"states": func(k int) string {
+			var b strings.Builder
+			b.WriteString(string(coffee) + "  other:\n")
+			for i := range k {
+				b.WriteString(`    - "` + strings.Join(plain[6*i:6*i+6], " ") + "\"\n")
+			}
+			return b.String()
+		},
+		"transitions": func(k int) string {
+			return strings.Replace(string(coffee), `coffeeDrink: [`, `coffeeDrink: [`+quoted(plain[:k])+`, `, 1)
+		},
+	}
+	for _, how := range []string{"states", "transitions"} {
+		for _, k := range []int{1, 100, 300, 1000} {
+			b.Run(fmt.Sprintf("%s/%d", how, k), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				g, err := intents.Parse([]byte(grow[how](k)), "grown.yaml")
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, err := g.CommandFSG()
+				if err != nil {
+					b.Fatal(err)
+				}
+				pcms, seconds := commandAudio(b, "coffee", benchGrammars[0].commands)
+				words, missing, err := LookupWords(DictionaryPath(""), g.Words())
+				if err != nil || len(missing) > 0 {
+					b.Fatalf("lookup: %v, missing %v", err, missing)
+				}
+				d, err := New(Config{Words: words})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer func() { d.Close(); TrimHeap() }()
+				resetPeak(b)
+				model := procKB(b, "VmRSS")
+				if err := d.SetFSG("cmd", f); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				cpu := threadCPU()
+				for range b.N {
+					for _, pcm := range pcms {
+						decode(b, d, "cmd", pcm)
+					}
+				}
+				cpu = threadCPU() - cpu
+				b.StopTimer()
+				b.ReportMetric(float64(procKB(b, "VmHWM")-model)/1024, "search-MB")
+				b.ReportMetric(cpu.Seconds()/(seconds*float64(b.N)), "cpu-rtf")
+				b.ReportMetric(float64(f.Size().States), "states")
+				b.ReportMetric(float64(f.Size().Transitions), "transitions")
 			})
 		}
 	}
