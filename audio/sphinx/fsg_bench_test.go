@@ -100,6 +100,21 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// decodeTimed decodes the utterances b.N times in the search "cmd" and
+// reports the decoding thread's CPU seconds per second of audio.
+func decodeTimed(b *testing.B, d *Decoder, pcms [][]int16, seconds float64) {
+	b.ResetTimer()
+	cpu := threadCPU()
+	for range b.N {
+		for _, pcm := range pcms {
+			decode(b, d, "cmd", pcm)
+		}
+	}
+	cpu = threadCPU() - cpu
+	b.StopTimer()
+	b.ReportMetric(cpu.Seconds()/(seconds*float64(b.N)), "cpu-rtf")
+}
+
 // BenchmarkGrammarSearch decodes generated commands with a grammar given
 // to the decoder as JSGF (PocketSphinx expands every template) and as
 // the minimal FSG. Metrics: peak resident memory the decoder adds, in all
@@ -160,19 +175,10 @@ func BenchmarkGrammarSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 
-				b.ResetTimer()
-				cpu := threadCPU()
-				for range b.N {
-					for _, pcm := range pcms {
-						decode(b, d, "cmd", pcm)
-					}
-				}
-				cpu = threadCPU() - cpu
-				b.StopTimer()
+				decodeTimed(b, d, pcms, seconds)
 				peak := procKB(b, "VmHWM")
 				b.ReportMetric(float64(peak-before)/1024, "rss-MB")
 				b.ReportMetric(float64(peak-model)/1024, "search-MB")
-				b.ReportMetric(cpu.Seconds()/(seconds*float64(b.N)), "cpu-rtf")
 				b.ReportMetric(float64(setup.Microseconds())/1000, "setup-ms")
 				b.ReportMetric(float64(states), "states")
 				b.ReportMetric(float64(transitions), "transitions")
@@ -252,17 +258,8 @@ func BenchmarkGrammarSize(b *testing.B) {
 				if err := d.SetFSG("cmd", f); err != nil {
 					b.Fatal(err)
 				}
-				b.ResetTimer()
-				cpu := threadCPU()
-				for range b.N {
-					for _, pcm := range pcms {
-						decode(b, d, "cmd", pcm)
-					}
-				}
-				cpu = threadCPU() - cpu
-				b.StopTimer()
+				decodeTimed(b, d, pcms, seconds)
 				b.ReportMetric(float64(procKB(b, "VmHWM")-model)/1024, "search-MB")
-				b.ReportMetric(cpu.Seconds()/(seconds*float64(b.N)), "cpu-rtf")
 				b.ReportMetric(float64(f.Size().States), "states")
 				b.ReportMetric(float64(f.Size().Transitions), "transitions")
 			})

@@ -49,15 +49,21 @@ func verifyJSGF(g *intents.Grammar) string {
 		b.WriteString(")")
 	}
 	b.WriteString(";\npublic <listen> = [<garbage>] <wake_or_alike> (<command> | <garbage>) | <garbage>;\n")
-	b.WriteString("<garbage> = <garbage_phone>+;\n<garbage_phone> = ")
+	jsgfPhoneLoop(&b, "garbage", garbageProb)
+	return b.String()
+}
+
+// jsgfPhoneLoop writes the rule <name>: one or more garbage phones, each
+// of probability prob, as audio/listen writes it.
+func jsgfPhoneLoop(b *strings.Builder, name string, prob float64) {
+	b.WriteString("<" + name + "> = <" + name + "_phone>+;\n<" + name + "_phone> = ")
 	for i, p := range garbagePhones {
 		if i > 0 {
 			b.WriteString(" | ")
 		}
-		b.WriteString(jsgfWeight(garbageProb) + garbageWord(p))
+		b.WriteString(jsgfWeight(prob) + garbageWord(p))
 	}
 	b.WriteString(";\n")
-	return b.String()
 }
 
 // The listener's command search, which decodes again a candidate the
@@ -68,14 +74,8 @@ const tailProb = garbageProb / 25
 func recoverJSGF(g *intents.Grammar) string {
 	var b strings.Builder
 	b.WriteString(g.JSGF("hey jarvis"))
-	b.WriteString("\npublic <recover> = <wake> (<command> | <tail>);\n<tail> = <tail_phone>+;\n<tail_phone> = ")
-	for i, p := range garbagePhones {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(jsgfWeight(tailProb) + garbageWord(p))
-	}
-	b.WriteString(";\n")
+	b.WriteString("\npublic <recover> = <wake> (<command> | <tail>);\n")
+	jsgfPhoneLoop(&b, "tail", tailProb)
 	return b.String()
 }
 
