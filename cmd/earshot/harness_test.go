@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/earshot/earshot/device/control"
 	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
@@ -116,47 +114,19 @@ func run(t testing.TB, name string, args ...string) {
 // ---- the hub's view ----
 
 // message is one MQTT message seen by the spy.
-type message struct {
-	Topic    string
-	Payload  []byte
-	Retained bool
-	At       time.Time // when the spy received it
-}
+type message = mosquittotest.Message
 
-// spy subscribes to every topic for the whole test and keeps what it sees.
-type spy struct {
-	client mqtt.Client
-	mu     sync.Mutex
-	msgs   []message
-}
+// spy is the hub's view: every topic, for the whole test.
+type spy struct{ *mosquittotest.Watcher }
 
 func newSpy(t testing.TB, b *mosquittotest.Broker) *spy {
 	t.Helper()
-	s := &spy{}
-	opts := mqtt.NewClientOptions().AddBroker(b.URL).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
-		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
-	opts.SetOnConnectHandler(func(c mqtt.Client) {
-		c.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) {
-			s.mu.Lock()
-			s.msgs = append(s.msgs, message{m.Topic(), append([]byte(nil), m.Payload()...), m.Retained(), time.Now()})
-			s.mu.Unlock()
-		})
-	})
-	s.client = mqtt.NewClient(opts)
-	if tok := s.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("spy connect: %v", tok.Error())
-	}
-	t.Cleanup(func() { s.client.Disconnect(100) })
-	return s
+	return &spy{mosquittotest.Watch(t, b, "#")}
 }
 
-func (s *spy) all() []message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]message(nil), s.msgs...)
-}
+func (s *spy) all() []message { return s.Messages() }
 
-// on returns the payloads seen on topics ending in suffix.
+// on returns the messages seen on topics ending in suffix.
 func (s *spy) on(suffix string) []message {
 	var out []message
 	for _, m := range s.all() {
@@ -169,10 +139,7 @@ func (s *spy) on(suffix string) []message {
 
 func (s *spy) publish(t testing.TB, topic, payload string) {
 	t.Helper()
-	tok := s.client.Publish(topic, 1, false, payload)
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("publish %s: %v", topic, tok.Error())
-	}
+	s.Publish(t, topic, payload)
 }
 
 // ---- the daemon ----

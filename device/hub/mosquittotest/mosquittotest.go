@@ -162,6 +162,7 @@ type Message struct {
 	Topic    string
 	Payload  []byte
 	Retained bool
+	At       time.Time // when the Watcher received it
 }
 
 // Watcher is an MQTT client that records every message under a filter, as
@@ -181,7 +182,7 @@ func Watch(t testing.TB, b *Broker, filter string) *Watcher {
 		SetOnConnectHandler(func(c mqtt.Client) {
 			tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) {
 				w.mu.Lock()
-				w.msgs = append(w.msgs, Message{m.Topic(), bytes.Clone(m.Payload()), m.Retained()})
+				w.msgs = append(w.msgs, Message{m.Topic(), bytes.Clone(m.Payload()), m.Retained(), time.Now()})
 				w.mu.Unlock()
 			})
 			go func() { tok.Wait(); subscribed <- tok.Error() }() // the handler must not block
