@@ -495,6 +495,13 @@ func TestFSGDecodesAsJSGF(t *testing.T) {
 					}
 					switch {
 					case got == want:
+					case c.name == "command" && got == said:
+						// The two searches give PocketSphinx different
+						// cross-word contexts, so on a borderline
+						// utterance they can part (as on 5 of the 325
+						// real-dev orders). The FSG may differ only by
+						// hearing what was said.
+						t.Logf("JSGF heard %q", want)
 					case c.name != "command" && afterWake(got) == afterWake(want) && (u.other || strings.HasPrefix(withoutGarbage(got), "hey jarvis")):
 						// The searches differ in the garbage phones, and
 						// in whether "hey" was heard, never in the command.

@@ -63,7 +63,7 @@ func Load(t testing.TB, path string, lead, trail float64) []int16 {
 	t.Helper()
 	Require(t)
 	raw := filepath.Join(t.TempDir(), "s.raw")
-	args := []string{"-V1", path, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
+	args := []string{"-V1", "-R", path, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
 		"pad", strconv.FormatFloat(lead, 'f', 3, 64), strconv.FormatFloat(trail, 'f', 3, 64)}
 	if out, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v: %s", err, out)
