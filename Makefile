@@ -7,14 +7,16 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 CACHE     := $(CURDIR)/.cache
 
-# Everything the build, the tests and the demo use. Runtime needs only
-# libpocketsphinx3, pocketsphinx-en-us and libportaudio2 (see the .deb).
+# Everything the build, the tests and the demo use; python3-jinja2 renders the
+# Home Assistant templates and blueprints in device/hub's tests. Runtime needs
+# only libpocketsphinx3, pocketsphinx-en-us and libportaudio2 (see the .deb).
 APT_PACKAGES := build-essential pkg-config ca-certificates git \
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx \
 	portaudio19-dev libasound2-dev alsa-utils \
 	mosquitto mosquitto-clients openssl \
 	flite espeak-ng sox libsox-fmt-all \
 	festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts \
+	python3-jinja2 \
 	systemd dpkg-dev procps lintian
 
 # The speech embedding of the wake stage (audio/embedding): Google's
@@ -97,6 +99,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIndex -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzOpenStore -fuzztime $(FUZZTIME) ./retention
 	$(GO) test -run '^$$' -fuzz FuzzReadWAV -fuzztime $(FUZZTIME) ./audio/capture
+	$(GO) test -run '^$$' -fuzz FuzzLedger -fuzztime $(FUZZTIME) ./cmd/earshot-hub-example
 
 # The slow variants: 2000 crash trials, arm64 package, boot under systemd-nspawn.
 long: deps

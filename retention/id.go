@@ -46,26 +46,28 @@ func (id recordID) after(prev recordID) recordID {
 	return id // 2^80 ids in one millisecond: give up on order, keep uniqueness odds
 }
 
-// bit returns bit i (0 = most significant) of the id prefixed by two zero
-// bits, which is how 128 bits spread over 26 five-bit characters.
-func (id recordID) bit(i int) byte {
-	if i < 2 {
-		return 0
-	}
-	i -= 2
-	return (id[i/8] >> (7 - i%8)) & 1
+func (id recordID) String() string {
+	return string(id.appendText(make([]byte, 0, idLen)))
 }
 
-func (id recordID) String() string {
-	var out [idLen]byte
+// appendText appends the 26-character form to b: the 128 bits, prefixed
+// by two zero bits, five bits to a character, most significant first.
+func (id recordID) appendText(b []byte) []byte {
+	hi, lo := binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:])
 	for c := range idLen {
-		var v byte
-		for b := range 5 {
-			v = v<<1 | id.bit(c*5+b)
+		shift := uint(125 - 5*c) // of the lowest of this character's bits
+		var v uint64
+		switch {
+		case shift >= 64:
+			v = hi >> (shift - 64)
+		case shift == 0:
+			v = lo
+		default:
+			v = lo>>shift | hi<<(64-shift)
 		}
-		out[c] = crockford[v]
+		b = append(b, crockford[v&31])
 	}
-	return string(out[:])
+	return b
 }
 
 // parseID accepts the 26-character form, in either case.

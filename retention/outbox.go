@@ -13,8 +13,9 @@ import (
 // The outbox holds the receipts of deletions made while the daemon was
 // stopped (`earshot purge` from ExecStartPre/ExecStopPost or the timer):
 // nobody has told the hub yet. The daemon publishes them at its next start
-// and drops each once the broker has acknowledged it. A receipt carries
-// counts and times, never content, so the file is plain JSON.
+// and drops each once the broker has acknowledged it (every part of it).
+// A receipt carries counts, times and the deleted records' ids, never
+// content, so the file is plain JSON.
 const (
 	outboxFile = "outbox"
 	// outboxMax bounds the queue; a device that never reaches a hub drops
@@ -32,6 +33,11 @@ func decodeOutbox(data []byte) ([]Receipt, error) {
 	for _, r := range rs {
 		if r.ID == "" || !slices.Contains(allScopes, r.Scope) || r.Records < 0 || r.Bytes < 0 {
 			return nil, fmt.Errorf("receipt %.40q: want an id, a known scope and counts of 0 or more", r.ID)
+		}
+		for _, id := range r.IDs {
+			if _, err := parseID(id); err != nil {
+				return nil, fmt.Errorf("receipt %.40q: %w", r.ID, err)
+			}
 		}
 	}
 	return rs, nil

@@ -37,6 +37,11 @@ func TestPurgeQueuesItsReceiptsUntilDelivered(t *testing.T) {
 	if len(q) != 1 || q[0].ID != rs[0].ID || q[0].Scope != ScopeWindow || q[0].Records != 1 {
 		t.Fatalf("queued %+v, want the purge's receipt %+v", q, rs[0])
 	}
+	// The hub forgets by id: the queued receipt names the record, as
+	// every other receipt does.
+	if !slices.Equal(q[0].IDs, []string{old.ID}) {
+		t.Fatalf("queued receipt names %q, want the purged record %s", q[0].IDs, old.ID)
+	}
 	s.Close()
 	// Until delivered it survives any number of opens, and no file of the
 	// queue is quarantined as foreign.
@@ -81,24 +86,33 @@ func TestOutboxIsBoundedAndSurvivesDamage(t *testing.T) {
 	}
 	s.Close()
 
-	os.WriteFile(filepath.Join(dir, outboxFile), []byte(`[{"id":`), 0o600)
-	s = mustOpen(t, dir, o)
-	if q := s.Undelivered(); len(q) != 0 {
-		t.Errorf("damaged queue read as %+v", q)
-	}
-	ents, _ := os.ReadDir(filepath.Join(dir, quarantineDir))
-	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), outboxFile) {
-		t.Errorf("damaged queue not quarantined: %v", ents)
+	for i, damaged := range []string{
+		`[{"id":`,
+		// An id that is no record id would reach the hub as one.
+		`[{"id":"R1","scope":"window","records":1,"ids":["not-a-record-id"]}]`,
+	} {
+		clk.Advance(time.Second) // quarantined files are named by the time
+		os.WriteFile(filepath.Join(dir, outboxFile), []byte(damaged), 0o600)
+		s = mustOpen(t, dir, o)
+		if q := s.Undelivered(); len(q) != 0 {
+			t.Errorf("damaged queue %s read as %+v", damaged, q)
+		}
+		s.Close()
+		ents, _ := os.ReadDir(filepath.Join(dir, quarantineDir))
+		if len(ents) != i+1 || !strings.HasSuffix(ents[i].Name(), outboxFile) {
+			t.Errorf("damaged queue %s not quarantined: %v", damaged, ents)
+		}
 	}
 }
 
 // FuzzDecodeOutbox: whatever the queue file holds, decoding never panics,
-// and what it accepts has an id and a known scope.
+// and what it accepts has an id, a known scope and record ids only.
 func FuzzDecodeOutbox(f *testing.F) {
 	f.Add([]byte(`[{"id":"01M8FD2CKNH8QX24HTT4ZVMBZH","time":"2026-11-27T08:00:00Z","scope":"window","records":1,"bytes":10,"oldest":null,"newest":null}]`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`[{"id":""}]`))
+	f.Add([]byte(`[{"id":"R","scope":"size","records":2,"ids":["01M8FD2CKNH8QX24HTT4ZVMBZH","x"]}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := decodeOutbox(data)
 		if err != nil {
@@ -107,6 +121,11 @@ func FuzzDecodeOutbox(f *testing.F) {
 		for _, r := range rs {
 			if r.ID == "" || !slices.Contains(allScopes, r.Scope) || r.Records < 0 || r.Bytes < 0 {
 				t.Fatalf("accepted %+v", r)
+			}
+			for _, id := range r.IDs {
+				if _, err := parseID(id); err != nil {
+					t.Fatalf("accepted %+v naming %q", r, id)
+				}
 			}
 		}
 	})

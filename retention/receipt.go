@@ -15,9 +15,11 @@ const (
 	ScopeSize   Scope = "size"   // evicted to stay under max_bytes
 )
 
-// Receipt is the proof of a deletion: what went, counted and dated. It is
-// returned only after the data is gone from disk (fsynced) and its keys are
-// destroyed. It carries no content of the deleted records.
+// Receipt is the proof of a deletion: what went, counted, dated and named.
+// It is returned only after the data is gone from disk (fsynced) and its
+// keys are destroyed. It carries no content of the deleted records: only
+// their ids, which are random apart from the millisecond they were stored
+// in, and which are the ids of the actions the hub received for them.
 type Receipt struct {
 	ID      string     `json:"id"`      // id of the receipt itself (sortable)
 	Time    time.Time  `json:"time"`    // when the deletion completed
@@ -26,6 +28,12 @@ type Receipt struct {
 	Bytes   int64      `json:"bytes"`   // bytes of store files released
 	Oldest  *time.Time `json:"oldest"`  // time of the oldest destroyed record, nil if none
 	Newest  *time.Time `json:"newest"`  // time of the newest destroyed record, nil if none
+	// IDs names every destroyed record, oldest first, whether or not it
+	// was understood (a record that matched no intent sent no action, and
+	// a hub simply finds nothing under its id). It is empty only when the
+	// records were destroyed unread: a wipe at Open because the master key
+	// was lost, when the ids themselves were sealed under that key.
+	IDs []string `json:"ids"`
 }
 
 // Stats describes the store as it is now.

@@ -163,6 +163,11 @@ func TestDeleteScopes(t *testing.T) {
 			if rc.Bytes != wantBytes {
 				t.Errorf("receipt bytes %d, want %d", rc.Bytes, wantBytes)
 			}
+			// The receipt names what went, oldest first, and encodes an
+			// empty deletion as [] rather than null.
+			if rc.IDs == nil || !slices.Equal(rc.IDs, append([]string{}, gone...)) {
+				t.Errorf("receipt ids %q, want %q", rc.IDs, gone)
+			}
 			if len(tc.deleted) > 0 {
 				if !rc.Oldest.Equal(recs[tc.deleted[0]].Time) || !rc.Newest.Equal(recs[tc.deleted[len(tc.deleted)-1]].Time) {
 					t.Errorf("receipt span %v..%v", rc.Oldest, rc.Newest)

@@ -1,6 +1,7 @@
 package intents
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"slices"
@@ -44,8 +45,17 @@ func FuzzParseIntents(f *testing.F) {
 				t.Fatalf("warning %v does not name file and line", w)
 			}
 		}
+		// The decoder's grammar says what Match understands, or the file
+		// is refused as too large, never anything else.
+		fsg, err := g.CommandFSG()
+		if err != nil && !errors.Is(err, errTooLarge) {
+			t.Fatalf("CommandFSG: %v", err)
+		}
 		words := g.Words()
 		for _, s := range g.Sentences(30) {
+			if fsg != nil && !fsg.Accepts(s.Text) {
+				t.Fatalf("the FSG rejects %q", s.Text)
+			}
 			got, ok := g.Match(s.Text)
 			if !ok || got.Intent != s.Match.Intent || !maps.Equal(got.Slots, s.Match.Slots) {
 				t.Fatalf("Match(%q) = %+v, %v; Sentences said %+v", s.Text, got, ok, s.Match)

@@ -20,6 +20,7 @@ type Grammar struct {
 	names   []string  // sorted intent names
 	words   []string  // sorted distinct words
 	matcher *matcher
+	command commandAutomaton // built on first use (see Commands)
 }
 
 // Match is what a sentence means: the intent and its slot values.

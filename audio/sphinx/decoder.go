@@ -512,18 +512,27 @@ func (d *Decoder) Frames() int {
 	return int(C.ps_get_n_frames(d.ps))
 }
 
-// Segments returns the words of the current hypothesis, fillers included.
+// nullWord is how a grammar search names a null transition in its
+// segmentation; it is no word and takes no time.
+const nullWord = "(NULL)"
+
+// Segments returns the words of the current hypothesis, fillers included
+// (null transitions of a grammar are not words and are left out).
 func (d *Decoder) Segments() []Segment {
 	if d.ps == nil {
 		return nil
 	}
 	var out []Segment
 	for it := C.ps_seg_iter(d.ps); it != nil; it = C.ps_seg_next(it) {
+		word := C.GoString(C.ps_seg_word(it))
+		if word == nullWord {
+			continue
+		}
 		var sf, ef C.int
 		C.ps_seg_frames(it, &sf, &ef)
 		var a, l, b C.int32
 		p := C.ps_seg_prob(it, &a, &l, &b)
-		out = append(out, Segment{Word: C.GoString(C.ps_seg_word(it)), Start: int(sf), End: int(ef), Prob: int32(p)})
+		out = append(out, Segment{Word: word, Start: int(sf), End: int(ef), Prob: int32(p)})
 	}
 	return out
 }

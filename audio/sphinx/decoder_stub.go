@@ -20,6 +20,12 @@ func (d *Decoder) SetKeyphrase(string, string, float64) error { return ErrUnavai
 // SetJSGF returns ErrUnavailable.
 func (d *Decoder) SetJSGF(string, string, string) error { return ErrUnavailable }
 
+// SetFSG returns ErrUnavailable.
+func (d *Decoder) SetFSG(string, FSG) error { return ErrUnavailable }
+
+// FSGSize returns ErrUnavailable.
+func (d *Decoder) FSGSize(string) (int, int, error) { return 0, 0, ErrUnavailable }
+
 // UnsetSearch returns ErrUnavailable.
 func (d *Decoder) UnsetSearch(string) error { return ErrUnavailable }
 

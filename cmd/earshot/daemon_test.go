@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -26,7 +27,7 @@ import (
 // and publishes a receipt, and SIGTERM leaves "offline" retained.
 func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	wav := speak(t, dir, "commands", 1500*time.Millisecond,
 		utterance{"hey jarvis, turn on the kitchen lights", "slt"},
@@ -34,7 +35,7 @@ func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 	)
 	cfg := writeConfig(t, dir, map[string]string{
 		"audio": "audio:\n  input: \"file:" + wav + "\"\n  preroll: 1s",
-		"mqtt":  "mqtt:\n  broker: " + b.url + "\n  topic_prefix: earshot\n  discovery: true",
+		"mqtt":  "mqtt:\n  broker: " + b.URL + "\n  topic_prefix: earshot\n  discovery: true",
 	})
 	d := startDaemon(t, cfg, nil, "--realtime=false")
 
@@ -51,8 +52,14 @@ func TestDaemonServesVoiceCommandsToHub(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if strings.Join(keys, ",") != "device,id,intent,slots,time" {
-			t.Errorf("action record fields = %v, want exactly id, device, time, intent, slots", keys)
+		if strings.Join(keys, ",") != "device,id,intent,keep_until,slots,time" {
+			t.Errorf("action record fields = %v, want exactly id, device, time, intent, slots, keep_until", keys)
+		}
+		// The hub may keep it as long as the device keeps its record: the 1h window.
+		at, _ := time.Parse(time.RFC3339, fmt.Sprint(a["time"]))
+		until, _ := time.Parse(time.RFC3339, fmt.Sprint(a["keep_until"]))
+		if d := until.Sub(at); d < time.Hour-time.Second || d > time.Hour+time.Second {
+			t.Errorf("keep_until %v is %v after time %v, want the 1h window", a["keep_until"], d, a["time"])
 		}
 		got = append(got, a)
 	}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,9 +21,8 @@ import (
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
 var binary string // built once in TestMain
@@ -115,109 +113,22 @@ func run(t testing.TB, name string, args ...string) {
 	}
 }
 
-// ---- mosquitto ----
-
-type broker struct {
-	url  string
-	port int
-	conf string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startMosquitto runs a real mosquitto on a free loopback port.
-func startMosquitto(t testing.TB) *broker {
-	t.Helper()
-	need(t, "mosquitto")
-	dir := t.TempDir()
-	b := &broker{port: freePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: &bytes.Buffer{}}
-	b.url = fmt.Sprintf("tcp://127.0.0.1:%d", b.port)
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", b.port)
-	if err := os.WriteFile(b.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b.start(t)
-	t.Cleanup(b.stop)
-	return b
-}
-
-func (b *broker) start(t testing.TB) {
-	t.Helper()
-	path, _ := exec.LookPath("mosquitto")
-	b.cmd = exec.Command(path, "-c", b.conf)
-	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "mosquitto to listen", 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func (b *broker) stop() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		b.cmd.Process.Kill()
-		b.cmd.Wait()
-		b.cmd = nil
-	}
-}
+// ---- the hub's view ----
 
 // message is one MQTT message seen by the spy.
-type message struct {
-	Topic    string
-	Payload  []byte
-	Retained bool
-	At       time.Time // when the spy received it
-}
+type message = mosquittotest.Message
 
-// spy subscribes to every topic for the whole test and keeps what it sees.
-type spy struct {
-	client mqtt.Client
-	mu     sync.Mutex
-	msgs   []message
-}
+// spy is the hub's view: every topic, for the whole test.
+type spy struct{ *mosquittotest.Watcher }
 
-func newSpy(t testing.TB, b *broker) *spy {
+func newSpy(t testing.TB, b *mosquittotest.Broker) *spy {
 	t.Helper()
-	s := &spy{}
-	opts := mqtt.NewClientOptions().AddBroker(b.url).SetClientID(fmt.Sprintf("spy-%d", time.Now().UnixNano())).
-		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
-	opts.SetOnConnectHandler(func(c mqtt.Client) {
-		c.Subscribe("#", 1, func(_ mqtt.Client, m mqtt.Message) {
-			s.mu.Lock()
-			s.msgs = append(s.msgs, message{m.Topic(), append([]byte(nil), m.Payload()...), m.Retained(), time.Now()})
-			s.mu.Unlock()
-		})
-	})
-	s.client = mqtt.NewClient(opts)
-	if tok := s.client.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("spy connect: %v", tok.Error())
-	}
-	t.Cleanup(func() { s.client.Disconnect(100) })
-	return s
+	return &spy{mosquittotest.Watch(t, b, "#")}
 }
 
-func (s *spy) all() []message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]message(nil), s.msgs...)
-}
+func (s *spy) all() []message { return s.Messages() }
 
-// on returns the payloads seen on topics ending in suffix.
+// on returns the messages seen on topics ending in suffix.
 func (s *spy) on(suffix string) []message {
 	var out []message
 	for _, m := range s.all() {
@@ -230,10 +141,7 @@ func (s *spy) on(suffix string) []message {
 
 func (s *spy) publish(t testing.TB, topic, payload string) {
 	t.Helper()
-	tok := s.client.Publish(topic, 1, false, payload)
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("publish %s: %v", topic, tok.Error())
-	}
+	s.Publish(t, topic, payload)
 }
 
 // ---- the daemon ----

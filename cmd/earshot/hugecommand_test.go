@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
 // BenchmarkHugeCommand measures what one 64 MiB message on cmd/state costs
@@ -28,11 +30,11 @@ func BenchmarkHugeCommand(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	br := startMosquitto(b)
+	br := mosquittotest.Start(b)
 	sp := newSpy(b, br)
 	cfg := writeConfig(b, dir, map[string]string{
 		"audio": "audio:\n  input: \"file:" + silence(b, dir, time.Second) + "\"",
-		"mqtt":  "mqtt:\n  broker: " + br.url,
+		"mqtt":  "mqtt:\n  broker: " + br.URL,
 	})
 	d := startDaemonBin(b, bin, cfg, nil)
 	waitFor(b, "hub link", 10*time.Second, func() bool { return d.status().Hub == "connected" })

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
 var perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
@@ -157,11 +159,11 @@ func BenchmarkDaemon(b *testing.B) {
 		kwsCPU, kwsRSS := rusage(kws.ProcessState)
 
 		// 3. Latency: commands in real time, action records at a real broker.
-		br := startMosquitto(b)
+		br := mosquittotest.Start(b)
 		sp := newSpy(b, br)
 		cfg = writeConfig(b, dir, map[string]string{
 			"audio": "audio:\n  input: \"file:" + cmdWav + "\"",
-			"mqtt":  "mqtt:\n  broker: " + br.url + "\n  discovery: false",
+			"mqtt":  "mqtt:\n  broker: " + br.URL + "\n  discovery: false",
 		})
 		d = startDaemonBin(b, bin, cfg, nil, "--realtime=true")
 		// The file source paces from its first frame: estimate that instant.

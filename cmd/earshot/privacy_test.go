@@ -22,6 +22,7 @@ import (
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/portaudio/alsatest"
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -229,7 +230,7 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 	for _, input := range []string{"portaudio", "file"} {
 		t.Run(input, func(t *testing.T) {
 			dir := t.TempDir()
-			b := startMosquitto(t)
+			b := mosquittotest.Start(t)
 			sp := newSpy(t, b)
 			wav := speak(t, dir, "spoken", 1200*time.Millisecond, spoken...)
 			probes := pcmProbes(t, wav)
@@ -255,7 +256,7 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 			}
 			cfg := writeConfig(t, dir, map[string]string{
 				"audio": audio,
-				"mqtt":  "mqtt:\n  broker: " + b.url + "\n  discovery: true\n  hermes: true",
+				"mqtt":  "mqtt:\n  broker: " + b.URL + "\n  discovery: true\n  hermes: true",
 			})
 			d := startDaemon(t, cfg, env, "--realtime=false")
 			waitFor(t, "three actions and the ForgetLast receipt", 60*time.Second, func() bool {
@@ -323,14 +324,14 @@ func TestPrivacyNothingSaidLeavesNothingPlainAtRest(t *testing.T) {
 // 3: the window is hard, while running and while stopped.
 func TestPrivacyWindowIsHard(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	wav := speak(t, dir, "two", 800*time.Millisecond, spoken[0], spoken[2])
 	const window = 3 * time.Second
 	cfg := writeConfig(t, dir, map[string]string{
 		"audio":     "audio:\n  input: \"file:" + wav + "\"",
 		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 3s",
-		"mqtt":      "mqtt:\n  broker: " + b.url,
+		"mqtt":      "mqtt:\n  broker: " + b.URL,
 	})
 	d := startDaemon(t, cfg, nil, "--realtime=false")
 	waitFor(t, "a record", 60*time.Second, func() bool { return len(d.history()) > 0 })
@@ -421,7 +422,7 @@ func TestPrivacyWindowIsHard(t *testing.T) {
 	cfg = writeConfig(t, dir, map[string]string{
 		"audio":     "audio:\n  input: \"file:" + silence(t, dir, time.Second) + "\"",
 		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 3s",
-		"mqtt":      "mqtt:\n  broker: " + b.url,
+		"mqtt":      "mqtt:\n  broker: " + b.URL,
 	})
 	for start := range 2 {
 		d = startDaemon(t, cfg, nil)
@@ -451,11 +452,11 @@ func TestPrivacyWindowIsHard(t *testing.T) {
 // gpiotest pins in package daemon.)
 func TestPrivacyDeletionIsReal(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	wav := speak(t, dir, "del", 1000*time.Millisecond,
 		spoken[0], spoken[2], spoken[3], spoken[4]) // kitchen, timer, bedroom, "delete what I just said"
-	mqttCfg := "mqtt:\n  broker: " + b.url
+	mqttCfg := "mqtt:\n  broker: " + b.URL
 	cfg := writeConfig(t, dir, map[string]string{"audio": "audio:\n  input: \"file:" + wav + "\"", "mqtt": mqttCfg})
 	d := startDaemon(t, cfg, nil, "--realtime=false")
 	waitFor(t, "the ForgetLast receipt", 60*time.Second, func() bool { return len(sp.on("/receipt")) >= 1 })
@@ -555,7 +556,7 @@ func TestPrivacyMutedIsDeaf(t *testing.T) {
 // 6: the hub gets only what it may.
 func TestPrivacyHubGetsOnlyWhatItMay(t *testing.T) {
 	dir := t.TempDir()
-	b := startMosquitto(t)
+	b := mosquittotest.Start(t)
 	sp := newSpy(t, b)
 	state := filepath.Join(dir, "state")
 	os.MkdirAll(state, 0o700)
@@ -572,7 +573,7 @@ func TestPrivacyHubGetsOnlyWhatItMay(t *testing.T) {
 	st.Close()
 	cfg := writeConfig(t, dir, map[string]string{
 		"audio": "audio:\n  input: \"file:" + silence(t, dir, time.Second) + "\"",
-		"mqtt":  "mqtt:\n  broker: " + b.url,
+		"mqtt":  "mqtt:\n  broker: " + b.URL,
 	})
 	d := startDaemon(t, cfg, nil)
 	waitFor(t, "hub link", 10*time.Second, func() bool { return d.status().Hub == "connected" })

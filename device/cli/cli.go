@@ -55,7 +55,7 @@ func commands() map[string]command {
 		"delete":       {"delete ID… | --all | --before T | --since T", "delete voice history; prints the receipt", deleteCmd},
 		"mute":         {"mute", "stop the microphone, as the button does", mute},
 		"unmute":       {"unmute", "start the microphone again", unmute},
-		"purge":        {"purge [--config F]", "enforce the retention window on the store without the daemon", purge},
+		"purge":        {"purge [--config F] [--json]", "enforce the retention window on the store without the daemon", purge},
 		"check-config": {"check-config F", "validate a config and its intents file", checkConfig},
 		"eval":         {"eval --config F --corpus DIR [--json] [--per-file] [--baseline-kws | --no-head] [--tune K=V,...] [--by COLUMN,...]", "measure wake and intent accuracy over a labelled corpus", evalCmd},
 		"version":      {"version", "print version, speech engine and build tags", version},

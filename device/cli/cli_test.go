@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,7 +140,7 @@ func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := writeConfig(t, dir, "")
 	out, stderr, code := runCLI(t, "check-config", good)
-	if code != 0 || !strings.Contains(out, "ok (") {
+	if code != 0 || !strings.Contains(out, "ok (") || !strings.Contains(out, "grammar: 38 states, 90 transitions, 48 words") || strings.Contains(stderr, "large") {
 		t.Errorf("good config: exit %d\n%s%s", code, out, stderr)
 	}
 	// A word the recogniser could never hear is caught before the daemon runs.
@@ -150,6 +151,25 @@ func TestCheckConfig(t *testing.T) {
 	_, stderr, code = runCLI(t, "check-config", cfg)
 	if code != ExitUsage || !strings.Contains(stderr, "flibbertigibbetz") || !strings.Contains(stderr, "not in the speech dictionary") {
 		t.Errorf("unknown word: exit %d, %s", code, stderr)
+	}
+	// A grammar past the sizes that decode cheaply is reported, and
+	// still valid. Random runs of number words share little, so 100 of
+	// them make hundreds of states.
+	numbers := strings.Fields("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty")
+	rng := mrand.New(mrand.NewPCG(22, 4))
+	var big strings.Builder
+	big.WriteString("intents:\n  Count:\n")
+	for range 100 {
+		var words []string
+		for range 10 {
+			words = append(words, numbers[rng.IntN(len(numbers))])
+		}
+		big.WriteString("    - \"count " + strings.Join(words, " ") + "\"\n")
+	}
+	os.WriteFile(odd, []byte(big.String()), 0o600)
+	out, stderr, code = runCLI(t, "check-config", cfg)
+	if code != 0 || !strings.Contains(stderr, "odd.yaml: the command grammar is large") || !strings.Contains(out, "grammar: ") {
+		t.Errorf("large grammar: exit %d\n%s%s", code, out, stderr)
 	}
 	// A broken intents file names its line.
 	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the (tango\"]\n"), 0o600)
@@ -279,31 +299,45 @@ func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
 	passDir := filepath.Join(dir, "pass.d")
 	os.Mkdir(passDir, 0o700)
 	cert, key, otherKey := testKeyPair(t, dir)
+	// A finite language whose deterministic automaton is exponential in its
+	// spelling (audio/intents TestCommandLanguageTooLarge): the command
+	// grammar cannot be compiled for the decoder.
+	var huge strings.Builder
+	huge.WriteString("intents:\n  X:\n")
+	for j := range 18 {
+		huge.WriteString("    - \"" + strings.Repeat("(a | b) ", j) + "a" + strings.Repeat(" (a | b)", 18) + "\"\n")
+	}
+	tooLarge := write("too-large.yaml", huge.String(), 0o600)
 
 	tests := []struct {
 		name, yaml string
 		want       []string
+		intents    string // the intents file [configs/intents.yaml]
 	}{
-		{"plaintext to the network", "mqtt: {broker: \"tcp://192.0.2.7:1883\"}", []string{"c.yaml:5: mqtt.broker:", "plaintext", "allow_insecure"}},
-		{"plain ws to the network", "mqtt: {broker: \"ws://192.0.2.7/mqtt\"}", []string{"c.yaml:5: mqtt.broker:", "allow_insecure"}},
-		{"port out of range", "mqtt: {broker: \"tcp://127.0.0.1:99999\"}", []string{"c.yaml:5: mqtt.broker:", "port 99999"}},
-		{"missing password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + filepath.Join(dir, "none") + "}", []string{"c.yaml:5: mqtt.password_file:", "no such file"}},
-		{"empty password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + empty + "}", []string{"c.yaml:5: mqtt.password_file:", "empty"}},
-		{"password file is a directory", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + passDir + "}", []string{"c.yaml:5: mqtt.password_file:", "is a directory"}},
-		{"password without user", "mqtt: {broker: \"tcp://127.0.0.1\", password_file: " + pass + "}", []string{"c.yaml:1: mqtt.username:", "(default value)"}},
-		{"missing ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + filepath.Join(dir, "none.pem") + "}", []string{"c.yaml:5: mqtt.ca_file:", "no such file"}},
-		{"unparsable ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + notPEM + "}", []string{"c.yaml:5: mqtt.ca_file:", "no PEM certificates"}},
-		{"key not matching its certificate", "mqtt: {broker: \"ssl://127.0.0.1\", cert_file: " + cert + ", key_file: " + otherKey + "}", []string{"c.yaml:5: mqtt.key_file:", "does not match"}},
-		{"missing input file", "audio: {input: \"file:" + filepath.Join(dir, "none.wav") + "\"}", []string{"c.yaml:5: audio.input:", "none.wav"}},
-		{"input not a WAV", "audio: {input: \"file:" + notWAV + "\"}", []string{"c.yaml:5: audio.input:", "not.wav"}},
-		{"control socket is a file", "control: {socket: " + regular + "}", []string{"c.yaml:5: control.socket:", "a regular file, not a socket"}},
-		{"wake word not in the dictionary", "wake: {phrase: hey jarvisx}", []string{"c.yaml:5: wake.phrase: words not in the speech dictionary", "jarvisx"}},
+		{"plaintext to the network", "mqtt: {broker: \"tcp://192.0.2.7:1883\"}", []string{"c.yaml:5: mqtt.broker:", "plaintext", "allow_insecure"}, ""},
+		{"plain ws to the network", "mqtt: {broker: \"ws://192.0.2.7/mqtt\"}", []string{"c.yaml:5: mqtt.broker:", "allow_insecure"}, ""},
+		{"port out of range", "mqtt: {broker: \"tcp://127.0.0.1:99999\"}", []string{"c.yaml:5: mqtt.broker:", "port 99999"}, ""},
+		{"missing password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + filepath.Join(dir, "none") + "}", []string{"c.yaml:5: mqtt.password_file:", "no such file"}, ""},
+		{"empty password file", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + empty + "}", []string{"c.yaml:5: mqtt.password_file:", "empty"}, ""},
+		{"password file is a directory", "mqtt: {broker: \"tcp://127.0.0.1\", username: e, password_file: " + passDir + "}", []string{"c.yaml:5: mqtt.password_file:", "is a directory"}, ""},
+		{"password without user", "mqtt: {broker: \"tcp://127.0.0.1\", password_file: " + pass + "}", []string{"c.yaml:1: mqtt.username:", "(default value)"}, ""},
+		{"missing ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + filepath.Join(dir, "none.pem") + "}", []string{"c.yaml:5: mqtt.ca_file:", "no such file"}, ""},
+		{"unparsable ca file", "mqtt: {broker: \"ssl://127.0.0.1\", ca_file: " + notPEM + "}", []string{"c.yaml:5: mqtt.ca_file:", "no PEM certificates"}, ""},
+		{"key not matching its certificate", "mqtt: {broker: \"ssl://127.0.0.1\", cert_file: " + cert + ", key_file: " + otherKey + "}", []string{"c.yaml:5: mqtt.key_file:", "does not match"}, ""},
+		{"missing input file", "audio: {input: \"file:" + filepath.Join(dir, "none.wav") + "\"}", []string{"c.yaml:5: audio.input:", "none.wav"}, ""},
+		{"input not a WAV", "audio: {input: \"file:" + notWAV + "\"}", []string{"c.yaml:5: audio.input:", "not.wav"}, ""},
+		{"control socket is a file", "control: {socket: " + regular + "}", []string{"c.yaml:5: control.socket:", "a regular file, not a socket"}, ""},
+		{"wake word not in the dictionary", "wake: {phrase: hey jarvisx}", []string{"c.yaml:5: wake.phrase: words not in the speech dictionary", "jarvisx"}, ""},
 		{"all at once", "mqtt: {broker: \"tcp://192.0.2.7\", cert_file: " + cert + ", key_file: " + key + "}\ncontrol: {socket: " + regular + "}",
-			[]string{"c.yaml:5: mqtt.broker:", "c.yaml:5: mqtt.cert_file: set, but mqtt.broker", "c.yaml:6: control.socket:"}},
+			[]string{"c.yaml:5: mqtt.broker:", "c.yaml:5: mqtt.cert_file: set, but mqtt.broker", "c.yaml:6: control.socket:"}, ""},
+		{"command grammar too large to compile", "", []string{"too-large.yaml: command language: grammar too large"}, tooLarge},
 	}
-	intents, _ := filepath.Abs("../../configs/intents.yaml")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			intents := tc.intents
+			if intents == "" {
+				intents, _ = filepath.Abs("../../configs/intents.yaml")
+			}
 			sub := t.TempDir()
 			cfg := filepath.Join(sub, "c.yaml")
 			body := "device_id: den\nspeech: {intents: " + intents + "}\nretention: {dir: " + filepath.Join(sub, "state") + "}\n" +

@@ -47,6 +47,7 @@ func runDaemon(ctx context.Context, env *Env, args []string) error {
 // running it is the daemon's job, and the store's lock says so.
 func purge(_ context.Context, env *Env, args []string) error {
 	f := newFlags("purge", env)
+	asJSON := f.Bool("json", false, "print the receipts as JSON, with the ids of the records destroyed")
 	if err := noArgs(f, args); err != nil {
 		return err
 	}
@@ -55,9 +56,18 @@ func purge(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	dir := cfg.Retention.StoreDir()
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		fmt.Fprintf(env.Stdout, "%s: no store yet, nothing to purge\n", dir)
+	// nothing says why nothing was purged; with --json on stderr, and an
+	// empty list of receipts on stdout.
+	nothing := func(why string) error {
+		if *asJSON {
+			fmt.Fprintf(env.Stderr, "%s: %s\n", dir, why)
+			return printJSON(env.Stdout, []retention.Receipt{})
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", dir, why)
 		return nil
+	}
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nothing("no store yet, nothing to purge")
 	}
 	rs, err := retention.Purge(dir, retention.Options{
 		Window:   cfg.Retention.Window,
@@ -67,11 +77,13 @@ func purge(_ context.Context, env *Env, args []string) error {
 	})
 	if errors.Is(err, retention.ErrLocked) {
 		// The running daemon holds the store and enforces the window itself.
-		fmt.Fprintf(env.Stdout, "%s: in use by the running daemon, which enforces the window itself\n", dir)
-		return nil
+		return nothing("in use by the running daemon, which enforces the window itself")
 	}
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, append([]retention.Receipt{}, rs...))
 	}
 	n := 0
 	for _, r := range rs {

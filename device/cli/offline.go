@@ -73,6 +73,9 @@ func checkConfig(_ context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d intents from %s, wake phrase %q heard by %s)\n",
 		path, len(checked.Grammar.Intents()), cfg.Speech.Intents, cfg.Wake.Phrase, checked.WakeStage)
+	size := checked.GrammarSize
+	fmt.Fprintf(env.Stdout, "grammar: %d states, %d transitions, %d words (the command language as the decoder's minimal FSG)\n",
+		size.States, size.Transitions, size.Words)
 	return nil
 }
 

@@ -20,7 +20,10 @@ type Checked struct {
 	Grammar *intents.Grammar
 	// WakeStage says what will hear the wake phrase.
 	WakeStage string
-	Warnings  []string
+	// GrammarSize is the command language's size as the decoder's minimal
+	// FSG (Grammar.CommandFSG, which the grammar keeps once compiled).
+	GrammarSize intents.FSGSize
+	Warnings    []string
 	// HubWarnings are the hub link's (world-readable secrets, plaintext
 	// broker), which hub.New logs itself.
 	HubWarnings []string
@@ -44,6 +47,11 @@ func Check(cfg *config.Config) (*Checked, error) {
 		problems = append(problems, checkWords(cfg, g)...)
 		for _, w := range g.Unreachable() {
 			c.Warnings = append(c.Warnings, w.Error())
+		}
+		if fsg, err := g.CommandFSG(); err != nil {
+			problems = append(problems, err.Error())
+		} else if c.GrammarSize = fsg.Size(); c.GrammarSize.Large() {
+			c.Warnings = append(c.Warnings, largeGrammar(g.File(), c.GrammarSize))
 		}
 	}
 	if stage, warning, err := listen.CheckWake(cfg); err != nil {
@@ -87,6 +95,14 @@ func Check(cfg *config.Config) (*Checked, error) {
 		return nil, &config.Error{Problems: problems}
 	}
 	return c, nil
+}
+
+// largeGrammar warns of a command language past the sizes that decode
+// cheaply (intents.LargeStates, LargeTransitions): valid, but costly.
+func largeGrammar(file string, size intents.FSGSize) string {
+	return fmt.Sprintf("%s: the command grammar is large (%d states, %d transitions; more than %d states or %d transitions): "+
+		"decoding it will cost much more CPU and memory than usual; the size is the language's own, however the templates spell it, so say fewer things or shorter ones",
+		file, size.States, size.Transitions, intents.LargeStates, intents.LargeTransitions)
 }
 
 // intentsProblem reports an intents file that does not load: its own

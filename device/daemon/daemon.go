@@ -143,6 +143,7 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	}
 	if cfg.MQTT.Broker != "" {
 		hc := hubConfig(cfg, opts)
+		hc.Intents = g.Intents()
 		hc.Logger, hc.ReceiptAcked = log, d.receiptAcked
 		d.link, err = hub.New(hc, hubStore{d.store, d}, d.mute)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
+	"github.com/earshot/earshot/device/hub/mosquittotest"
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
 	"github.com/earshot/earshot/device/panel/paneltest"
@@ -44,17 +46,38 @@ type rig struct {
 	level  gpio.Level       // the button pin's level, as the test set it
 	clock  *paneltest.Clock // the panel's: a press takes no real time
 	led    *gpiotest.Pin
-	broker *localbroker.Broker
+	broker *localbroker.Broker    // in-process broker, unless on mosquitto
+	watch  *mosquittotest.Watcher // the hub's view on mosquitto
 	cancel context.CancelFunc
 	done   chan error
+	ids    []string // of the records stored before the start, oldest first
 
 	mu   sync.Mutex
 	msgs map[string][]string // topic suffix -> payloads
 }
 
+// rigSetup says what the daemon finds at its start.
+type rigSetup struct {
+	records   []time.Duration // one stored record per entry, heard this long ago
+	samples   int             // audio samples per record [1600]
+	retention string          // the config's retention section [window: 1h]
+	mosquitto bool            // a real mosquitto as the hub's broker
+	// prepare, if set, can change the state directory before the start.
+	prepare func(cfg *config.Config)
+}
+
 // newRig starts a daemon whose store holds records from an earlier run;
 // prepare, if given, can change the state directory before it starts.
 func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig {
+	t.Helper()
+	return newRigWith(t, rigSetup{records: make([]time.Duration, records), prepare: func(cfg *config.Config) {
+		for _, p := range prepare {
+			p(cfg)
+		}
+	}})
+}
+
+func newRigWith(t *testing.T, setup rigSetup) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "silence.wav")
@@ -67,19 +90,33 @@ func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig
 	}
 	f.Close()
 
-	b, err := localbroker.Start("", nil)
-	if err != nil {
-		t.Fatal(err)
+	r := &rig{t: t, msgs: map[string][]string{}, done: make(chan error, 1)}
+	var url string
+	if setup.mosquitto {
+		m := mosquittotest.Start(t)
+		r.watch = mosquittotest.Watch(t, m, "earshot/#")
+		url = m.URL
+	} else {
+		b, err := localbroker.Start("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		r.broker, url = b, b.URL()
+		if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			k := topic[strings.LastIndex(topic, "/")+1:]
+			r.msgs[k] = append(r.msgs[k], string(payload))
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Cleanup(func() { b.Close() })
-	r := &rig{t: t, broker: b, msgs: map[string][]string{}, done: make(chan error, 1)}
-	if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		k := topic[strings.LastIndex(topic, "/")+1:]
-		r.msgs[k] = append(r.msgs[k], string(payload))
-	}); err != nil {
-		t.Fatal(err)
+	if setup.retention == "" {
+		setup.retention = "window: 1h"
+	}
+	if setup.samples == 0 {
+		setup.samples = 1600
 	}
 
 	yaml := strings.Join([]string{
@@ -87,8 +124,8 @@ func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig
 		"audio: {input: \"file:" + wav + "\"}",
 		"speech: {intents: " + abs(t, "../../configs/intents.yaml") + "}",
 		"wake: {models: " + embeddingtest.Dir(t) + "}",
-		"retention: {dir: " + filepath.Join(dir, "state") + ", window: 1h}",
-		"mqtt: {broker: \"" + b.URL() + "\"}",
+		"retention: {dir: " + filepath.Join(dir, "state") + ", " + setup.retention + "}",
+		"mqtt: {broker: \"" + url + "\"}",
 		"gpio: {mute_button: GPIO17, mute_led: GPIO27}",
 		"control: {socket: " + filepath.Join(dir, "c.sock") + "}",
 	}, "\n")
@@ -104,15 +141,17 @@ func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < records; i++ {
-		if _, err := st.Append(retention.Record{Transcript: "turn on the kitchen lights", Intent: "LightsOn",
-			Slots: map[string]string{"room": "kitchen"}}, make([]int16, 1600)); err != nil {
+	for _, ago := range setup.records {
+		rec, err := st.Append(retention.Record{Time: time.Now().Add(-ago), Transcript: "turn on the kitchen lights", Intent: "LightsOn",
+			Slots: map[string]string{"room": "kitchen"}}, make([]int16, setup.samples))
+		if err != nil {
 			t.Fatal(err)
 		}
+		r.ids = append(r.ids, rec.ID)
 	}
 	st.Close()
-	for _, p := range prepare {
-		p(r.cfg)
+	if setup.prepare != nil {
+		setup.prepare(r.cfg)
 	}
 	r.start()
 	return r
@@ -185,6 +224,15 @@ func (r *rig) waitFor(what string, cond func() bool) {
 }
 
 func (r *rig) seen(suffix string) []string {
+	if r.watch != nil {
+		var out []string
+		for _, m := range r.watch.Messages() {
+			if strings.HasSuffix(m.Topic, "/"+suffix) {
+				out = append(out, string(m.Payload))
+			}
+		}
+		return out
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.msgs[suffix]...)
@@ -470,6 +518,7 @@ func mustRead(t *testing.T, path string) string {
 // hub nothing. The daemon publishes it at its next start, and only then.
 func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 	var purged []retention.Receipt
+	var expired string // the purged record's id
 	r := newRig(t, 0, func(cfg *config.Config) {
 		// A record an earlier run stored two hours ago: past the 1h window.
 		past := func() time.Time { return time.Now().Add(-2 * time.Hour) }
@@ -478,9 +527,11 @@ func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.Append(retention.Record{Intent: "LightsOn"}, make([]int16, 160)); err != nil {
+		rec, err := st.Append(retention.Record{Intent: "LightsOn"}, make([]int16, 160))
+		if err != nil {
 			t.Fatal(err)
 		}
+		expired = rec.ID
 		st.Close()
 		purged, err = retention.Purge(cfg.Retention.StoreDir(), retention.Options{Window: time.Hour})
 		if err != nil || len(purged) != 1 {
@@ -499,6 +550,12 @@ func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 	}
 	r.waitFor("the purge receipt at the hub", func() bool { return published() == 1 })
 	r.waitFor("the receipt off the queue", func() bool { return len(r.d.store.Undelivered()) == 0 })
+	// Like every receipt, it names what went, so the hub forgets that action.
+	for _, p := range r.receipts() {
+		if p.ID == id && !slices.Equal(p.IDs, []string{expired}) {
+			t.Errorf("purge receipt names %q, want the expired record %s", p.IDs, expired)
+		}
+	}
 
 	if err := r.stop(); err != nil {
 		t.Fatal(err)

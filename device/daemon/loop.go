@@ -138,6 +138,7 @@ func (d *Daemon) handle(ctx context.Context, u listen.Utterance) {
 		Slots:      u.Slots,
 	}, u.Audio)
 	id := rec.ID
+	keepUntil := now // nothing kept: a hub that honours keep_until keeps nothing either
 	switch {
 	case errors.Is(err, retention.ErrNotKept):
 		// window 0: nothing is kept, the command still acts.
@@ -146,6 +147,7 @@ func (d *Daemon) handle(ctx context.Context, u listen.Utterance) {
 		d.log.Error("storing the recording failed; the command still acts", "err", err)
 		id = retention.NewID(now)
 	default:
+		keepUntil = rec.Time.Add(d.store.Stats().Window)
 		d.mu.Lock()
 		d.lastID = id
 		d.mu.Unlock()
@@ -156,7 +158,7 @@ func (d *Daemon) handle(ctx context.Context, u listen.Utterance) {
 	} else {
 		d.log.Info("command understood", "id", id, "intent", u.Intent)
 		if d.link != nil {
-			d.link.PublishAction(hub.Action{ID: id, Device: d.cfg.DeviceID, Time: now, Intent: u.Intent, Slots: u.Slots})
+			d.link.PublishAction(hub.Action{ID: id, Device: d.cfg.DeviceID, Time: now, Intent: u.Intent, Slots: u.Slots, KeepUntil: keepUntil})
 		}
 	}
 	d.log.Debug("utterance", "id", id, "transcript", u.Transcript) // DEBUG only: never at INFO or above
@@ -186,8 +188,12 @@ func (d *Daemon) forgetLast() bool {
 	return d.afterDelete("ForgetLast", r, err)
 }
 
-// afterDelete publishes a deletion's receipt, or logs why it failed.
+// afterDelete publishes a deletion's receipt, or logs why it failed. What
+// did go before a failure is published too.
 func (d *Daemon) afterDelete(what string, r retention.Receipt, err error) bool {
+	if err != nil && r.Records > 0 {
+		d.published(r)
+	}
 	if err != nil {
 		d.log.Error(what+" failed", "err", err)
 		return false
@@ -244,6 +250,9 @@ func (d *Daemon) Reload() error {
 	}
 	if err := d.listener.SetGrammar(g); err != nil {
 		return fmt.Errorf("speech.intents: %w", err)
+	}
+	if d.link != nil {
+		d.link.SetIntents(g.Intents())
 	}
 	// The config's window is a ceiling: a reload may lower it, and the
 	// window in force stays the shorter of it and the hub's.

@@ -80,6 +80,9 @@ func (s service) Delete(req control.Request) (control.DeleteResult, error) {
 		return control.DeleteResult{}, errors.New("delete: name record ids, or all, before or since")
 	}
 	if err != nil {
+		if r.Records > 0 { // some ids were unknown; the rest are gone, and the hub is told
+			s.d.published(r)
+		}
 		return control.DeleteResult{}, err
 	}
 	s.d.published(r)

@@ -13,7 +13,7 @@ import (
 // broker's PUBACK (QoS1) against a real mosquitto on loopback.
 func BenchmarkActionPublish(b *testing.B) {
 	broker := newMosquitto(b, nil, nil)
-	l, err := New(testConfig(broker.addr), newFakeStore(), &fakeMuter{})
+	l, err := New(testConfig(broker.Addr), newFakeStore(), &fakeMuter{})
 	if err != nil {
 		b.Fatal(err)
 	}

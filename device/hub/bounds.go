@@ -27,6 +27,12 @@ func (s *recentSet) add(k string) bool {
 	return true
 }
 
+// has reports whether k is among the last n keys added.
+func (s *recentSet) has(k string) bool {
+	_, ok := s.m[k]
+	return ok
+}
+
 // replyCache keeps, by correlation id, the last n commands handled and
 // their encoded replies, so a QoS1 duplicate is answered without running
 // the command twice. Memory is bounded by n replies.

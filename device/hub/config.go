@@ -34,9 +34,11 @@ type Config struct {
 	Hermes      bool          // also publish hermes/intent/<intentName>
 	Window      time.Duration // retention ceiling: cmd/retention may shorten, never lengthen past it
 	Version     string        // earshot's version, for the device and origin blocks of Home Assistant discovery
+	Intents     []string      // intent names, for Home Assistant's voice command event and triggers
 
 	// ReceiptAcked, if set, is called with a receipt's id once the broker
-	// has acknowledged it (the daemon then drops it from its durable queue).
+	// has acknowledged its last part (the daemon then drops it from its
+	// durable queue).
 	ReceiptAcked func(id string)
 
 	Logger *slog.Logger     // default slog.Default()

@@ -48,6 +48,9 @@ type haEntity struct {
 	UnitOfMeasurement string `json:"unit_of_measurement,omitempty"`
 	DeviceClass       string `json:"device_class,omitempty"`
 	StateClass        string `json:"state_class,omitempty"`
+
+	EventTypes []string `json:"event_types,omitempty"`
+	QoS        int      `json:"qos,omitempty"`
 }
 
 // discovery lists the Home Assistant entities of this device: a mute switch,
@@ -118,7 +121,7 @@ func (l *Link) discovery() []discoveryMessage {
 		{"sensor", "store_bytes", size},
 		{"sensor", "oldest_record", oldest},
 	}
-	out := make([]discoveryMessage, 0, len(entities))
+	out := l.intentDiscovery(device, origin, base)
 	for _, x := range entities {
 		b, err := json.Marshal(x.e)
 		if err != nil {

@@ -25,7 +25,7 @@ func TestEndToEndMosquitto(t *testing.T) {
 		{"earshot", "device-secret", "topic write earshot/kitchen-speaker/#\ntopic read earshot/kitchen-speaker/cmd/#"},
 		{"hub", "hub-secret", "topic readwrite #"},
 	})
-	proxy := newProxy(t, broker.addr)
+	proxy := newProxy(t, broker.Addr)
 
 	dir := t.TempDir()
 	passFile := filepath.Join(dir, "mqtt.pass")
@@ -42,7 +42,7 @@ func TestEndToEndMosquitto(t *testing.T) {
 	hubTLS := p.clientTLS(t, "hub")
 	hubOpts := func(o *mqtt.ClientOptions) { o.SetTLSConfig(hubTLS).SetUsername("hub").SetPassword("hub-secret") }
 
-	obs := newObserver(t, "ssl://"+broker.addr, "earshot/#", hubOpts)
+	obs := newObserver(t, "ssl://"+broker.Addr, "earshot/#", hubOpts)
 	store := newFakeStore()
 	l := runLink(t, cfg, store, &fakeMuter{})
 	obs.waitFor("online", hasPayload(topicAvail, "online"))
@@ -72,15 +72,15 @@ func TestEndToEndMosquitto(t *testing.T) {
 
 	t.Run("broker killed and restarted", func(t *testing.T) {
 		proxy.held.Store(true) // keep the device away until the hub is listening again
-		broker.kill()
+		broker.Kill()
 		waitUntil(t, "link down", func() bool { return !l.Connected() })
 		now := clock.Now()
 		l.PublishAction(Action{ID: "fresh", Time: now, Intent: "LightsOn"})
 		l.PublishAction(Action{ID: "stale", Time: now.Add(-50 * time.Second), Intent: "LightsOff"})
 		clock.Advance(20 * time.Second) // TTL 60 s: stale is 70 s old now, fresh 20 s
 
-		broker.start()
-		obs2 := newObserver(t, "ssl://"+broker.addr, "earshot/#", hubOpts)
+		broker.Restart()
+		obs2 := newObserver(t, "ssl://"+broker.Addr, "earshot/#", hubOpts)
 		proxy.held.Store(false)
 		obs2.waitFor("online after restart", hasPayload(topicAvail, "online"))
 		obs2.waitFor("fresh", func(m []message) bool { return slices.Contains(actionIDs(m, topicAction), "fresh") })
@@ -98,7 +98,7 @@ func TestEndToEndMosquitto(t *testing.T) {
 func TestEndToEndRefusesUntrustedBrokers(t *testing.T) {
 	p := newPKI(t)
 	broker := newMosquitto(t, p, []brokerUser{{"earshot", "right", "topic write earshot/#"}})
-	_, port, _ := net.SplitHostPort(broker.addr)
+	_, port, _ := net.SplitHostPort(broker.Addr)
 	dir := t.TempDir()
 	right, wrong := filepath.Join(dir, "right.pass"), filepath.Join(dir, "wrong.pass")
 	for f, pw := range map[string]string{right: "right", wrong: "wrong-password"} {
@@ -112,13 +112,13 @@ func TestEndToEndRefusesUntrustedBrokers(t *testing.T) {
 	tests := []struct {
 		name, broker, passFile, caFile, wantLog string
 	}{
-		{"wrong password", "ssl://" + broker.addr, wrong, p.CAFile, "not Authorized"},
+		{"wrong password", "ssl://" + broker.Addr, wrong, p.CAFile, "not Authorized"},
 		{"certificate for another name", "ssl://localhost:" + port, right, p.CAFile, "certificate"},
-		{"untrusted CA", "ssl://" + broker.addr, right, otherCA, "certificate"},
+		{"untrusted CA", "ssl://" + broker.Addr, right, otherCA, "certificate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(broker.addr)
+			cfg := testConfig(broker.Addr)
 			cfg.Broker = tc.broker
 			cfg.Username, cfg.PasswordFile = "earshot", tc.passFile
 			cfg.CAFile, cfg.CertFile, cfg.KeyFile = tc.caFile, cert, key

@@ -371,3 +371,20 @@ func freePort(t testing.TB) string {
 func retentionReceipt(id string) retention.Receipt {
 	return retention.Receipt{ID: id, Time: time.Now().UTC(), Scope: retention.ScopeRecord, Records: 1, Bytes: 100}
 }
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,12 @@ type Muter interface {
 // mute set at the device. Its text is part of the hub contract.
 var ErrMutedAtDevice = errors.New("muted at device")
 
+// forgottenIDs bounds the memory of deleted record ids (26 bytes each) kept
+// to stop their late actions. Receipts list ids oldest first, so it is the
+// newest records, the only ones whose actions can still be on their way,
+// that stay remembered.
+const forgottenIDs = 4096
+
 // localIntents are handled on the device only (CONTRACT: privacy intents).
 var localIntents = map[string]bool{"ForgetLast": true, "ForgetToday": true}
 
@@ -74,11 +81,25 @@ type Link struct {
 
 	mu       sync.Mutex
 	outbox   []Action
-	receipts []retention.Receipt
+	receipts []queuedReceipt
 	seen     *recentSet // receipt ids already queued, so a receipt goes out once
+	// forgotten holds the record ids named by recent receipts. An action
+	// of such a record is never handed to paho after its receipt: a hub
+	// would keep it, having already acted on the receipt.
+	forgotten *recentSet
 	// sendingReceipts is held while receipts are handed to paho, so a
 	// reply that waits for it follows every receipt queued before it.
 	sendingReceipts sync.Mutex
+	// handoff orders hand-offs to paho: an action is taken from the outbox
+	// and handed over, or a receipt part handed over, under it. So an
+	// action taken before its receipt was queued reaches paho (and the
+	// broker) before that receipt, and one queued after never does.
+	handoff sync.Mutex
+
+	intents       []string        // announced to Home Assistant (SetIntents)
+	rediscover    chan struct{}   // intents changed
+	triggerTopics map[string]bool // device triggers announced; sendLoop's own
+	foundTriggers map[string]bool // retained device triggers on the broker, not yet checked (foundTrigger)
 
 	wake       chan struct{} // outbox or receipts changed
 	stateDirty chan struct{}
@@ -132,13 +153,19 @@ func New(cfg Config, store Store, mute Muter) (*Link, error) {
 		log:        s.Logger.With("component", "hub"),
 		topics:     newTopics(s.TopicPrefix, s.DeviceID),
 		seen:       newRecentSet(s.ReceiptQueue),
+		forgotten:  newRecentSet(forgottenIDs),
 		wake:       make(chan struct{}, 1),
 		stateDirty: make(chan struct{}, 1),
-		connUp:     make(chan struct{}, 1),
-		haOnline:   make(chan struct{}, 1),
-		cmds:       make(chan inbound, s.CommandQueue),
-		lostCh:     make(chan struct{}),
-		stopping:   make(chan struct{}),
+		rediscover: make(chan struct{}, 1),
+		intents:    hubIntents(s.Intents),
+
+		triggerTopics: map[string]bool{},
+		foundTriggers: map[string]bool{},
+		connUp:        make(chan struct{}, 1),
+		haOnline:      make(chan struct{}, 1),
+		cmds:          make(chan inbound, s.CommandQueue),
+		lostCh:        make(chan struct{}),
+		stopping:      make(chan struct{}),
 	}
 	l.sent = newSentActions(l.topics.action, s.Clock, l.log)
 	l.pstore = l.sent.store()
@@ -274,7 +301,7 @@ const haStatusTopic = "homeassistant/status"
 // subscribe (re)subscribes to the commands on every connection: the broker
 // may have lost the persistent session (a restart without persistence).
 func (l *Link) subscribe(ctx context.Context) {
-	filters := map[string]byte{l.topics.cmdPrefix + "+": 1}
+	filters := map[string]byte{l.topics.cmdPrefix + "+": 1, triggerFilter(l.cfg.DeviceID): 1}
 	if l.cfg.Discovery {
 		filters[haStatusTopic] = 1
 	}
@@ -387,6 +414,11 @@ func (l *Link) PublishAction(a Action) {
 		a.Slots = slots
 	}
 	l.mu.Lock()
+	if l.forgotten.has(a.ID) {
+		l.mu.Unlock()
+		l.log.Info("hub link: action not sent, its record was deleted first", "action", a.ID)
+		return
+	}
 	var dropped *Action
 	l.outbox, dropped = pushDropOldest(l.outbox, a, l.cfg.OutboxSize)
 	l.mu.Unlock()
@@ -396,20 +428,37 @@ func (l *Link) PublishAction(a Action) {
 	signal(l.wake)
 }
 
-// PublishReceipt queues a deletion receipt (QoS1) and returns at once. A
-// receipt whose ID was queued before is ignored, so a hub-initiated delete
-// that the daemon also reports is published once.
+// PublishReceipt queues a deletion receipt (QoS1, in parts of at most
+// MaxReceiptIDs ids) and returns at once. A receipt whose ID was queued
+// before is ignored, so a hub-initiated delete that the daemon also
+// reports is published once. Actions of the records it names that have not
+// reached paho yet are dropped: the user deleted them before they left.
 func (l *Link) PublishReceipt(r retention.Receipt) {
 	l.mu.Lock()
 	if r.ID != "" && !l.seen.add(r.ID) {
 		l.mu.Unlock()
 		return
 	}
-	var dropped *retention.Receipt
-	l.receipts, dropped = pushDropOldest(l.receipts, r, l.cfg.ReceiptQueue)
+	named := make(map[string]bool, len(r.IDs))
+	for _, id := range r.IDs {
+		named[id] = true
+		l.forgotten.add(id)
+	}
+	var unsent []string
+	l.outbox = slices.DeleteFunc(l.outbox, func(a Action) bool {
+		if named[a.ID] {
+			unsent = append(unsent, a.ID)
+		}
+		return named[a.ID]
+	})
+	var dropped *queuedReceipt
+	l.receipts, dropped = pushDropOldest(l.receipts, queuedReceipt{r: r, next: 1}, l.cfg.ReceiptQueue)
 	l.mu.Unlock()
+	for _, id := range unsent {
+		l.log.Info("hub link: action not sent, its record was deleted first", "action", id, "receipt", r.ID)
+	}
 	if dropped != nil {
-		l.log.Warn("hub receipt queue full: dropped oldest receipt", "receipt", dropped.ID, "bound", l.cfg.ReceiptQueue)
+		l.log.Warn("hub receipt queue full: dropped oldest receipt", "receipt", dropped.r.ID, "bound", l.cfg.ReceiptQueue)
 	}
 	signal(l.wake)
 }
@@ -450,10 +499,27 @@ var (
 // holds then it resends after reconnecting, so waiting on would only hold up
 // the messages behind this one.
 func (l *Link) publish(ctx context.Context, topic string, qos byte, retained bool, payload []byte, wait time.Duration) error {
+	return l.hand(topic, qos, retained, payload).wait(ctx, wait)
+}
+
+// handed is a message paho has taken, with the connection it went out on.
+type handed struct {
+	topic string
+	tok   mqtt.Token
+	lost  <-chan struct{}
+}
+
+// hand gives one message to paho without waiting: paho sends messages in
+// the order it is handed them.
+func (l *Link) hand(topic string, qos byte, retained bool, payload []byte) handed {
 	l.lostMu.Lock()
 	lost := l.lostCh
 	l.lostMu.Unlock()
-	tok := l.client.Publish(topic, qos, retained, payload)
+	return handed{topic: topic, tok: l.client.Publish(topic, qos, retained, payload), lost: lost}
+}
+
+func (h handed) wait(ctx context.Context, wait time.Duration) error {
+	topic, tok, lost := h.topic, h.tok, h.lost
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {

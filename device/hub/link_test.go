@@ -42,12 +42,23 @@ func TestActionRecordCarriesExactlyTheContractFields(t *testing.T) {
 	if err := json.Unmarshal(onTopic(msgs, topicAction)[0].Payload, &got); err != nil {
 		t.Fatal(err)
 	}
+	// keep_until: the record's expiry under the store's window (24h here).
 	want := map[string]any{
 		"id": "a1", "device": "kitchen-speaker", "time": "2026-11-27T20:00:00Z",
-		"intent": "LightsOn", "slots": map[string]any{"room": "kitchen"},
+		"intent": "LightsOn", "slots": map[string]any{"room": "kitchen"}, "keep_until": "2026-11-28T20:00:00Z",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("action payload\n got %v\nwant %v", got, want)
+	}
+	// The daemon says when its record expires; a fraction of a second is
+	// cut, never added.
+	l.PublishAction(Action{ID: "a2", Time: at, Intent: "LightsOn", KeepUntil: at.Add(90*time.Minute + 900*time.Millisecond)})
+	msgs = obs.waitFor("action a2", func(m []message) bool { return len(onTopic(m, topicAction)) == 2 })
+	if err := json.Unmarshal(onTopic(msgs, topicAction)[1].Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["keep_until"] != "2026-11-27T21:30:00Z" {
+		t.Errorf("keep_until %v, want 2026-11-27T21:30:00Z", got["keep_until"])
 	}
 	if !l.Connected() {
 		t.Error("Connected() = false while the broker is up")

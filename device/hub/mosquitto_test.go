@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,29 +13,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// mosquittoBin finds the broker. End-to-end tests skip without it on a
-// developer machine but fail in CI, where `make test` installs it.
-func mosquittoBin(t testing.TB) string {
-	t.Helper()
-	for _, p := range []string{"mosquitto", "/usr/sbin/mosquitto"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("mosquitto not installed (apt-get install mosquitto mosquitto-clients)")
-	}
-	t.Skip("mosquitto not installed")
-	return ""
-}
+	"github.com/earshot/earshot/device/hub/mosquittotest"
+)
 
 // pki is a CA with a server certificate for 127.0.0.1 and client
 // certificates, written as PEM files under dir.
@@ -120,52 +103,14 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 	}
 }
 
-// mosquitto is a broker process on a fixed loopback port that a test can
-// kill and start again.
-type mosquitto struct {
-	t      testing.TB
-	bin    string
-	conf   string
-	addr   string
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	logs   *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type brokerUser struct{ name, password, acl string }
 
-// newMosquitto writes a config (TLS with client certificates when p is set,
-// password file and ACL when users are given) and starts the broker.
-func newMosquitto(t testing.TB, p *pki, users []brokerUser) *mosquitto {
+// newMosquitto starts a real broker: TLS with client certificates when p
+// is set, a password file and an ACL when users are given.
+func newMosquitto(t testing.TB, p *pki, users []brokerUser) *mosquittotest.Broker {
 	t.Helper()
-	bin := mosquittoBin(t)
-	dir := t.TempDir()
-	m := &mosquitto{t: t, bin: bin, addr: freePort(t), logs: &lockedBuffer{}}
-	_, port, _ := net.SplitHostPort(m.addr)
+	mosquittotest.Bin(t) // skip before mosquitto_passwd is missed
 	var conf strings.Builder
-	if u, err := user.Current(); err == nil {
-		fmt.Fprintf(&conf, "user %s\n", u.Username) // as root, mosquitto would switch to an account that cannot read TempDir
-	}
-	fmt.Fprintf(&conf, "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n")
-	fmt.Fprintf(&conf, "listener %s 127.0.0.1\n", port)
 	if p != nil {
 		cert, key := p.issue(t, "broker", true)
 		fmt.Fprintf(&conf, "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n", p.CAFile, cert, key)
@@ -173,6 +118,7 @@ func newMosquitto(t testing.TB, p *pki, users []brokerUser) *mosquitto {
 	if len(users) == 0 {
 		conf.WriteString("allow_anonymous true\n")
 	} else {
+		dir := t.TempDir()
 		passwd, acl := filepath.Join(dir, "passwd"), filepath.Join(dir, "acl")
 		var aclText strings.Builder
 		for i, u := range users {
@@ -190,55 +136,5 @@ func newMosquitto(t testing.TB, p *pki, users []brokerUser) *mosquitto {
 		}
 		fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\nacl_file %s\n", passwd, acl)
 	}
-	m.conf = filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(m.conf, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m.start()
-	t.Cleanup(m.kill)
-	return m
-}
-
-func (m *mosquitto) start() {
-	m.t.Helper()
-	cmd := exec.Command(m.bin, "-c", m.conf)
-	cmd.Stdout, cmd.Stderr = m.logs, m.logs
-	if err := cmd.Start(); err != nil {
-		m.t.Fatalf("start mosquitto: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	m.mu.Lock()
-	m.cmd, m.exited = cmd, exited
-	m.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", m.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			m.t.Fatalf("mosquitto exited: %s", m.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			m.t.Fatalf("mosquitto not listening on %s: %s", m.addr, m.logs)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval
-	}
-}
-
-// kill stops the broker the hard way (SIGKILL): no will, no goodbye.
-func (m *mosquitto) kill() {
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd = nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Kill()
-	<-exited
+	return mosquittotest.StartWith(t, mosquittotest.Options{Config: conf.String()})
 }

@@ -19,16 +19,24 @@ type Action struct {
 	Time   time.Time         `json:"time"`
 	Intent string            `json:"intent"`
 	Slots  map[string]string `json:"slots"`
+	// KeepUntil is when the device's own record of the action expires under
+	// the window in force when it was published: a hub keeps its copy no
+	// longer. The device keeps nothing (window 0, a failed store) when it
+	// equals Time. Zero means Time plus the store's window at sending.
+	KeepUntil time.Time `json:"keep_until"`
 }
 
 type actionWire struct {
-	ID     string            `json:"id"`
-	Device string            `json:"device"`
-	Time   string            `json:"time"`
-	Intent string            `json:"intent"`
-	Slots  map[string]string `json:"slots"`
+	ID        string            `json:"id"`
+	Device    string            `json:"device"`
+	Time      string            `json:"time"`
+	Intent    string            `json:"intent"`
+	Slots     map[string]string `json:"slots"`
+	KeepUntil string            `json:"keep_until"`
 }
 
+// encodeAction writes both times in whole seconds, rounded down: a
+// keep_until cut short by a fraction of a second errs on forgetting early.
 func encodeAction(a Action) ([]byte, error) {
 	slots := a.Slots
 	if slots == nil {
@@ -36,7 +44,7 @@ func encodeAction(a Action) ([]byte, error) {
 	}
 	return json.Marshal(actionWire{
 		ID: a.ID, Device: a.Device, Time: a.Time.UTC().Format(time.RFC3339),
-		Intent: a.Intent, Slots: slots,
+		Intent: a.Intent, Slots: slots, KeepUntil: a.KeepUntil.UTC().Format(time.RFC3339),
 	})
 }
 

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-
-	"github.com/earshot/earshot/retention"
 )
 
 // sendLoop owns all outgoing traffic except replies: availability,
@@ -44,6 +42,10 @@ func (l *Link) sendLoop(ctx context.Context) {
 			}
 		case <-l.stateDirty:
 			stateDirty = true
+		case <-l.rediscover:
+			if l.canSend() {
+				l.publishDiscovery(ctx)
+			} // else the next connection announces the new intents
 		case <-l.wake:
 		case <-tick.C:
 		}
@@ -53,6 +55,7 @@ func (l *Link) sendLoop(ctx context.Context) {
 		}
 		l.sendReceipts(ctx)
 		l.sendActions(ctx)
+		l.dropTriggersOfEarlierRuns(ctx)
 		if stateDirty {
 			var err error
 			lastState, err = l.sendState(ctx, lastState)
@@ -71,7 +74,14 @@ func (l *Link) announce(ctx context.Context) {
 	if err := l.publish(ctx, l.topics.availability, 1, true, []byte("online"), 5*time.Second); err != nil {
 		l.log.Warn("hub link: availability online not acknowledged", "err", err)
 	}
-	for _, d := range l.discovery() {
+	l.publishDiscovery(ctx)
+}
+
+// publishDiscovery sends the discovery configs (retained), on every
+// connection and after SetIntents.
+func (l *Link) publishDiscovery(ctx context.Context) {
+	msgs := l.discovery()
+	for _, d := range msgs {
 		payload := d.payload
 		if !l.cfg.Discovery {
 			payload = nil // an empty retained payload removes the entity
@@ -80,6 +90,7 @@ func (l *Link) announce(ctx context.Context) {
 			l.log.Warn("hub link: discovery not acknowledged", "topic", d.topic, "err", err)
 		}
 	}
+	l.dropStaleTriggers(ctx, msgs)
 }
 
 // sendState publishes the state unless it is last, the one already
@@ -124,16 +135,20 @@ func (l *Link) expire() {
 	}
 }
 
+// popAction takes the oldest action from the outbox. The caller holds
+// l.handoff until it has handed the action to paho (or dropped it).
 func (l *Link) popAction() (Action, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.outbox) == 0 {
-		return Action{}, false
+	for len(l.outbox) > 0 {
+		a := l.outbox[0]
+		l.outbox[0] = Action{}
+		l.outbox = l.outbox[1:]
+		if !l.forgotten.has(a.ID) {
+			return a, true
+		}
 	}
-	a := l.outbox[0]
-	l.outbox[0] = Action{}
-	l.outbox = l.outbox[1:]
-	return a, true
+	return Action{}, false
 }
 
 func (l *Link) pushFrontAction(a Action) {
@@ -144,28 +159,17 @@ func (l *Link) pushFrontAction(a Action) {
 
 func (l *Link) sendActions(ctx context.Context) {
 	for ctx.Err() == nil {
-		a, ok := l.popAction()
+		a, h, ok := l.handAction()
 		if !ok {
 			return
 		}
-		// Check age right before the hand-off: this is the last moment the
-		// link, rather than paho, decides whether the action goes out.
-		now := l.cfg.Clock()
-		deadline := a.Time.Add(l.cfg.ActionTTL)
-		if !now.Before(deadline) {
-			l.log.Warn("hub link: action dropped, not delivered within action_ttl",
-				"action", a.ID, "intent", a.Intent, "age", now.Sub(a.Time).Round(time.Millisecond), "action_ttl", l.cfg.ActionTTL)
+		if h == nil {
 			continue
 		}
-		payload, err := encodeAction(a)
-		if err != nil {
-			l.log.Error("hub link: action not encodable; dropped", "action", a.ID, "err", err)
-			continue
-		}
-		l.sent.track(a.ID, deadline)
 		// Wait for the ack at most until the TTL ends (and no more than 10 s,
 		// so receipts and state are not held up by a dead connection).
-		err = l.publish(ctx, l.topics.action, 1, false, payload, min(deadline.Sub(now), 10*time.Second))
+		now := l.cfg.Clock()
+		err := h.wait(ctx, min(a.Time.Add(l.cfg.ActionTTL).Sub(now), 10*time.Second))
 		switch {
 		case err == nil:
 			l.sent.done(a.ID)
@@ -190,6 +194,38 @@ func (l *Link) sendActions(ctx context.Context) {
 	}
 }
 
+// handAction takes the next action and hands it to paho, under l.handoff
+// so that no receipt naming it can overtake it. ok is false when the outbox
+// is empty; h is nil when the action was dropped instead.
+func (l *Link) handAction() (a Action, h *handed, ok bool) {
+	l.handoff.Lock()
+	defer l.handoff.Unlock()
+	a, ok = l.popAction()
+	if !ok {
+		return a, nil, false
+	}
+	// Check age right before the hand-off: this is the last moment the
+	// link, rather than paho, decides whether the action goes out.
+	now := l.cfg.Clock()
+	deadline := a.Time.Add(l.cfg.ActionTTL)
+	if !now.Before(deadline) {
+		l.log.Warn("hub link: action dropped, not delivered within action_ttl",
+			"action", a.ID, "intent", a.Intent, "age", now.Sub(a.Time).Round(time.Millisecond), "action_ttl", l.cfg.ActionTTL)
+		return a, nil, true
+	}
+	if a.KeepUntil.IsZero() {
+		a.KeepUntil = a.Time.Add(l.store.Stats().Window)
+	}
+	payload, err := encodeAction(a)
+	if err != nil {
+		l.log.Error("hub link: action not encodable; dropped", "action", a.ID, "err", err)
+		return a, nil, true
+	}
+	l.sent.track(a.ID, deadline)
+	hd := l.hand(l.topics.action, 1, false, payload)
+	return a, &hd, true
+}
+
 func (l *Link) sendHermes(ctx context.Context, a Action) {
 	topic, payload, ok := encodeHermes(a)
 	if !ok {
@@ -205,8 +241,8 @@ func (l *Link) sendHermes(ctx context.Context, a Action) {
 	}
 }
 
-// sendReceipts hands the queued receipts to paho, oldest first. sendLoop
-// calls it, and commandLoop before each reply.
+// sendReceipts hands the queued receipts to paho, oldest first, each in
+// its parts. sendLoop calls it, and commandLoop before each reply.
 func (l *Link) sendReceipts(ctx context.Context) {
 	l.sendingReceipts.Lock()
 	defer l.sendingReceipts.Unlock()
@@ -216,27 +252,45 @@ func (l *Link) sendReceipts(ctx context.Context) {
 			l.mu.Unlock()
 			return
 		}
-		r := l.receipts[0]
+		q := l.receipts[0]
 		l.receipts = l.receipts[1:]
 		l.mu.Unlock()
-
-		b, err := json.Marshal(r)
-		if err != nil {
-			l.log.Error("hub link: receipt not encodable; dropped", "receipt", r.ID, "err", err)
-			continue
-		}
-		err = l.publish(ctx, l.topics.receipt, 1, false, b, 10*time.Second)
-		if errors.Is(err, mqtt.ErrNotConnected) {
+		if !l.sendReceipt(ctx, &q) {
 			l.mu.Lock()
-			l.receipts = append([]retention.Receipt{r}, l.receipts...)
+			l.receipts = append([]queuedReceipt{q}, l.receipts...)
 			l.mu.Unlock()
 			return
 		}
+	}
+}
+
+// sendReceipt hands q's remaining parts to paho in order. It returns false,
+// with q.next at the first part not taken, when the connection is down.
+// Once the broker has acknowledged every part, the last one included, it
+// calls Config.ReceiptAcked: a receipt half told is not delivered.
+func (l *Link) sendReceipt(ctx context.Context, q *queuedReceipt) bool {
+	parts := partCount(q.r)
+	for ; q.next <= parts && ctx.Err() == nil; q.next++ {
+		b, err := encodeReceiptPart(q.r, q.next)
+		if err != nil {
+			l.log.Error("hub link: receipt not encodable; dropped", "receipt", q.r.ID, "err", err)
+			return true
+		}
+		l.handoff.Lock()
+		h := l.hand(l.topics.receipt, 1, false, b)
+		l.handoff.Unlock()
+		err = h.wait(ctx, 10*time.Second)
+		if errors.Is(err, mqtt.ErrNotConnected) {
+			return false
+		}
 		if err != nil {
 			// Held by paho and resent after reconnect: receipts do not expire.
-			l.log.Warn("hub link: receipt not acknowledged yet", "receipt", r.ID, "err", err)
-		} else if l.cfg.ReceiptAcked != nil {
-			l.cfg.ReceiptAcked(r.ID)
+			l.log.Warn("hub link: receipt not acknowledged yet", "receipt", q.r.ID, "part", q.next, "err", err)
+			q.unacked = true
 		}
 	}
+	if q.next > parts && !q.unacked && l.cfg.ReceiptAcked != nil {
+		l.cfg.ReceiptAcked(q.r.ID)
+	}
+	return true
 }

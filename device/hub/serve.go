@@ -35,6 +35,10 @@ func (l *Link) onMessage(_ mqtt.Client, m mqtt.Message) {
 		}
 		return
 	}
+	if strings.HasPrefix(m.Topic(), "homeassistant/") {
+		l.foundTrigger(m)
+		return
+	}
 	name, ok := strings.CutPrefix(m.Topic(), l.topics.cmdPrefix)
 	if !ok || strings.Contains(name, "/") {
 		return
@@ -201,12 +205,18 @@ func (l *Link) delete(cmd Command) (Reply, bool) {
 	default:
 		receipt, err = l.store.DeleteBefore(cmd.Before)
 	}
+	if receipt.Records > 0 {
+		// Also after an error: what did go is gone, and the hub is told.
+		l.PublishReceipt(receipt)
+		l.PublishState()
+	}
 	if err != nil {
 		return Reply{Error: "delete failed: " + err.Error()}, true
 	}
-	l.PublishReceipt(receipt)
-	l.PublishState()
-	return Reply{OK: true, Result: receipt}, false
+	if receipt.Records == 0 {
+		l.PublishReceipt(receipt) // a deletion asked for is answered with a receipt, even of nothing
+	}
+	return Reply{OK: true, Result: replyReceipt(receipt)}, false
 }
 
 func encodeReply(r Reply) []byte {

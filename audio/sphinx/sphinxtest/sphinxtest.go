@@ -1,5 +1,5 @@
 // Package sphinxtest synthesises real speech for recogniser tests with
-// flite and sox. Tests skip when the tools are missing on a developer
+// flite or espeak-ng and sox. Tests skip when the tools are missing on a developer
 // machine, but fail in CI (CI set), where they must run.
 package sphinxtest
 
@@ -38,13 +38,32 @@ func Speak(t testing.TB, voice, text string, lead, trail float64) []int16 {
 	return Load(t, wav, lead, trail)
 }
 
+// Espeak returns text spoken by espeak-ng's voice (en-us, en-gb, ...) as
+// 16 kHz mono samples, with lead and trail seconds of silence around it:
+// a second synthesiser, whose voices differ from flite's.
+func Espeak(t testing.TB, voice, text string, lead, trail float64) []int16 {
+	t.Helper()
+	Require(t)
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("espeak-ng is required in CI: %v", err)
+		}
+		t.Skip("espeak-ng not installed")
+	}
+	wav := filepath.Join(t.TempDir(), "s.wav")
+	if out, err := exec.Command("espeak-ng", "-v", voice, "-w", wav, text).CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng -v %s: %v: %s", voice, err, out)
+	}
+	return Load(t, wav, lead, trail)
+}
+
 // Load returns the audio file at path as 16 kHz mono samples, with lead
 // and trail seconds of silence around it.
 func Load(t testing.TB, path string, lead, trail float64) []int16 {
 	t.Helper()
 	Require(t)
 	raw := filepath.Join(t.TempDir(), "s.raw")
-	args := []string{"-V1", path, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
+	args := []string{"-V1", "-R", path, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw,
 		"pad", strconv.FormatFloat(lead, 'f', 3, 64), strconv.FormatFloat(trail, 'f', 3, 64)}
 	if out, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v: %s", err, out)
