@@ -88,7 +88,7 @@ func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
 	// What the search hears is what the verifier heard: the wake phrase
 	// on.
 	pcm := rec[max(0, hitAt-frames(l.tune.WakeSpan)*audio.FrameSamples):]
-	hyp, err := l.decodeAgain(searchDeletion, l.deletionJSGF, commandRule, pcm)
+	hyp, err := l.decodeAgain(searchDeletion, l.deletion, pcm)
 	if err != nil {
 		return err
 	}
@@ -102,8 +102,8 @@ func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
 }
 
 // decodeAgain decodes pcm once more in a search made for the occasion
-// from jsgf, and removes the search afterwards.
-func (l *Listener) decodeAgain(search, jsgf, rule string, pcm []int16) (string, error) {
+// from fsg, and removes the search afterwards.
+func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16) (string, error) {
 	// The verifying search keeps the history of its last utterance until
 	// it starts the next: an empty one frees it first.
 	if err := l.dec.StartUtt(); err != nil {
@@ -113,7 +113,7 @@ func (l *Listener) decodeAgain(search, jsgf, rule string, pcm []int16) (string, 
 		return "", err
 	}
 	sphinx.TrimHeap()
-	if err := l.dec.SetJSGF(search, jsgf, intents.GrammarName+"."+rule); err != nil {
+	if err := l.dec.SetFSG(search, fsg); err != nil {
 		return "", err
 	}
 	if err := l.dec.SetSearch(search); err != nil {

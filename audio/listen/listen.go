@@ -130,11 +130,11 @@ type Listener struct {
 	vad    SpeechDetector
 	phrase []string
 	gram   *intents.Grammar
-	// The searches made when they are needed (see confirmDeletion).
-	deletionJSGF string
-	hist         *preroll.Ring // pre-roll + wake phrase
-	lead         []int16
-	closed       bool
+	// The search made when it is needed (see confirmDeletion).
+	deletion *intents.FSG
+	hist     *preroll.Ring // pre-roll + wake phrase
+	lead     []int16
+	closed   bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -305,28 +305,34 @@ func (l *Listener) SetGrammar(g *intents.Grammar) error {
 
 func (l *Listener) setGrammar(g *intents.Grammar) error {
 	garbage := garbageWeight(l.cfg.Sensitivity)
+	var verify, command, deletion *intents.FSG
 	var err error
 	if l.cfg.SkipVerify {
-		err = l.dec.SetJSGF(searchVerify, g.JSGF(""), intents.GrammarName+"."+intents.RuleCommand)
+		verify, err = g.CommandFSG()
 	} else {
-		err = l.dec.SetJSGF(searchVerify, verifyJSGF(g, l.phrase, garbage), intents.GrammarName+"."+verifyRule)
+		verify, err = verifyFSG(g, l.phrase, garbage)
+		if err == nil {
+			command, err = commandFSG(g, l.phrase, garbage, garbage/l.tune.TailShare)
+		}
+		if err == nil {
+			deletion, err = commandFSG(g, l.phrase, garbage, garbage)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("listen: intents %s: %w", g.File(), err)
 	}
+	if err := l.dec.SetFSG(searchVerify, verify); err != nil {
+		return fmt.Errorf("listen: intents %s: %w", g.File(), err)
+	}
+	if command != nil {
+		if err := l.dec.SetFSG(searchCommand, command); err != nil {
+			return fmt.Errorf("listen: intents %s: %w", g.File(), err)
+		}
+	}
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if !l.cfg.SkipVerify {
-		if err := l.dec.SetJSGF(searchCommand, commandJSGF(g, l.phrase, garbage, garbage/l.tune.TailShare), intents.GrammarName+"."+commandRule); err != nil {
-			return fmt.Errorf("listen: intents %s: %w", g.File(), err)
-		}
-		if err := l.dec.SetSearch(searchVerify); err != nil {
-			return fmt.Errorf("listen: %w", err)
-		}
-	}
-	l.gram = g
-	l.deletionJSGF = commandJSGF(g, l.phrase, garbage, garbage)
+	l.gram, l.deletion = g, deletion
 	return nil
 }
 

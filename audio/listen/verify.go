@@ -1,26 +1,22 @@
 package listen
 
 import (
-	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/earshot/earshot/audio/intents"
 )
 
-// The verifier's grammars compete the wake phrase and the command against
+// The verifier's searches compete the wake phrase and the command against
 // a free phone loop ("garbage"): speech that only resembles them aligns
 // better to the loop.
 const (
-	verifyRule   = "earshot_listen"
 	garbagePre   = "gbg_"
 	searchWake   = "wake"
 	searchVerify = "verify"
 	// The search of a candidate the wake stage is sure of (see
-	// commandJSGF), and the one that confirms a deletion.
+	// commandFSG), and the one that confirms a deletion.
 	searchCommand  = "command"
-	commandRule    = "earshot_command_pass"
 	searchDeletion = "deletion"
 )
 
@@ -49,25 +45,46 @@ func garbageWeight(s float64) float64 {
 	return math.Pow(10, -(1 + 3.2*s))
 }
 
-// verifyJSGF extends the intents grammar with the verification rule of a
-// candidate the wake stage is not sure of:
-//
-//	[garbage] wake (command | garbage) | garbage
-//
-// phonePenalty is the probability charged for every phone of garbage.
-func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64) string {
-	var b strings.Builder
-	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] <wake> (<%s> | <earshot_garbage>) | <earshot_garbage>;\n",
-		verifyRule, intents.RuleCommand)
-	phoneLoop(&b, "earshot_garbage", phonePenalty)
-	return b.String()
+// The verifier's searches are weighted word FSGs, compiled by
+// audio/intents from nets around the command language (a minimal FSG, so
+// a grammar's cost depends on its language, not on how many templates
+// spell it). Garbage may come before the command in both, as it could in
+// the JSGF searches these replaced: judge decides whether it counts.
+
+// phoneNet is one or more garbage phones, each charged penalty.
+func phoneNet(penalty float64) intents.Net {
+	ps := make([]intents.Net, len(phones))
+	for i, p := range phones {
+		ps[i] = intents.Word(garbagePre+strings.ToLower(p), penalty)
+	}
+	return intents.Repeat(intents.Alt(ps...))
 }
 
-// commandJSGF extends the intents grammar with the rule of a candidate
-// whose wake phrase is given (the wake stage is sure of it):
+func wakeNet(wake []string) intents.Net {
+	ws := make([]intents.Net, len(wake))
+	for i, w := range wake {
+		ws[i] = intents.Word(w, 1)
+	}
+	return intents.Seq(ws...)
+}
+
+// verifyFSG is the search of a candidate the wake stage is not sure of:
 //
-//	[garbage] [wake] (command | tail)
+//	[garbage] wake ([garbage] command | garbage) | garbage
+//
+// phonePenalty is the probability charged for every phone of garbage.
+func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intents.FSG, error) {
+	garbage := phoneNet(phonePenalty)
+	return intents.Compile(intents.Alt(
+		intents.Seq(intents.Optional(garbage), wakeNet(wake),
+			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
+		garbage))
+}
+
+// commandFSG is the search of a candidate whose wake phrase is given (the
+// wake stage is sure of it):
+//
+//	[garbage] [wake] ([tail] command | tail)
 //
 // Only the command is in question: the wake phrase may be heard as
 // garbage. (With the phrase required, a person's "jarvis" the acoustic
@@ -78,32 +95,10 @@ func verifyJSGF(g *intents.Grammar, wake []string, phonePenalty float64) string 
 // mostly followed by a command, and a command that matches all but a
 // sound or two should be taken over the phone loop. The search that
 // confirms a deletion charges the verifier's price throughout.
-func commandJSGF(g *intents.Grammar, wake []string, phonePenalty, tailPenalty float64) string {
-	var b strings.Builder
-	b.WriteString(g.JSGF(strings.Join(wake, " ")))
-	fmt.Fprintf(&b, "\npublic <%s> = [<earshot_garbage>] [<wake>] (<%s> | <earshot_tail>);\n", commandRule, intents.RuleCommand)
-	phoneLoop(&b, "earshot_garbage", phonePenalty)
-	phoneLoop(&b, "earshot_tail", tailPenalty)
-	return b.String()
-}
-
-// phoneLoop writes the rule <name>: one or more garbage phones, each
-// charged penalty. (PocketSphinx applies JSGF weights only to words, not
-// to rule references, so the penalty sits on each phone word.)
-func phoneLoop(b *strings.Builder, name string, penalty float64) {
-	b.WriteString("<" + name + "> = <" + name + "_phone>+;\n<" + name + "_phone> = ")
-	for i, p := range phones {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(weight(penalty) + garbagePre + strings.ToLower(p))
-	}
-	b.WriteString(";\n")
-}
-
-// weight renders a JSGF weight. The JSGF lexer reads no exponents.
-func weight(w float64) string {
-	return "/" + strconv.FormatFloat(w, 'f', -1, 64) + "/ "
+func commandFSG(g *intents.Grammar, wake []string, phonePenalty, tailPenalty float64) (*intents.FSG, error) {
+	tail := phoneNet(tailPenalty)
+	return intents.Compile(intents.Seq(intents.Optional(phoneNet(phonePenalty)), intents.Optional(wakeNet(wake)),
+		intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail)))
 }
 
 // maxLeadGarbage is how many phones of garbage may precede a wake phrase
