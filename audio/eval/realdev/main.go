@@ -11,7 +11,8 @@
 //
 // It writes OUT/clips/*.wav, and for each phrase whose words the
 // pronunciation dictionary knows, OUT/<phrase>/labels.tsv (with a link
-// to the clips). The pause after the keyword is short (0.05–0.3 s: the
+// to the clips). The coffee orders of real-dev go into OUT/commands-SNR
+// (see buildCommands): issue 22's measure of the command stage. The pause after the keyword is short (0.05–0.3 s: the
 // command follows at once) for half the clips and 0.3–3 s for the
 // others, as people pause after a wake word. Nothing here is trained on.
 //
@@ -21,6 +22,10 @@
 // totals, in the form make eval-real promises:
 //
 //	phrase=jarvis recall=0.960 fa_per_hour=0.00 intent_acc=0.955 rtf=0.012 rss_mb=38.1
+//
+// and, before them, one per noise condition of the coffee orders:
+//
+//	set=commands snr=24 intent_acc=0.950 rtf=0.020 rss_mb=41.0
 package main
 
 import (
@@ -51,7 +56,7 @@ var commandVoices = []train.Voice{{Engine: "flite", Name: "slt"}, {Engine: "flit
 
 type clip struct {
 	file, kind, phrase, set string
-	seconds                 float64
+	intent, slots           string
 }
 
 func main() {
@@ -61,24 +66,32 @@ func main() {
 	seed := flag.Uint64("seed", 2026, "seed of the commands and pauses")
 	modelDir := flag.String("sphinx-models", sphinx.DefaultModelDir, "PocketSphinx model folder (its dictionary decides the phrases)")
 	doReport := flag.Bool("report", false, "evaluate every phrase's corpus and print the figures")
+	noise := flag.String("noise", "", "kitchen noise for the commands corpora (default: REAL/../noise/kitchen-a.flac)")
+	coffee := flag.String("coffee", "audio/corpus/coffee.yaml", "the intents file of the coffee orders (with -report)")
 	earshot := flag.String("earshot", "bin/earshot", "the earshot binary (with -report)")
 	heads := flag.String("heads", ".cache/heads", "where the phrases' heads are kept (with -report)")
 	models := flag.String("models", ".cache/models", "the speech embedding's model files (with -report)")
 	flag.Parse()
 	var err error
 	if *doReport {
-		err = report(context.Background(), *earshot, *out, *heads, *models, *intentsPath, os.Stdout)
+		err = report(context.Background(), *earshot, *out, *heads, *models, *intentsPath, *coffee, os.Stdout)
 	} else {
-		err = run(context.Background(), *realDir, *intentsPath, *out, *modelDir, *seed)
+		if *noise == "" {
+			*noise = filepath.Join(filepath.Dir(filepath.Clean(*realDir)), "noise", "kitchen-a.flac")
+		}
+		err = run(context.Background(), *realDir, *intentsPath, *out, *modelDir, *noise, *seed)
 	}
 	if err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, realDir, intentsPath, out, modelDir string, seed uint64) error {
+func run(ctx context.Context, realDir, intentsPath, out, modelDir, noise string, seed uint64) error {
 	clips, err := readLabels(filepath.Join(realDir, "labels.tsv"))
 	if err != nil {
+		return err
+	}
+	if err := buildCommands(ctx, realDir, noise, out, clips, seed); err != nil {
 		return err
 	}
 	g, err := intents.Load(intentsPath)
@@ -252,7 +265,7 @@ func readLabels(path string) ([]clip, error) {
 		if len(c) < 6 {
 			return nil, fmt.Errorf("%s:%d: %d columns", path, i+1, len(c))
 		}
-		out = append(out, clip{file: c[0], kind: c[1], phrase: c[2], set: c[5]})
+		out = append(out, clip{file: c[0], kind: c[1], phrase: c[2], intent: c[3], slots: c[4], set: c[5]})
 	}
 	return out, nil
 }

@@ -16,14 +16,14 @@ import (
 
 // report evaluates each phrase's corpus in OUT with the phrase's head and
 // prints the figures, the totals last.
-func report(ctx context.Context, earshot, out, heads, models, intentsPath string, w io.Writer) error {
+func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee string, w io.Writer) error {
 	entries, err := os.ReadDir(out)
 	if err != nil {
 		return err
 	}
 	var phrases []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() {
+		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() && !strings.HasPrefix(e.Name(), "commands-") {
 			phrases = append(phrases, e.Name())
 		}
 	}
@@ -40,6 +40,24 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath string
 		return err
 	}
 	var lines []string
+	// The coffee orders: the shipped hey jarvis head, the coffee grammar.
+	absCoffee, err := filepath.Abs(coffee)
+	if err != nil {
+		return err
+	}
+	for _, snr := range snrs {
+		dir := filepath.Join(out, "commands-"+snr)
+		cfg := filepath.Join(dir, "earshot.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  models: %s\nspeech:\n  intents: %s\nretention:\n  dir: %s\n",
+			absModels, absCoffee, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
+			return err
+		}
+		r, err := evalCorpus(ctx, earshot, cfg, dir)
+		if err != nil {
+			return fmt.Errorf("commands %s: %w", snr, err)
+		}
+		lines = append(lines, fmt.Sprintf("set=commands snr=%s intent_acc=%.3f rtf=%.3f rss_mb=%.1f", snr, r.IntentAcc, r.RTF, r.RSSMB))
+	}
 	var all eval.Result
 	for _, dir := range phrases {
 		phrase := strings.ReplaceAll(dir, "-", " ")
@@ -61,19 +79,9 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath string
 				return fmt.Errorf("wake-train %q: %w", phrase, err)
 			}
 		}
-		fmt.Fprintf(os.Stderr, "==> eval %q\n", phrase)
-		cmd := exec.CommandContext(ctx, earshot, "eval", "--config", cfg, "--corpus", filepath.Join(out, dir), "--json", "--by", "shape")
-		cmd.Stderr = os.Stderr
-		b, err := cmd.Output()
+		r, err := evalCorpus(ctx, earshot, cfg, filepath.Join(out, dir))
 		if err != nil {
 			return fmt.Errorf("eval %q: %w", phrase, err)
-		}
-		var r eval.Result
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("eval %q: %w", phrase, err)
-		}
-		if err := os.WriteFile(filepath.Join(out, dir, "result.json"), b, 0o644); err != nil {
-			return err
 		}
 		fmt.Fprintf(os.Stderr, "    %s; wake phrase alone: %d files, %d acted on\n", r.Line(), r.BareFiles, r.BareActions)
 		lines = append(lines, "phrase="+dir+" "+r.Line())
@@ -85,4 +93,21 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath string
 	}
 	fmt.Fprintln(w, "phrase=all "+all.Line())
 	return nil
+}
+
+// evalCorpus runs `earshot eval` on dir with cfg, keeps its JSON result
+// beside the labels, and returns it.
+func evalCorpus(ctx context.Context, earshot, cfg, dir string) (eval.Result, error) {
+	fmt.Fprintf(os.Stderr, "==> eval %s\n", dir)
+	cmd := exec.CommandContext(ctx, earshot, "eval", "--config", cfg, "--corpus", dir, "--json", "--by", "shape")
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return eval.Result{}, err
+	}
+	var r eval.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return eval.Result{}, err
+	}
+	return r, os.WriteFile(filepath.Join(dir, "result.json"), b, 0o644)
 }
