@@ -112,7 +112,8 @@ long: deps
 WAKE_SEED ?= 1
 wakenet: build
 	@printf 'wake: {models: %s}\nspeech: {intents: %s}\n' "$(MODELS)" "$(CURDIR)/audio/corpus/intents.yaml" > $(CACHE)/wakenet.yaml
-	bin/earshot wake-train --config $(CACHE)/wakenet.yaml --phrase "hey jarvis" --seed $(WAKE_SEED) -o audio/wakeword/hey_jarvis.head
+	bin/earshot wake-train --config $(CACHE)/wakenet.yaml --phrase "hey jarvis" --seed $(WAKE_SEED) \
+		--cache $(CACHE)/heads/hey-jarvis.samples -o audio/wakeword/hey_jarvis.head
 
 # Recognition measured on recorded people (../shared/speech/real-dev): every
 # phrase the dictionary knows, a head trained for each from generated speech
