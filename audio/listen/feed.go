@@ -199,9 +199,10 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 			}
 		}
 	}
-	if l.heard && l.silent >= frames(wait) && l.sinceHit < frames(l.cfg.CommandWait) && !l.cfg.SkipVerify {
-		// What was heard after the wake phrase holds no word: a breath, a
-		// cough, a click of the microphone. The command may still come.
+	if l.heard && l.silent >= frames(wait) && l.sinceHit < frames(l.cfg.CommandWait) && !l.cfg.SkipVerify &&
+		l.speechAfter <= frames(l.tune.Cough) {
+		// What was heard after the wake phrase was short and holds no
+		// word: a breath, a cough, a click. The command may still come.
 		if judge(l.segments(), l.phrase, l.sure, 0).transcript == "" {
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil

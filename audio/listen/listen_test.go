@@ -203,6 +203,22 @@ func TestNoiseAfterWakePhrase(t *testing.T) {
 	}
 }
 
+// Speech after the wake phrase that holds no word of the grammar is an
+// utterance not understood, not a cough to wait through: it ends, and a
+// command said after it without the wake phrase does not act.
+func TestOutOfGrammarAfterWakeEnds(t *testing.T) {
+	l := newListener(t, nil)
+	pcm := said(t, "awb", "hey jarvis, what is the weather like on mars", 2*time.Second,
+		"set a timer for two minutes", time.Second)
+	got := feed(t, l, pcm)
+	if len(got) != 1 || got[0].Intent != "" {
+		for _, u := range got {
+			t.Logf("heard %q → %q", u.Transcript, u.Intent)
+		}
+		t.Fatalf("got %d utterances, want one not understood", len(got))
+	}
+}
+
 // scripted is a wake stage that hits at the first pause after at least
 // minSpeech of loud audio, sure or not as told: it lets tests drive the
 // verifier with any audio.

@@ -147,7 +147,7 @@ func TestCheckConfig(t *testing.T) {
 	odd := filepath.Join(dir, "odd.yaml")
 	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the flibbertigibbetz\"]\n"), 0o600)
 	cfg := filepath.Join(dir, "odd-earshot.yaml")
-	os.WriteFile(cfg, []byte("device_id: den\nspeech: {intents: "+odd+"}\n"), 0o600)
+	os.WriteFile(cfg, []byte("device_id: den\nspeech: {intents: "+odd+"}\nwake: {models: "+embeddingtest.Dir(t)+"}\n"), 0o600)
 	_, stderr, code = runCLI(t, "check-config", cfg)
 	if code != ExitUsage || !strings.Contains(stderr, "flibbertigibbetz") || !strings.Contains(stderr, "not in the speech dictionary") {
 		t.Errorf("unknown word: exit %d, %s", code, stderr)
