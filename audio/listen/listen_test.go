@@ -538,7 +538,12 @@ func TestJudge(t *testing.T) {
 		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d erase that", false, verdict{wake: true}, "erase that"},
 		{"hey jarvis", false, verdict{wake: true}, ""},
 		{"gbg_hh gbg_ey gbg_m gbg_aa gbg_r", false, verdict{}, ""},
-		{"", true, verdict{wake: true}, ""},
+		// A sure head, but nothing of the device's language: neither the
+		// phrase's words nor a command ("hey travis, how was the match").
+		{"", true, verdict{}, ""},
+		{"gbg_hh gbg_ey gbg_t gbg_r gbg_ae gbg_v gbg_ih gbg_s gbg_hh gbg_aw", true, verdict{}, ""},
+		// The phrase's words and speech outside the grammar: not understood.
+		{"hey jarvis gbg_w gbg_ah gbg_t", true, verdict{wake: true}, ""},
 	}
 	for _, tt := range tests {
 		got := judge(words(tt.hyp), wake, tt.given, 0)

@@ -141,13 +141,15 @@ func words(hyp string) []word {
 // as its words or as garbage. Garbage that starts before frame
 // commandFrom, where the command's speech began, lies in the wake phrase
 // or in the pause after it (a breath, the room): it does not count
-// against maxGap.
+// against maxGap. A wake phrase heard only as garbage stands on the
+// command after it: with no word of the grammar there, nothing was said to
+// the device ("hey travis, how was the match"), and the verdict is no.
 func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
 	i := 0
 	for i < len(ws) && isGarbage(ws[i].text) {
 		i++
 	}
-	heard := len(ws)-i >= len(wake)
+	heard, unheard := len(ws)-i >= len(wake), false
 	for j := 0; heard && j < len(wake); j++ {
 		heard = ws[i+j].text == wake[j]
 	}
@@ -156,7 +158,7 @@ func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
 		i += len(wake)
 	case given:
 		// The phrase heard as garbage: the command follows it.
-		i = 0
+		i, unheard = 0, true
 	default:
 		return verdict{}
 	}
@@ -169,6 +171,9 @@ func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
 		case len(cmd) == 0 && w.start >= commandFrom:
 			gap++
 		}
+	}
+	if unheard && len(cmd) == 0 {
+		return verdict{}
 	}
 	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap}
 }

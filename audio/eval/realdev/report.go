@@ -79,7 +79,7 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 				return fmt.Errorf("wake-train %q: %w", phrase, err)
 			}
 		}
-		r, err := evalCorpus(ctx, earshot, cfg, filepath.Join(out, dir))
+		r, err := evalCorpus(ctx, earshot, cfg, filepath.Join(out, dir), "--by", "shape")
 		if err != nil {
 			return fmt.Errorf("eval %q: %w", phrase, err)
 		}
@@ -95,11 +95,11 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 	return nil
 }
 
-// evalCorpus runs `earshot eval` on dir with cfg, keeps its JSON result
+// evalCorpus runs `earshot eval` on dir with cfg and args, keeps its JSON result
 // beside the labels, and returns it.
-func evalCorpus(ctx context.Context, earshot, cfg, dir string) (eval.Result, error) {
+func evalCorpus(ctx context.Context, earshot, cfg, dir string, args ...string) (eval.Result, error) {
 	fmt.Fprintf(os.Stderr, "==> eval %s\n", dir)
-	cmd := exec.CommandContext(ctx, earshot, "eval", "--config", cfg, "--corpus", dir, "--json", "--by", "shape")
+	cmd := exec.CommandContext(ctx, earshot, append([]string{"eval", "--config", cfg, "--corpus", dir, "--json"}, args...)...)
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
 	if err != nil {
