@@ -14,20 +14,32 @@ import (
 	"github.com/earshot/earshot/audio/eval"
 )
 
-// report evaluates each phrase's corpus in OUT with the phrase's head and
-// prints the figures, the totals last.
-func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee string, w io.Writer) error {
+// report evaluates each phrase's corpus in OUT (or those of only, a
+// comma-separated list) with the phrase's head and prints the figures, the
+// totals last.
+func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee, only string, w io.Writer) error {
 	entries, err := os.ReadDir(out)
 	if err != nil {
 		return err
 	}
+	want := map[string]bool{}
+	for _, p := range strings.Split(only, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			want[strings.ReplaceAll(p, " ", "-")] = true
+		}
+	}
 	var phrases []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() && !strings.HasPrefix(e.Name(), "commands-") {
+		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() && !strings.HasPrefix(e.Name(), "commands-") &&
+			(len(want) == 0 || want[e.Name()]) {
 			phrases = append(phrases, e.Name())
+			delete(want, e.Name())
 		}
 	}
 	sort.Strings(phrases)
+	for p := range want {
+		return fmt.Errorf("%s: no corpus for the phrase %q", out, p)
+	}
 	if len(phrases) == 0 {
 		return fmt.Errorf("%s: no corpora; build them first (without -report)", out)
 	}
