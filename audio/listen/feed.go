@@ -199,11 +199,12 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 			}
 		}
 	}
-	if l.heard && l.silent >= frames(wait) && l.sinceHit < frames(l.cfg.CommandWait) && !l.cfg.SkipVerify &&
-		l.speechAfter <= frames(l.tune.Cough) {
-		// What was heard after the wake phrase was short and holds no
-		// word: a breath, a cough, a click. The command may still come.
-		if judge(l.segments(), l.phrase, l.sure, 0).transcript == "" {
+	if l.heard && l.silent >= frames(wait) && l.sinceHit < frames(l.cfg.CommandWait) && !l.cfg.SkipVerify {
+		// What was heard after the wake phrase holds no word, and no more
+		// than a breath, a cough, a click (maxGap phones): the command may
+		// still come. More is speech outside the grammar ("hey jarvis,
+		// what's the weather"), an utterance not understood, and ends.
+		if v := judge(l.segments(), l.phrase, l.sure, l.commandFrom()); v.transcript == "" && v.gap <= maxGap {
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil
 		}

@@ -535,15 +535,15 @@ func TestJudge(t *testing.T) {
 		{"gbg_s gbg_ey hey jarvis turn on the kitchen lights", false, verdict{wake: true, complete: true}, "turn on the kitchen lights"},
 		{"gbg_s gbg_ey gbg_t gbg_ah gbg_n hey jarvis stop", false, verdict{}, ""},
 		{"gbg_s gbg_ey gbg_t gbg_ah gbg_n hey jarvis stop", true, verdict{wake: true, complete: true}, "stop"},
-		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d erase that", false, verdict{wake: true}, "erase that"},
+		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d erase that", false, verdict{wake: true, gap: 5}, "erase that"},
 		{"hey jarvis", false, verdict{wake: true}, ""},
 		{"gbg_hh gbg_ey gbg_m gbg_aa gbg_r", false, verdict{}, ""},
 		// A sure head, but nothing of the device's language: neither the
 		// phrase's words nor a command ("hey travis, how was the match").
 		{"", true, verdict{}, ""},
-		{"gbg_hh gbg_ey gbg_t gbg_r gbg_ae gbg_v gbg_ih gbg_s gbg_hh gbg_aw", true, verdict{}, ""},
+		{"gbg_hh gbg_ey gbg_t gbg_r gbg_ae gbg_v gbg_ih gbg_s gbg_hh gbg_aw", true, verdict{gap: 10}, ""},
 		// The phrase's words and speech outside the grammar: not understood.
-		{"hey jarvis gbg_w gbg_ah gbg_t", true, verdict{wake: true}, ""},
+		{"hey jarvis gbg_w gbg_ah gbg_t", true, verdict{wake: true, gap: 3}, ""},
 	}
 	for _, tt := range tests {
 		got := judge(words(tt.hyp), wake, tt.given, 0)

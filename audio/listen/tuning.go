@@ -35,12 +35,6 @@ type Tuning struct {
 	// CommandOnset is how much speech after the hit starts the command:
 	// more than the VAD's hangover, less than a short word.
 	CommandOnset time.Duration
-	// Cough is the most wordless sound after the wake phrase that is taken
-	// for a breath, a cough or a click of the microphone: the listener
-	// then keeps waiting for the command. More speech than this with no
-	// word of the grammar in it was said to the device and is an utterance
-	// not understood ("hey jarvis, what's the weather"): it ends there.
-	Cough time.Duration
 	// EarconGuard is how long after the earcon the listener ignores what
 	// the microphone hears: the device's own sound is not the command.
 	EarconGuard time.Duration
@@ -74,7 +68,6 @@ var DefaultTuning = Tuning{
 	WakeSpan:     1500 * time.Millisecond,
 	Alone:        400 * time.Millisecond,
 	CommandOnset: 160 * time.Millisecond,
-	Cough:        500 * time.Millisecond,
 	EarconGuard:  300 * time.Millisecond,
 	QuickEnd:     250 * time.Millisecond,
 	FinalEnd:     40 * time.Millisecond,

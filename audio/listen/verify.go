@@ -118,6 +118,7 @@ type verdict struct {
 	wake       bool   // the wake phrase opens the hypothesis
 	transcript string // command words, wake phrase and garbage stripped
 	complete   bool   // command words follow the wake phrase (see maxGap)
+	gap        int    // phones of garbage where the command would start, before any command word
 }
 
 // word is a word of a hypothesis and the 10 ms frame it starts at.
@@ -173,7 +174,7 @@ func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
 		}
 	}
 	if unheard && len(cmd) == 0 {
-		return verdict{}
+		return verdict{gap: gap}
 	}
-	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap}
+	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap, gap: gap}
 }
