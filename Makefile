@@ -106,10 +106,14 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzReadWAV -fuzztime $(FUZZTIME) ./audio/capture
 	$(GO) test -run '^$$' -fuzz FuzzLedger -fuzztime $(FUZZTIME) ./cmd/earshot-hub-example
 
-# The slow variants: 2000 crash trials, arm64 package, boot under systemd-nspawn.
+# The slow variants: 2000 crash trials, boot under systemd-nspawn, and the
+# Raspberry Pi's build (docs/arm64.md): the arm64 package cross-built with
+# cgo, run under qemu (eval file by file against amd64's, installed in an
+# arm64 Debian root), and the arm64 unit tests under qemu.
 long: deps
 	$(GO) test -race -count=1 -run TestCrashSafety ./retention -long
 	EARSHOT_LONG=1 bash systemd/test-install.sh
+	$(MAKE) unit-arm64
 
 # The wake-word head that ships (audio/wakeword/hey_jarvis.head): trained
 # from generated speech alone, festival's kal_diphone voice held out; the
