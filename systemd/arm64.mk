@@ -72,3 +72,14 @@ ARM64_UNIT_CGO  := ./audio/sphinx/...
 unit-arm64: deps-arm64 deps-qemu models
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -timeout 30m -exec $(QEMU_ARM64) $(ARM64_UNIT_PURE)
 	$(ARM64_ENV) $(GO) test -count=1 -timeout 30m -exec $(QEMU_ARM64) $(ARM64_UNIT_CGO)
+
+# Instruction counts per audio second on amd64 and arm64, and what they
+# suggest for a Pi 4 / Pi 5 core (audio/eval/pi-figures.sh). Not a test:
+# a measurement, minutes long. qemu-user (not -static) loads TCG plugins.
+FIGURES_PACKAGES := qemu-user valgrind
+.PHONY: deps-figures pi-figures
+deps-figures: deps-arm64 deps-qemu
+	$(call apt_ensure,$(FIGURES_PACKAGES))
+
+pi-figures: deps-figures build build-arm64
+	bash audio/eval/pi-figures.sh
