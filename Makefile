@@ -37,9 +37,10 @@ MODELS     := $(CACHE)/models
 
 all: build
 
-# Installs only what is missing, so a second run is quiet and needs no root.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt_ensure installs those of the packages $(1) that are missing (one
+# apt-get update first), so a second run is quiet and needs no root.
+define apt_ensure
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -48,6 +49,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing >/dev/null || \
 		{ echo "could not install:$$missing (run as root or install them)"; exit 1; }; \
 	fi
+endef
+
+deps:
+	$(call apt_ensure,$(APT_PACKAGES))
 
 # npm comes with Node.js where that is installed; else Debian's npm.
 models: $(MODELS)/embedding_model.onnx
@@ -104,10 +109,14 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzReadWAV -fuzztime $(FUZZTIME) ./audio/capture
 	$(GO) test -run '^$$' -fuzz FuzzLedger -fuzztime $(FUZZTIME) ./cmd/earshot-hub-example
 
-# The slow variants: 2000 crash trials, arm64 package, boot under systemd-nspawn.
+# The slow variants: 2000 crash trials, boot under systemd-nspawn, and the
+# Raspberry Pi's build (docs/arm64.md): the arm64 package cross-built with
+# cgo, run under qemu (eval file by file against amd64's, installed in an
+# arm64 Debian root), and the arm64 unit tests under qemu.
 long: deps
 	$(GO) test -race -count=1 -run TestCrashSafety ./retention -long
 	EARSHOT_LONG=1 bash systemd/test-install.sh
+	$(MAKE) unit-arm64
 
 # The wake-word head that ships (audio/wakeword/hey_jarvis.head): trained
 # from generated speech alone, festival's kal_diphone voice held out; the
@@ -144,4 +153,5 @@ eval-generated: build
 clean:
 	rm -rf bin $(CACHE)
 
+-include systemd/arm64.mk
 -include systemd/install.mk

@@ -4,7 +4,8 @@
 #
 #   make install [DESTDIR=/tmp/root] [PREFIX=/usr] [SYSCONFDIR=/etc]
 #   make deb                      # bin/earshot_<version>_<arch>.deb for this machine
-#   make deb GOARCH=arm64         # cross: see docs/install.md about cgo
+#   make deb ARCH=arm64           # the Pi's package, cross-built with cgo (arm64.mk)
+#   make deb GOARCH=arm64         # cross without cgo: no speech engine, no microphone
 
 GO          ?= go
 VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -31,7 +32,7 @@ install: build
 
 # --- .deb -------------------------------------------------------------------
 
-DEB_HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_HOST_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null)
 # Debian's name for the Go architecture asked for (GOARCH=arm builds for
 # armhf with GOARM=6, which also runs on the Pi Zero and Pi 1).
 deb_arch_of = $(or $(patsubst arm,armhf,$(patsubst 386,i386,$(1))),$(DEB_HOST_ARCH))
@@ -49,15 +50,16 @@ DEB_BIN := bin/earshot
 deb_bin_prereq := build
 else
 # Cross build. cgo (PocketSphinx, PortAudio) needs a cross C toolchain and
-# the target's -dev packages: pass CC=aarch64-linux-gnu-gcc CGO_ENABLED=1.
-# Without CC the binary is built with CGO_ENABLED=0: it runs, but has the
-# pure-Go stubs for speech and audio (`earshot version` says so).
+# the target's -dev packages: ARCH=arm64 installs both and sets CC
+# (arm64.mk). With GOARCH alone the binary is built with CGO_ENABLED=0: it
+# runs, but has the pure-Go stubs for speech and audio (`earshot version`
+# says so).
 DEB_BIN := bin/$(DEB_ARCH)/earshot
 deb_bin_prereq := $(DEB_BIN)
 DEB_CGO := $(if $(filter-out default,$(origin CC)),$(or $(CGO_ENABLED),1),0)
-$(DEB_BIN): FORCE
+$(DEB_BIN): FORCE $(deb_cross_deps)
 	@if [ "$(DEB_CGO)" = 0 ]; then echo "deb: cross build for $(DEB_ARCH) without a C cross compiler (CC): CGO_ENABLED=0, no PocketSphinx/PortAudio in this package"; fi
-	GOOS=linux GOARCH=$(GOARCH) GOARM=$(or $(GOARM),6) CGO_ENABLED=$(DEB_CGO) \
+	GOOS=linux GOARCH=$(GOARCH) GOARM=$(or $(GOARM),6) CGO_ENABLED=$(DEB_CGO) $(if $(filter 1,$(DEB_CGO)),CC=$(CC)) \
 		$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o $@ ./cmd/earshot
 endif
 

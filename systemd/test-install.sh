@@ -3,8 +3,11 @@
 # (systemd-analyze verify, security exposure <= 2.0), the .deb's metadata,
 # contents and maintainer scripts. Called by `make test`.
 #   EARSHOT_LONG=1 also boots the .deb under systemd-nspawn (test-nspawn.sh,
-#   if root and systemd-container are there) and cross-builds
-#   `make deb GOARCH=arm64`.
+#   if root and systemd-container are there), cross-builds `make deb
+#   ARCH=arm64` and runs it under qemu: version, check-config, `earshot eval`
+#   on a small generated corpus against this machine's build file by file
+#   (audio/eval/archdiff.sh), and the package in an arm64 Debian root
+#   (test-arm64-root.sh, if root).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -168,10 +171,46 @@ if [ "${EARSHOT_LONG:-}" = 1 ]; then
 	else
 		echo "skip  nspawn boot test (needs root and systemd-nspawn from systemd-container)"
 	fi
-	$MAKE -s deb GOARCH=arm64 >"$work/deb-arm64.log" 2>&1 || { cat "$work/deb-arm64.log"; fail "make deb GOARCH=arm64"; }
+	# The Raspberry Pi's package (docs/arm64.md): cross-built with cgo,
+	# then run under qemu next to this machine's build.
+	$MAKE -s deb ARCH=arm64 >"$work/deb-arm64.log" 2>&1 || { cat "$work/deb-arm64.log"; fail "make deb ARCH=arm64"; }
 	deb=$(sed -n 's/^deb: //p' "$work/deb-arm64.log" | tail -1)
 	deb_check "$deb" arm64
-	check "arm64: binary is aarch64" bash -c "readelf -h '$work/x-arm64/root/usr/bin/earshot' | grep -q AArch64"
+	arm=$work/x-arm64/root
+	check "arm64: binary is aarch64 and links PocketSphinx and PortAudio (cgo)" bash -c "
+		readelf -h '$arm/usr/bin/earshot' | grep -q AArch64 &&
+		readelf -d '$arm/usr/bin/earshot' | grep -q 'NEEDED.*libpocketsphinx' &&
+		readelf -d '$arm/usr/bin/earshot' | grep -q 'NEEDED.*libportaudio'"
+	$MAKE -s deps-qemu >"$work/qemu.log" 2>&1 || { cat "$work/qemu.log"; fail "make deps-qemu"; }
+	check "arm64 under qemu: earshot version names PocketSphinx and arm64" bash -c "
+		qemu-aarch64-static '$arm/usr/bin/earshot' version | tee /dev/stderr | grep -q '^engine  pocketsphinx (cgo' &&
+		qemu-aarch64-static '$arm/usr/bin/earshot' version | grep -q 'GOARCH=arm64'"
+	# The package's own configs, intents and models, in the unpacked tree.
+	sed -e "s|^  intents: /etc/earshot/|  intents: $arm/etc/earshot/|" -e "s|^  dir: .*|  dir: $work/arm64-state|" \
+		-e "/^wake:/a\\  models: $arm/usr/share/earshot/models" \
+		"$arm/etc/earshot/earshot.yaml" >"$work/arm64.yaml"
+	check "arm64 under qemu: check-config on the package's config, intents and models" \
+		qemu-aarch64-static "$arm/usr/bin/earshot" check-config "$work/arm64.yaml"
+	# Every file of a small generated corpus: the same result on both.
+	check "gen.sh --small corpus in .cache/corpus-small" bash audio/corpus/gen.sh .cache/corpus-small --small
+	printf 'wake: {models: %s}\nspeech: {intents: %s}\n' "$arm/usr/share/earshot/models" "$PWD/audio/corpus/intents.yaml" >"$work/eval.yaml"
+	if bash audio/eval/archdiff.sh "$work/eval.yaml" .cache/corpus-small bin/earshot "$arm/usr/bin/earshot" "$work/archdiff" >"$work/archdiff.log" 2>&1; then
+		sed -n 's/^archdiff: /ok    eval amd64 vs arm64: /p' "$work/archdiff.log"
+	else
+		fail "eval amd64 vs arm64 (audio/eval/archdiff.sh)"
+		sed 's/^/      /' "$work/archdiff.log"
+	fi
+	# Installed into an arm64 Debian root, the package's Depends resolved by apt.
+	if [ "$(id -u)" = 0 ]; then
+		if sh systemd/test-arm64-root.sh "$deb" >"$work/arm64-root.log" 2>&1; then
+			grep '^ok ' "$work/arm64-root.log"
+		else
+			fail "test-arm64-root.sh"
+			sed 's/^/      /' "$work/arm64-root.log"
+		fi
+	else
+		echo "skip  arm64 root (debootstrap and chroot need root)"
+	fi
 fi
 
 if [ "$fails" -gt 0 ]; then

@@ -20,6 +20,7 @@ func BenchmarkStream(b *testing.B) {
 		s.Push(pcm, emit)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e9, "rtf")
+	b.ReportMetric(float64(len(pcm))/16000, "audio-s/op")
 }
 
 // BenchmarkWhole measures one embedding computed from the whole window,

@@ -644,6 +644,7 @@ func BenchmarkFeedSpeech(b *testing.B) {
 		feed(b, l, pcm)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/(float64(len(pcm))/audio.SampleRate), "rtf")
+	b.ReportMetric(float64(len(pcm))/audio.SampleRate, "audio-s/op")
 }
 
 func BenchmarkFeedSilence(b *testing.B) {

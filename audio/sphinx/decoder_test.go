@@ -257,6 +257,7 @@ func BenchmarkKeywordSpotting(b *testing.B) {
 		decode(b, d, "wake", pcm)
 	}
 	b.ReportMetric(float64(b.Elapsed().Seconds())/(float64(b.N)*float64(len(pcm))/16000), "rtf")
+	b.ReportMetric(float64(len(pcm))/16000, "audio-s/op")
 }
 
 func BenchmarkGrammarDecode(b *testing.B) {
@@ -268,6 +269,7 @@ func BenchmarkGrammarDecode(b *testing.B) {
 		decode(b, d, "cmd", pcm)
 	}
 	b.ReportMetric(float64(b.Elapsed().Seconds())/(float64(b.N)*float64(len(pcm))/16000), "rtf")
+	b.ReportMetric(float64(len(pcm))/16000, "audio-s/op")
 }
 
 // TestReplaceActiveSearch replaces the grammar of the active search, as a
