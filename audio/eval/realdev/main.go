@@ -71,11 +71,12 @@ func main() {
 	earshot := flag.String("earshot", "bin/earshot", "the earshot binary (with -report)")
 	heads := flag.String("heads", ".cache/heads", "where the phrases' heads are kept (with -report)")
 	models := flag.String("models", ".cache/models", "the speech embedding's model files (with -report)")
+	withCommands := flag.Bool("commands", true, "with -report: measure the coffee orders too")
 	only := flag.String("phrases", "", "with -report: only these phrases' corpora, comma-separated (a head takes a while to train)")
 	flag.Parse()
 	var err error
 	if *doReport {
-		err = report(context.Background(), *earshot, *out, *heads, *models, *intentsPath, *coffee, *only, os.Stdout)
+		err = report(context.Background(), *earshot, *out, *heads, *models, *intentsPath, *coffee, *only, *withCommands, os.Stdout)
 	} else {
 		if *noise == "" {
 			*noise = filepath.Join(filepath.Dir(filepath.Clean(*realDir)), "noise", "kitchen-a.flac")

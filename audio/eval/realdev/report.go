@@ -18,7 +18,7 @@ import (
 // report evaluates each phrase's corpus in OUT (or those of only, a
 // comma-separated list) with the phrase's head and prints the figures, the
 // totals last.
-func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee, only string, w io.Writer) error {
+func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee, only string, withCommands bool, w io.Writer) error {
 	entries, err := os.ReadDir(out)
 	if err != nil {
 		return err
@@ -60,6 +60,9 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 		return err
 	}
 	for _, snr := range snrs {
+		if !withCommands {
+			break
+		}
 		dir := filepath.Join(out, "commands-"+snr)
 		cfg := filepath.Join(dir, "earshot.yaml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  models: %s\nspeech:\n  intents: %s\nretention:\n  dir: %s\n",
