@@ -20,16 +20,17 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	hyp, _ := l.dec.Hyp()
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
+	sure, hitAt, from, speechFrom := l.sure, l.hitAt, l.commandFrom(), l.speechFrom
 	if hyp == "" {
-		hyp, ws = l.partial, words(l.partial)
+		// The partial's words carry no time: all of its garbage counts.
+		hyp, ws, speechFrom = l.partial, words(l.partial), 0
 	}
-	sure, hitAt, from := l.sure, l.hitAt, l.commandFrom()
 	l.endCandidate()
 	var v verdict
 	if l.cfg.SkipVerify {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
 	} else {
-		v = judge(ws, l.phrase, sure, from)
+		v = judge(ws, l.phrase, sure, from, speechFrom)
 	}
 	if !v.wake {
 		l.log.Debug("wake phrase rejected by verification", "hyp", hyp, "score", l.score)
@@ -64,7 +65,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 // the grammar, after the wake phrase, and whether it is final: no sentence
 // of the grammar goes on from it.
 func (l *Listener) complete() (whole, final bool) {
-	v := judge(l.segments(), l.phrase, l.sure, l.commandFrom())
+	v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom)
 	if !v.wake || !v.complete {
 		return false, false
 	}
@@ -92,7 +93,7 @@ func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
 	if err != nil {
 		return err
 	}
-	v := judge(words(hyp), l.phrase, true, 0)
+	v := judge(words(hyp), l.phrase, true, 0, 0)
 	if m, ok := l.gram.Match(v.transcript); v.complete && ok && m.Intent == u.Intent {
 		return nil
 	}
@@ -157,6 +158,20 @@ func (l *Listener) segments() []word {
 		out = append(out, word{text: w, start: s.Start - segs[0].Start})
 	}
 	return out
+}
+
+// onsetSlack is how long before the VAD's onset speech may have begun:
+// it reacts to a word's first sound a little late.
+const onsetSlack = 100 * time.Millisecond
+
+// leadFrom is the verifier's frame (10 ms, from its utterance's start)
+// from which garbage before the wake phrase counts against
+// maxLeadGarbage: where the VAD heard the speech begin, onsetAgo of its
+// frames before the last of the decoded, less onsetSlack. What the
+// verifier made of the room before that, a kitchen's clatter, a fan, is
+// not words said before the phrase.
+func leadFrom(decoded, onsetAgo int) int {
+	return max(0, 2*(decoded-onsetAgo)-int(onsetSlack/(10*time.Millisecond)))
 }
 
 // commandFrom is the verifier's frame (10 ms, from its utterance's start)

@@ -41,7 +41,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		// Speech begins: the wake stage hears it from a little before.
 		l.lead = l.hist.Snapshot(l.lead[:0])
 		l.wake.Reset()
-		l.st, l.span = listening, 0
+		l.st, l.span, l.onsetAgo = listening, 0, 1
 		l.spoke = l.spoke[:0]
 		l.remember(speech)
 		if err := l.listen(last(l.lead, frames(l.tune.Lead))); err != nil {
@@ -49,6 +49,7 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		}
 	case listening:
 		l.hist.Write(frame)
+		l.onsetAgo++
 		l.remember(speech)
 		if err := l.listen(frame); err != nil {
 			return Utterance{}, false, err
@@ -142,6 +143,7 @@ func (l *Listener) listen(pcm []int16) error {
 	}
 	wakeSpan := last(l.rec, frames(l.tune.WakeSpan)+l.sinceHit)
 	l.decodedAtHit = len(wakeSpan)/audio.FrameSamples - l.sinceHit
+	l.speechFrom = leadFrom(len(wakeSpan)/audio.FrameSamples, l.onsetAgo)
 	return l.process(wakeSpan)
 }
 
@@ -204,7 +206,7 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 		// than a breath, a cough, a click (maxGap phones): the command may
 		// still come. More is speech outside the grammar ("hey jarvis,
 		// what's the weather"), an utterance not understood, and ends.
-		if v := judge(l.segments(), l.phrase, l.sure, l.commandFrom()); v.transcript == "" && v.gap <= maxGap {
+		if v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom); v.transcript == "" && v.gap <= maxGap {
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil
 		}

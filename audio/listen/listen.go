@@ -139,6 +139,9 @@ type Listener struct {
 	st     state
 	silent int // consecutive silent frames
 	span   int // frames heard since the last pause of Tuning.Rearm
+	// onsetAgo is how many frames ago the VAD heard this stretch of
+	// speech begin (the current frame included).
+	onsetAgo int
 	// spoke holds the VAD's decisions for the latest frames the wake
 	// stage heard (see remember).
 	spoke []bool
@@ -151,17 +154,18 @@ type Listener struct {
 	sinceHit               int // frames since the hit
 	// commandAt is the frame after the hit where the command's speech
 	// began (0 until heard); decodedAtHit the frames the verifier had
-	// decoded at the hit.
-	commandAt, decodedAtHit int
-	heard, alone            bool
-	guard                   int // frames the microphone is not listened to (EarconGuard)
-	hitAt                   int // where in rec the hit came
-	partial                 string
-	rec                     []int16 // recording in progress
-	spare                   []int16 // a wiped recording buffer for the next one
-	peak                    float64 // loudest frame power since the hit
-	quiet                   int     // consecutive frames QuietDB below peak
-	stats                   Stats
+	// decoded at the hit; speechFrom the verifier's frame where the
+	// speech the hit came in began (see leadFrom).
+	commandAt, decodedAtHit, speechFrom int
+	heard, alone                        bool
+	guard                               int // frames the microphone is not listened to (EarconGuard)
+	hitAt                               int // where in rec the hit came
+	partial                             string
+	rec                                 []int16 // recording in progress
+	spare                               []int16 // a wiped recording buffer for the next one
+	peak                                float64 // loudest frame power since the hit
+	quiet                               int     // consecutive frames QuietDB below peak
+	stats                               Stats
 }
 
 // New loads the decoders and checks that every word of the wake phrase and

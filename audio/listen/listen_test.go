@@ -273,6 +273,20 @@ func TestUnsureCandidatesNeedTheVerifier(t *testing.T) {
 	}
 }
 
+// TestWordsBeforeThePhrase: speech just before the wake phrase, in the
+// same breath, is words said before it: the verifier's garbage there
+// counts, and an unsure candidate is no wake ("my sister said hey jarvis").
+func TestWordsBeforeThePhrase(t *testing.T) {
+	st := &scripted{}
+	l := newListener(t, func(c *Config) { c.Stage = st })
+	if got := feed(t, l, said(t, "slt", "my sister always said hey jarvis", 400*time.Millisecond, "turn on the kitchen lights")); len(got) != 0 {
+		t.Errorf("woke (%+v): words came before the wake phrase", got)
+	}
+	if st.fired == 0 {
+		t.Error("the stage never fired: the test tests nothing")
+	}
+}
+
 // fakeScores is a windowScorer that returns scores in turn.
 type fakeScores struct {
 	scores []float32
@@ -546,11 +560,43 @@ func TestJudge(t *testing.T) {
 		{"hey jarvis gbg_w gbg_ah gbg_t", true, verdict{wake: true, gap: 3}, ""},
 	}
 	for _, tt := range tests {
-		got := judge(words(tt.hyp), wake, tt.given, 0)
+		got := judge(words(tt.hyp), wake, tt.given, 0, 0)
 		tt.want.transcript = tt.transcript
 		if got != tt.want {
 			t.Errorf("judge(%q, given %v) = %+v, want %+v", tt.hyp, tt.given, got, tt.want)
 		}
+	}
+}
+
+// TestJudgeLead: garbage before the wake phrase counts as words said
+// before it only where the VAD heard speech begin; what the verifier made
+// of the room before that does not.
+func TestJudgeLead(t *testing.T) {
+	wake := []string{"hey", "jarvis"}
+	w := func(text string, start int) word { return word{text, start} }
+	room := []word{w("gbg_hh", 0), w("gbg_f", 12), w("gbg_ao", 25), w("gbg_r", 40), w("gbg_f", 55), w("gbg_t", 70)}
+	said := append(slices.Clone(room), w("hey", 90), w("jarvis", 110), w("stop", 160))
+	for _, tt := range []struct {
+		name       string
+		speechFrom int
+		wake       bool
+	}{
+		{"six phones of the room before the speech began", 85, true},
+		{"the same six phones, speech from the first", 0, false},
+		{"four of them in the speech", 20, true},
+		{"five of them in the speech", 10, false},
+	} {
+		if v := judge(said, wake, false, 0, tt.speechFrom); v.wake != tt.wake {
+			t.Errorf("%s: %+v, want wake %v", tt.name, v, tt.wake)
+		}
+	}
+	// leadFrom: 150 frames (20 ms) decoded, the speech began 50 of them
+	// ago: from the verifier's frame 200, less the slack.
+	if got, want := leadFrom(150, 50), 200-int(onsetSlack/(10*time.Millisecond)); got != want {
+		t.Errorf("leadFrom(150, 50) = %d, want %d", got, want)
+	}
+	if got := leadFrom(50, 150); got != 0 {
+		t.Errorf("leadFrom(50, 150) = %d, want 0 (speech began before what was decoded)", got)
 	}
 }
 
@@ -576,7 +622,7 @@ func TestJudgeTimed(t *testing.T) {
 		{"the same garbage in the pause", append(append(slices.Clone(phrase), noise...), cmd...), true, 198, true},
 	}
 	for _, tt := range tests {
-		v := judge(tt.ws, wake, tt.given, tt.from)
+		v := judge(tt.ws, wake, tt.given, tt.from, 0)
 		if v.complete != tt.complete || (tt.complete && v.transcript != "turn on the kitchen lights") {
 			t.Errorf("%s: %+v", tt.name, v)
 		}

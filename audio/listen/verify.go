@@ -102,9 +102,9 @@ func commandFSG(g *intents.Grammar, wake []string, phonePenalty, tailPenalty flo
 }
 
 // maxLeadGarbage is how many phones of garbage may precede a wake phrase
-// the verifier has to hear: the wake phrase opens what is said to the
-// device; a breath or a click may come first, words may not ("say
-// jarvis …", "the jarvis family …").
+// the verifier has to hear, in the speech the VAD heard (see leadFrom):
+// the wake phrase opens what is said to the device; a breath or a click
+// may come first, words may not ("say jarvis …", "the jarvis family …").
 const maxLeadGarbage = 4
 
 // maxGap is how many phones of garbage may come between the wake phrase
@@ -145,9 +145,14 @@ func words(hyp string) []word {
 // against maxGap. A wake phrase heard only as garbage stands on the
 // command after it: with no word of the grammar there, nothing was said to
 // the device ("hey travis, how was the match"), and the verdict is no.
-func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
-	i := 0
+// Garbage before the wake phrase counts against maxLeadGarbage from frame
+// speechFrom, where the speech began.
+func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) verdict {
+	i, lead := 0, 0
 	for i < len(ws) && isGarbage(ws[i].text) {
+		if ws[i].start >= speechFrom {
+			lead++
+		}
 		i++
 	}
 	heard, unheard := len(ws)-i >= len(wake), false
@@ -155,7 +160,7 @@ func judge(ws []word, wake []string, given bool, commandFrom int) verdict {
 		heard = ws[i+j].text == wake[j]
 	}
 	switch {
-	case heard && (given || i <= maxLeadGarbage):
+	case heard && (given || lead <= maxLeadGarbage):
 		i += len(wake)
 	case given:
 		// The phrase heard as garbage: the command follows it.
