@@ -125,6 +125,7 @@ WAKE_SEED ?= 1
 wakenet: build
 	@printf 'wake: {models: %s}\nspeech: {intents: %s}\n' "$(MODELS)" "$(CURDIR)/audio/corpus/intents.yaml" > $(CACHE)/wakenet.yaml
 	bin/earshot wake-train --config $(CACHE)/wakenet.yaml --phrase "hey jarvis" --seed $(WAKE_SEED) \
+		--positives 3000 --negatives 9000 \
 		--cache $(CACHE)/heads/hey-jarvis.samples -o audio/wakeword/hey_jarvis.head
 
 # Recognition measured on recorded people (../shared/speech/real-dev): every

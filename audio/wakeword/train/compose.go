@@ -33,7 +33,9 @@ func renderBatch(ctx context.Context, dir string, exs []example, seed uint64) ([
 			audio[r.ex][r.part] = trim(pcm[k])
 		}
 	}
+	talk := talkOf(exs, audio)
 	rng := rand.New(rand.NewPCG(seed, 0xc11b))
+	noise := func(kind string, n int) []float64 { return makeNoise(kind, n, rng, talk) }
 	clips := make([]Clip, len(exs))
 	for i, e := range exs {
 		var speech []int16
@@ -57,22 +59,36 @@ func renderBatch(ctx context.Context, dir string, exs []example, seed uint64) ([
 		if len(speech) == 0 { // noise alone
 			fx := e.effects
 			n := int((fx.Lead + fx.Trail) * 16000)
-			noise := makeNoise(fx.Noise, n, rng)
 			g := 32767 * math.Pow(10, (-50+30*rng.Float64())/20)
 			pcm := make([]int16, n)
-			for k, v := range noise {
+			for k, v := range noise(fx.Noise, n) {
 				pcm[k] = int16(max(-32768, min(32767, math.Round(g*v))))
 			}
 			clips[i] = Clip{PCM: pcm, PhraseStart: -1, PhraseEnd: -1}
 			continue
 		}
-		c, err := finish(ctx, speech, start, end, e.effects, rng)
+		c, err := finish(ctx, speech, start, end, e.effects, noise)
 		if err != nil {
 			return nil, err
 		}
 		clips[i] = c
 	}
 	return clips, nil
+}
+
+// talkOf returns the utterances of a batch babble may be made of: every
+// one but the wake phrases, so that a clip without the phrase does not
+// get it from its noise.
+func talkOf(exs []example, audio [][3][]int16) [][]int16 {
+	var talk [][]int16
+	for i, e := range exs {
+		for part, a := range audio[i] {
+			if a != nil && !(part == 1 && e.positive) {
+				talk = append(talk, a)
+			}
+		}
+	}
+	return talk
 }
 
 // EmbeddingEnd is the sample, counted from the start of a Stream, at

@@ -87,7 +87,7 @@ func plan(s Spec) []example {
 			e.group, e.main = "command", *command()
 		case r < 0.6:
 			e.group = "noise"
-			e.effects.Noise = pick(rng, []string{"white", "pink", "brown"})
+			e.effects.Noise = pick(rng, noiseKinds)
 			e.effects.Lead, e.effects.Trail = 1+2*rng.Float64(), 0
 		default:
 			text := sentence(rng)

@@ -20,7 +20,7 @@ type Effects struct {
 	Reverb      int     // sox reverberance, 0 for none
 	Lowpass     int     // Hz, 0 for none
 	Highpass    int     // Hz, 0 for none
-	Noise       string  // white, pink, brown or ""
+	Noise       string  // one of noiseKinds, or ""
 	SNR         float64 // dB of speech over noise
 	PeakDBFS    float64 // level of the loudest sample
 	Lead, Trail float64 // seconds of noise or silence around the speech
@@ -42,11 +42,16 @@ func randomEffects(rng *rand.Rand) Effects {
 		e.Highpass = 100 + rng.IntN(301)
 	}
 	if rng.Float64() < 0.75 {
-		e.Noise = []string{"white", "pink", "brown"}[rng.IntN(3)]
-		e.SNR = 5 + 25*rng.Float64()
+		e.Noise = pick(rng, noiseKinds)
+		e.SNR = 30 * rng.Float64()
 	}
 	return e
 }
+
+// noiseKinds are the noises rendered under speech: steady ones of three
+// colours, the babble of other people talking, and the clatter of a
+// kitchen (dishes, cutlery, a tap), the last two as they come and go.
+var noiseKinds = []string{"white", "pink", "brown", "babble", "clatter"}
 
 // sox returns the sox effects of e that sox applies (the rest are done
 // here).
@@ -102,10 +107,11 @@ func trim(pcm []int16) []int16 {
 	return pcm[s:e]
 }
 
-// finish applies e to speech: effects, lead and trail, level and noise.
-// phraseStart and phraseEnd are sample positions in speech (or -1) and
-// come back moved by the lead.
-func finish(ctx context.Context, speech []int16, phraseStart, phraseEnd int, e Effects, rng *rand.Rand) (Clip, error) {
+// finish applies e to speech: effects, lead and trail, level and noise
+// (drawn by noise, unit power, as long as asked). phraseStart and
+// phraseEnd are sample positions in speech (or -1) and come back moved by
+// the lead.
+func finish(ctx context.Context, speech []int16, phraseStart, phraseEnd int, e Effects, noise func(kind string, n int) []float64) (Clip, error) {
 	lead, trail := int(e.Lead*16000), int(e.Trail*16000)
 	padded := make([]int16, lead+len(speech)+trail)
 	copy(padded[lead:], speech)
@@ -135,10 +141,10 @@ func finish(ctx context.Context, speech []int16, phraseStart, phraseEnd int, e E
 			n++
 		}
 		power /= float64(max(n, 1))
-		noise := makeNoise(e.Noise, len(x), rng)
+		nx := noise(e.Noise, len(x))
 		g := math.Sqrt(power / math.Pow(10, e.SNR/10))
 		for i := range x {
-			x[i] += g * noise[i]
+			x[i] += g * nx[i]
 		}
 	}
 	pcm := make([]int16, len(x))
@@ -152,8 +158,92 @@ func finish(ctx context.Context, speech []int16, phraseStart, phraseEnd int, e E
 	return c, nil
 }
 
-// makeNoise returns n samples of unit-power noise of a colour.
-func makeNoise(colour string, n int, rng *rand.Rand) []float64 {
+// makeNoise returns n samples of unit-power noise of a kind (one of
+// noiseKinds). Babble is made of talk, other utterances rendered
+// alongside (none of them the wake phrase), several at once at random
+// offsets; without any it is pink.
+func makeNoise(kind string, n int, rng *rand.Rand, talk [][]int16) []float64 {
+	switch {
+	case kind == "babble" && len(talk) > 0:
+		return babble(n, rng, talk)
+	case kind == "babble":
+		kind = "pink"
+	case kind == "clatter":
+		return clatter(n, rng)
+	}
+	return colouredNoise(kind, n, rng)
+}
+
+// babble sums 2 to 6 voices of talk, each at its own level, looped to n
+// samples.
+func babble(n int, rng *rand.Rand, talk [][]int16) []float64 {
+	x := make([]float64, n)
+	for range 2 + rng.IntN(5) {
+		t := talk[rng.IntN(len(talk))]
+		if len(t) == 0 {
+			continue
+		}
+		p := 0.0
+		for _, v := range t {
+			p += float64(v) * float64(v)
+		}
+		g := math.Pow(10, -6*rng.Float64()/20) / math.Sqrt(max(p/float64(len(t)), 1))
+		off := rng.IntN(len(t))
+		for i := range x {
+			x[i] += g * float64(t[(off+i)%len(t)])
+		}
+	}
+	return unitPower(x)
+}
+
+// clatter is a kitchen's: knocks and rings of dishes and cutlery (decaying
+// tones over a click), a few a second, over a faint running tap.
+func clatter(n int, rng *rand.Rand) []float64 {
+	x := colouredNoise("white", n, rng)
+	tap := 0.02 + 0.1*rng.Float64()
+	for i := range x {
+		x[i] *= tap
+	}
+	rate := 1 + 5*rng.Float64() // events per second
+	for t := int(rng.ExpFloat64() / rate * 16000); t < n; t += 1 + int(rng.ExpFloat64()/rate*16000) {
+		amp := math.Pow(10, -20*rng.Float64()/20)
+		decay := 0.005 + 0.15*rng.Float64() // seconds
+		var tones [3]float64
+		for k := range tones {
+			tones[k] = 2 * math.Pi * (400 + 7600*rng.Float64()) / 16000
+		}
+		for i := 0; t+i < n && float64(i) < decay*16000*7; i++ {
+			env := amp * math.Exp(-float64(i)/(decay*16000))
+			v := 0.0
+			for _, w := range tones {
+				v += math.Sin(w * float64(i))
+			}
+			if i < 80 {
+				v += 3 * rng.NormFloat64()
+			}
+			x[t+i] += env * v
+		}
+	}
+	return unitPower(x)
+}
+
+// unitPower scales x to a mean square of 1 (unless it is silent).
+func unitPower(x []float64) []float64 {
+	p := 0.0
+	for _, v := range x {
+		p += v * v
+	}
+	p = math.Sqrt(p / float64(max(len(x), 1)))
+	if p > 0 {
+		for i := range x {
+			x[i] /= p
+		}
+	}
+	return x
+}
+
+// colouredNoise returns n samples of unit-power noise of a colour.
+func colouredNoise(colour string, n int, rng *rand.Rand) []float64 {
 	x := make([]float64, n)
 	var b0, b1, b2, b3, b4, b5, b6, brown float64
 	for i := range x {
@@ -175,15 +265,5 @@ func makeNoise(colour string, n int, rng *rand.Rand) []float64 {
 			x[i] = w
 		}
 	}
-	p := 0.0
-	for _, v := range x {
-		p += v * v
-	}
-	p = math.Sqrt(p / float64(max(n, 1)))
-	if p > 0 {
-		for i := range x {
-			x[i] /= p
-		}
-	}
-	return x
+	return unitPower(x)
 }

@@ -60,6 +60,11 @@ type Report struct {
 	Took                     time.Duration
 }
 
+// renderVersion changes when rendering does, so that a sample cache of
+// an older renderer is not fitted again as if it were new (2: babble and
+// clatter, SNR down to 0 dB).
+const renderVersion = 2
+
 // heldBack is the share of clips fitting does not see; thresholds are
 // chosen on them.
 const heldBack = 0.1
@@ -114,7 +119,7 @@ func Run(ctx context.Context, m *embedding.Model, o Options) (*wakeword.Head, Re
 	}
 	spec := Spec{Phrase: phrase, Commands: commands, NearMisses: near, Voices: o.Voices,
 		Positives: o.Positives, Negatives: o.Negatives, Seed: o.Seed}
-	key := fmt.Sprintf("%s|%v|%d|%d|%d|%v|%v", phrase, o.Voices, o.Positives, o.Negatives, o.Seed, near, commands)
+	key := fmt.Sprintf("render %d|%s|%v|%d|%d|%d|%v|%v", renderVersion, phrase, o.Voices, o.Positives, o.Negatives, o.Seed, near, commands)
 	var samples []Sample
 	if o.Cache != "" {
 		if samples, err = readCache(o.Cache, key); err != nil {

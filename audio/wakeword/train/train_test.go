@@ -179,3 +179,86 @@ func TestHeadScoresAsTrained(t *testing.T) {
 		t.Fatalf("head scores %v, the network %v", got, want)
 	}
 }
+
+// TestNoiseKinds: every noise comes at unit power; babble is made of the
+// talk it is given and clatter comes and goes, where white noise is
+// steady.
+func TestNoiseKinds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tone := make([]int16, 8000)
+	for i := range tone {
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/16000))
+	}
+	const n = 32000
+	for _, kind := range noiseKinds {
+		x := makeNoise(kind, n, rng, [][]int16{tone})
+		if len(x) != n {
+			t.Fatalf("%s: %d samples, want %d", kind, len(x), n)
+		}
+		if p := meanSquare(x); math.Abs(p-1) > 1e-6 {
+			t.Errorf("%s: power %.3f, want 1", kind, p)
+		}
+	}
+	// Babble of a 1 kHz tone is (nearly) all 1 kHz.
+	b := makeNoise("babble", n, rng, [][]int16{tone})
+	if on, off := goertzel(b, 1000), goertzel(b, 2500); on < 100*off {
+		t.Errorf("babble of a 1 kHz tone: %.3g at 1 kHz, %.3g at 2.5 kHz", on, off)
+	}
+	// Without talk, babble falls back to a steady noise.
+	if b := makeNoise("babble", n, rng, nil); goertzel(b, 1000) > 100*goertzel(b, 2500) {
+		t.Error("babble without talk is not broadband")
+	}
+	if r := burstiness(makeNoise("clatter", n, rng, nil)); r < 10 {
+		t.Errorf("clatter: loudest 10 ms %.1f× the median, want ≥ 10", r)
+	}
+	if r := burstiness(makeNoise("white", n, rng, nil)); r > 3 {
+		t.Errorf("white: loudest 10 ms %.1f× the median, want ≤ 3", r)
+	}
+}
+
+// TestBabbleHasNoWakePhrase: the talk babble is made of leaves out the
+// wake phrases of a batch, and keeps what is said around them.
+func TestBabbleHasNoWakePhrase(t *testing.T) {
+	clip := func(v int16) []int16 { return []int16{v} }
+	exs := []example{{positive: true}, {}, {positive: true}}
+	audio := [][3][]int16{
+		{clip(1), clip(2), clip(3)}, // sentence, wake phrase, command
+		{nil, clip(4), nil},         // a near miss
+		{nil, clip(5), nil},         // a wake phrase alone
+	}
+	var got []int16
+	for _, a := range talkOf(exs, audio) {
+		got = append(got, a[0])
+	}
+	if want := []int16{1, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("talk %v, want %v", got, want)
+	}
+}
+
+func meanSquare(x []float64) float64 {
+	p := 0.0
+	for _, v := range x {
+		p += v * v
+	}
+	return p / float64(len(x))
+}
+
+// goertzel is the power of x at f Hz.
+func goertzel(x []float64, f float64) float64 {
+	w := 2 * math.Cos(2*math.Pi*f/16000)
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = v+w*s1-s2, s1
+	}
+	return s1*s1 + s2*s2 - w*s1*s2
+}
+
+// burstiness is the energy of the loudest 10 ms of x over the median's.
+func burstiness(x []float64) float64 {
+	var e []float64
+	for i := 0; i+160 <= len(x); i += 160 {
+		e = append(e, meanSquare(x[i:i+160]))
+	}
+	slices.Sort(e)
+	return e[len(e)-1] / e[len(e)/2]
+}
