@@ -558,6 +558,11 @@ func TestJudge(t *testing.T) {
 		{"gbg_hh gbg_ey gbg_t gbg_r gbg_ae gbg_v gbg_ih gbg_s gbg_hh gbg_aw", true, verdict{gap: 10}, ""},
 		// The phrase's words and speech outside the grammar: not understood.
 		{"hey jarvis gbg_w gbg_ah gbg_t", true, verdict{wake: true, gap: 3}, ""},
+		// The verifier heard the phrase, the head was not sure, and what
+		// follows is outside the grammar: flite's "hey travis, how was
+		// the football match" as the verifier heard it.
+		{"hey jarvis gbg_hh gbg_ae gbg_l gbg_w gbg_ih gbg_s", false, verdict{gap: 6}, ""},
+		{"hey jarvis gbg_hh gbg_ae", false, verdict{wake: true, gap: 2}, ""},
 	}
 	for _, tt := range tests {
 		got := judge(words(tt.hyp), wake, tt.given, 0, 0)

@@ -144,7 +144,10 @@ func words(hyp string) []word {
 // or in the pause after it (a breath, the room): it does not count
 // against maxGap. A wake phrase heard only as garbage stands on the
 // command after it: with no word of the grammar there, nothing was said to
-// the device ("hey travis, how was the match"), and the verdict is no.
+// the device ("hey travis, how was the match"), and the verdict is no; so
+// too for a phrase the verifier heard but the head was not sure of,
+// followed by speech outside the grammar. Speech outside the grammar is
+// kept as not understood only after a phrase both stages heard.
 // Garbage before the wake phrase counts against maxLeadGarbage from frame
 // speechFrom, where the speech began.
 func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) verdict {
@@ -178,7 +181,10 @@ func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) ve
 			gap++
 		}
 	}
-	if unheard && len(cmd) == 0 {
+	if len(cmd) == 0 && (unheard || (!given && gap > maxGap)) {
+		// Nothing of the grammar after a wake phrase the head is not sure
+		// of, and speech there: the verifier's word alone does not make
+		// "hey travis, how was the match" a wake kept on the device.
 		return verdict{gap: gap}
 	}
 	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap, gap: gap}
