@@ -21,8 +21,10 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom := l.sure, l.hitAt, l.commandFrom(), l.speechFrom
-	if hyp == "" {
-		// The partial's words carry no time: all of its garbage counts.
+	trailed := hyp == ""
+	if trailed {
+		// The search ended outside the grammar, and the partial stands in.
+		// Its words carry no time: all of its garbage counts.
 		hyp, ws, speechFrom = l.partial, words(l.partial), 0
 	}
 	l.endCandidate()
@@ -46,7 +48,11 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		Slots:      map[string]string{},
 	}
 	if v.complete {
-		if m, ok := l.gram.Match(v.transcript); ok {
+		m, ok := l.gram.Match(v.transcript)
+		if !ok && trailed {
+			m, ok = l.wholePrefix(v.transcript)
+		}
+		if ok {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}
@@ -59,6 +65,22 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	}
 	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
 	return u, true, nil
+}
+
+// wholePrefix finds the longest run of the transcript's first words that
+// is a whole command of the grammar. People trail off ("… with brown sugar
+// and"): the search then ends outside the grammar, and what was said up to
+// there is the command. A deletion is never taken from a prefix: "forget
+// that" may be the start of what was cut off.
+func (l *Listener) wholePrefix(transcript string) (intents.Match, bool) {
+	ws := strings.Fields(transcript)
+	for n := len(ws) - 1; n > 0; n-- {
+		m, ok := l.gram.Match(strings.Join(ws[:n], " "))
+		if ok && !intents.IsBuiltin(m.Intent) {
+			return m, true
+		}
+	}
+	return intents.Match{}, false
 }
 
 // complete reports whether the command heard so far is a whole sentence of

@@ -728,3 +728,28 @@ func TestLongSpeechIsHeardOnlyAfterPauses(t *testing.T) {
 		t.Fatalf("after the pause: %+v", got)
 	}
 }
+
+// A speaker who trails off ends the search outside the grammar; the
+// longest whole command heard is what was said, never a deletion.
+func TestWholePrefix(t *testing.T) {
+	l := &Listener{gram: grammar(t, testIntents)}
+	tests := []struct {
+		transcript, intent string
+		slots              map[string]string
+	}{
+		{"turn on the kitchen lights and", "LightsOn", map[string]string{"room": "kitchen"}},
+		{"lights on in the living room and the", "LightsOn", map[string]string{"room": "living room"}},
+		{"set a timer for five minutes and a", "SetTimer", map[string]string{"minutes": "5"}},
+		{"set a timer for five", "", nil},
+		{"turn on the", "", nil},
+		// "erase that" may be the start of what was cut off.
+		{"erase that and", "", nil},
+		{"", "", nil},
+	}
+	for _, tt := range tests {
+		m, ok := l.wholePrefix(tt.transcript)
+		if ok != (tt.intent != "") || m.Intent != tt.intent || (ok && !maps.Equal(m.Slots, tt.slots)) {
+			t.Errorf("wholePrefix(%q) = %v %v, want %q %v", tt.transcript, m, ok, tt.intent, tt.slots)
+		}
+	}
+}
