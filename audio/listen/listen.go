@@ -236,7 +236,7 @@ func New(cfg Config) (*Listener, error) {
 	for w, p := range garbageWords() {
 		words[w] = p
 	}
-	if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: []string{"-wbeam", verifyWordBeam, "-maxhmmpf", verifyMaxHMMs}}); err != nil {
+	if l.dec, err = sphinx.New(sphinx.Config{ModelDir: cfg.ModelDir, Words: words, Extra: []string{"-maxhmmpf", verifyMaxHMMs}}); err != nil {
 		l.wake.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
@@ -247,15 +247,13 @@ func New(cfg Config) (*Listener, error) {
 	return l, nil
 }
 
-// verifyWordBeam and verifyMaxHMMs prune the verifier's search
-// (PocketSphinx's -wbeam, default 7e-29, and -maxhmmpf, default 30000):
-// a wake phrase the phone loop explains far better is dropped rather than
-// carried, and the phone loop's thousands of HMMs in ordinary speech are
-// capped, for less CPU and memory at the same results.
-const (
-	verifyWordBeam = "1e-25"
-	verifyMaxHMMs  = "1500"
-)
+// verifyMaxHMMs caps the HMMs the verifier's search keeps a frame
+// (PocketSphinx's -maxhmmpf, default 30000): the phone loop's thousands in
+// ordinary speech, for less CPU and memory at the same results. The word
+// beam is PocketSphinx's own (-wbeam 7e-29): a narrower one (1e-25) pruned
+// near misses for the keyword spotter of old, and pruned people's command
+// words, which the phone loop explains better than a synthetic voice's.
+const verifyMaxHMMs = "1500"
 
 // lookup returns the pronunciations of the wake phrase and grammar words,
 // or an error naming every word the dictionary lacks.
