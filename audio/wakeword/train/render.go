@@ -229,17 +229,21 @@ func clatter(n int, rng *rand.Rand) []float64 {
 
 // unitPower scales x to a mean square of 1 (unless it is silent).
 func unitPower(x []float64) []float64 {
-	p := 0.0
-	for _, v := range x {
-		p += v * v
-	}
-	p = math.Sqrt(p / float64(max(len(x), 1)))
-	if p > 0 {
+	if p := math.Sqrt(meanSquare(x)); p > 0 {
 		for i := range x {
 			x[i] /= p
 		}
 	}
 	return x
+}
+
+// meanSquare is the power of x, 0 for none.
+func meanSquare(x []float64) float64 {
+	p := 0.0
+	for _, v := range x {
+		p += v * v
+	}
+	return p / float64(max(len(x), 1))
 }
 
 // colouredNoise returns n samples of unit-power noise of a colour.

@@ -235,14 +235,6 @@ func TestBabbleHasNoWakePhrase(t *testing.T) {
 	}
 }
 
-func meanSquare(x []float64) float64 {
-	p := 0.0
-	for _, v := range x {
-		p += v * v
-	}
-	return p / float64(len(x))
-}
-
 // goertzel is the power of x at f Hz.
 func goertzel(x []float64, f float64) float64 {
 	w := 2 * math.Cos(2*math.Pi*f/16000)
