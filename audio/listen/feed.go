@@ -204,11 +204,20 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 	if l.heard && l.silent >= frames(wait) && l.sinceHit < frames(l.cfg.CommandWait) && !l.cfg.SkipVerify {
 		// What was heard after the wake phrase holds no word, and no more
 		// than a breath, a cough, a click (maxGap phones): the command may
-		// still come. More is speech outside the grammar ("hey jarvis,
+		// still come. So may the rest of a command begun and not
+		// finished ("make me a … large latte"), or a word the search made
+		// of a breath. More is speech outside the grammar ("hey jarvis,
 		// what's the weather"), an utterance not understood, and ends.
-		if v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom); v.transcript == "" && v.gap <= maxGap {
+		v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom)
+		switch {
+		case v.gap > maxGap:
+		case v.transcript == "":
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil
+		default:
+			if _, whole := l.gram.Match(v.transcript); !whole {
+				return Utterance{}, false, nil
+			}
 		}
 	}
 	if l.silent >= frames(wait) || (l.heard && l.recFrames >= frames(l.cfg.MaxUtterance)) {

@@ -137,6 +137,8 @@ func TestUtterances(t *testing.T) {
 		// People pause after the wake phrase; the command still counts.
 		{"awb", []any{"hey jarvis", 2 * time.Second, "switch off the living room lights"}, true, true, "LightsOff", map[string]string{"room": "living room"}},
 		{"slt", []any{"hey jarvis", 3500 * time.Millisecond, "lights on in the bedroom"}, true, true, "LightsOn", map[string]string{"room": "bedroom"}},
+		// A pause inside the command: the rest of it is waited for.
+		{"rms", []any{"hey jarvis, turn on the", 1500 * time.Millisecond, "kitchen lights"}, true, false, "LightsOn", map[string]string{"room": "kitchen"}},
 		{"slt", []any{"hey jarvis delete what i just said"}, true, false, intents.ForgetLast, map[string]string{}},
 		// Woken, but the command is not in the grammar: stored, no intent.
 		{"rms", []any{"hey jarvis what is the weather like tomorrow"}, true, false, "", map[string]string{}},
