@@ -7,6 +7,7 @@ import (
 	"github.com/earshot/earshot/audio"
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/sphinx"
+	"github.com/earshot/earshot/audio/vad"
 )
 
 // finish decodes the captured candidate and hands it over if it was the
@@ -15,10 +16,10 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	if err := l.dec.EndUtt(); err != nil {
 		return Utterance{}, false, l.fail(err)
 	}
-	rec := l.rec
-	l.rec = nil
 	hyp, _ := l.dec.Hyp()
 	ws := l.segments()
+	rec := l.rec
+	l.rec = nil
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom := l.sure, l.hitAt, l.commandFrom(), l.speechFrom
 	trailed := hyp == ""
@@ -162,8 +163,8 @@ func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16) (st
 }
 
 // segments returns the words of the verifier's hypothesis with the
-// frames they start at, counted from the utterance's first; silences and
-// fillers are left out.
+// frames they start and end at, counted from the utterance's first, and
+// how loud they are in the recording; silences and fillers are left out.
 func (l *Listener) segments() []word {
 	var out []word
 	segs := l.dec.Segments()
@@ -177,9 +178,21 @@ func (l *Listener) segments() []word {
 		}
 		// (The decoder counts frames on across utterances: the first
 		// segment, <s> or a silence, opens this one.)
-		out = append(out, word{text: w, start: s.Start - segs[0].Start})
+		start, end := s.Start-segs[0].Start, s.End-segs[0].Start+1
+		out = append(out, word{text: w, start: start, end: end, power: l.power(start, end)})
 	}
 	return out
+}
+
+// power is the mean power of the recording over the verifier's frames
+// [start, end), 0 where it has no recording.
+func (l *Listener) power(start, end int) float64 {
+	const hop = audio.SampleRate / 100 // samples a verifier frame
+	a, b := l.decodeFrom+start*hop, min(l.decodeFrom+end*hop, len(l.rec))
+	if a < 0 || a >= b {
+		return 0
+	}
+	return vad.Power(l.rec[a:b])
 }
 
 // onsetSlack is how long before the VAD's onset speech may have begun:

@@ -142,6 +142,7 @@ func (l *Listener) listen(pcm []int16) error {
 		return l.fail(err)
 	}
 	wakeSpan := last(l.rec, frames(l.tune.WakeSpan)+l.sinceHit)
+	l.decodeFrom = len(l.rec) - len(wakeSpan)
 	l.decodedAtHit = len(wakeSpan)/audio.FrameSamples - l.sinceHit
 	l.speechFrom = leadFrom(len(wakeSpan)/audio.FrameSamples, l.onsetAgo)
 	return l.process(wakeSpan)

@@ -160,6 +160,7 @@ type Listener struct {
 	heard, alone                        bool
 	guard                               int // frames the microphone is not listened to (EarconGuard)
 	hitAt                               int // where in rec the hit came
+	decodeFrom                          int // where in rec the verifier's utterance begins
 	partial                             string
 	rec                                 []int16 // recording in progress
 	spare                               []int16 // a wiped recording buffer for the next one

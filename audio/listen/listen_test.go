@@ -580,7 +580,7 @@ func TestJudge(t *testing.T) {
 // of the room before that does not.
 func TestJudgeLead(t *testing.T) {
 	wake := []string{"hey", "jarvis"}
-	w := func(text string, start int) word { return word{text, start} }
+	w := func(text string, start int) word { return word{text: text, start: start} }
 	room := []word{w("gbg_hh", 0), w("gbg_f", 12), w("gbg_ao", 25), w("gbg_r", 40), w("gbg_f", 55), w("gbg_t", 70)}
 	said := append(slices.Clone(room), w("hey", 90), w("jarvis", 110), w("stop", 160))
 	for _, tt := range []struct {
@@ -612,7 +612,7 @@ func TestJudgeLead(t *testing.T) {
 // maxGap; garbage inside the command's speech does.
 func TestJudgeTimed(t *testing.T) {
 	wake := []string{"hey", "jarvis"}
-	w := func(text string, start int) word { return word{text, start} }
+	w := func(text string, start int) word { return word{text: text, start: start} }
 	phrase := []word{w("gbg_hh", 10), w("gbg_ey", 20), w("gbg_jh", 30), w("gbg_aa", 40), w("gbg_r", 50), w("gbg_v", 60), w("gbg_ih", 70)}
 	cmd := []word{w("turn", 200), w("on", 230), w("the", 250), w("kitchen", 260), w("lights", 300)}
 	noise := []word{w("gbg_s", 190), w("gbg_t", 192), w("gbg_k", 194), w("gbg_f", 196)}
@@ -632,6 +632,37 @@ func TestJudgeTimed(t *testing.T) {
 		v := judge(tt.ws, wake, tt.given, tt.from, 0)
 		if v.complete != tt.complete || (tt.complete && v.transcript != "turn on the kitchen lights") {
 			t.Errorf("%s: %+v", tt.name, v)
+		}
+	}
+}
+
+// TestJudgeRoom: garbage between the wake phrase and the command that is
+// far quieter than the words heard is the room (a kitchen's clatter, a
+// breath), not words said before the command.
+func TestJudgeRoom(t *testing.T) {
+	wake := []string{"hey", "jarvis"}
+	w := func(text string, start int, power float64) word {
+		return word{text: text, start: start, end: start + 10, power: power}
+	}
+	const speech = 1e6
+	gap := func(power float64) []word {
+		return []word{w("hey", 10, speech), w("jarvis", 30, speech),
+			w("gbg_hh", 60, power), w("gbg_f", 70, power), w("gbg_s", 80, power), w("gbg_t", 90, power), w("gbg_k", 100, power),
+			w("stop", 120, speech), w("the", 140, speech), w("music", 150, speech)}
+	}
+	for _, tt := range []struct {
+		name     string
+		ws       []word
+		complete bool
+	}{
+		{"five phones 20 dB below the words", gap(speech / 100), true},
+		{"five phones 6 dB below the words", gap(speech / 4), false},
+		{"five phones of unknown loudness", gap(0), false},
+	} {
+		for _, given := range []bool{true, false} {
+			if v := judge(tt.ws, wake, given, 0, 0); v.complete != tt.complete {
+				t.Errorf("%s (given %v): %+v, want complete %v", tt.name, given, v, tt.complete)
+			}
 		}
 	}
 }

@@ -113,6 +113,37 @@ const maxLeadGarbage = 4
 // to erase that").
 const maxGap = 3
 
+// roomDB is how far below the words the verifier heard a phone of
+// garbage is the room, not speech: a kitchen's clatter or a breath in the
+// pause after the wake phrase, which the phone loop spells out too. Words
+// said to the device are said about as loud as the rest of what is said
+// to it.
+const roomDB = 10
+
+// spoken counts the phones of garbage that are speech: all of them when
+// the hypothesis has no word, or their loudness is not known.
+func spoken(garbage, ws []word) int {
+	var sum float64
+	n := 0
+	for _, w := range ws {
+		if !isGarbage(w.text) && w.power > 0 {
+			sum += w.power * float64(w.end-w.start)
+			n += w.end - w.start
+		}
+	}
+	if n == 0 {
+		return len(garbage)
+	}
+	room := sum / float64(n) * math.Pow(10, -roomDB/10.0)
+	c := 0
+	for _, g := range garbage {
+		if g.power == 0 || g.power >= room {
+			c++
+		}
+	}
+	return c
+}
+
 // verdict is what the verifier made of one hypothesis.
 type verdict struct {
 	wake       bool   // the wake phrase opens the hypothesis
@@ -121,10 +152,12 @@ type verdict struct {
 	gap        int    // phones of garbage where the command would start, before any command word
 }
 
-// word is a word of a hypothesis and the 10 ms frame it starts at.
+// word is a word of a hypothesis, the 10 ms frames it spans, and the
+// recording's mean power over them (0 where not known).
 type word struct {
-	text  string
-	start int
+	text       string
+	start, end int
+	power      float64
 }
 
 // words splits a hypothesis string; its words carry no time.
@@ -142,7 +175,8 @@ func words(hyp string) []word {
 // as its words or as garbage. Garbage that starts before frame
 // commandFrom, where the command's speech began, lies in the wake phrase
 // or in the pause after it (a breath, the room): it does not count
-// against maxGap. A wake phrase heard only as garbage stands on the
+// against maxGap, nor does garbage far quieter than the words heard (see
+// roomDB). A wake phrase heard only as garbage stands on the
 // command after it: with no word of the grammar there, nothing was said to
 // the device ("hey travis, how was the match"), and the verdict is no; so
 // too for a phrase the verifier heard but the head was not sure of,
@@ -172,15 +206,16 @@ func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) ve
 		return verdict{}
 	}
 	var cmd []string
-	gap := 0
+	var gapped []word
 	for _, w := range ws[i:] {
 		switch {
 		case !isGarbage(w.text):
 			cmd = append(cmd, w.text)
 		case len(cmd) == 0 && w.start >= commandFrom:
-			gap++
+			gapped = append(gapped, w)
 		}
 	}
+	gap := spoken(gapped, ws)
 	if len(cmd) == 0 && (unheard || (!given && gap > maxGap)) {
 		// Nothing of the grammar after a wake phrase the head is not sure
 		// of, and speech there: the verifier's word alone does not make
