@@ -55,7 +55,10 @@ type Tuning struct {
 	// verifier's garbage (see commandJSGF).
 	TailShare float64
 	// SureShift moves the score at which the head alone is trusted, in
-	// logits: the verifier's second opinion is asked below it.
+	// logits: the verifier's second opinion is asked below it. A sure
+	// candidate still needs the phrase or a command of the grammar heard
+	// after it, so the head is trusted below the score it was trained to
+	// be sure at.
 	SureShift float64
 }
 
@@ -74,6 +77,7 @@ var DefaultTuning = Tuning{
 	QuietDB:      35,
 	PartialEvery: 500 * time.Millisecond,
 	TailShare:    25,
+	SureShift:    -1,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":
