@@ -18,10 +18,21 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	}
 	hyp, _ := l.dec.Hyp()
 	ws := l.segments()
-	rec := l.rec
-	l.rec = nil
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom := l.sure, l.hitAt, l.commandFrom(), l.speechFrom
+	if sure && l.heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
+		h, w, err := l.lookWider(from, speechFrom)
+		if err != nil {
+			l.recycle(l.rec)
+			l.rec = nil
+			return Utterance{}, false, l.fail(err)
+		}
+		if h != "" {
+			hyp, ws = h, w
+		}
+	}
+	rec := l.rec
+	l.rec = nil
 	trailed := hyp == ""
 	if trailed {
 		// The search ended outside the grammar, and the partial stands in.
@@ -112,7 +123,7 @@ func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
 	// What the search hears is what the verifier heard: the wake phrase
 	// on.
 	pcm := rec[max(0, hitAt-frames(l.tune.WakeSpan)*audio.FrameSamples):]
-	hyp, err := l.decodeAgain(searchDeletion, l.deletion, pcm)
+	hyp, _, err := l.decodeAgain(searchDeletion, l.deletion, pcm, sphinx.Beams{})
 	if err != nil {
 		return err
 	}
@@ -125,41 +136,70 @@ func (l *Listener) confirmDeletion(u *Utterance, rec []int16, hitAt int) error {
 	return nil
 }
 
+// wideBeams are the second look's: PocketSphinx's own HMM and phone
+// beams are 1e-48, its word beam 7e-29. Wider ones in every search kept
+// more of people's commands and as many more phone-loop paths, which then
+// won over synthetic voices' commands (see lookWider).
+var wideBeams = sphinx.Beams{HMM: 1e-64, Phone: 1e-64, Word: 1e-48}
+
+// lookWider decodes a candidate the wake stage was sure of once more,
+// with wider beams, when the command search heard speech after the wake
+// phrase and no word of the grammar in it: the search's beams had pruned
+// the grammar's paths while the phone loop, which fits any speech,
+// survived ("hey jarvis, brew a latte" heard as phones). It returns the
+// hypothesis, or "" when the second look heard no whole command either,
+// or a deletion, which is never taken from it.
+func (l *Listener) lookWider(from, speechFrom int) (string, []word, error) {
+	hyp, ws, err := l.decodeAgain(searchWide, l.command, l.rec[l.decodeFrom:], wideBeams)
+	if err != nil {
+		return "", nil, err
+	}
+	l.log.Debug("second look", "hyp", hyp)
+	v := judge(ws, l.phrase, true, from, speechFrom)
+	m, ok := l.gram.Match(v.transcript)
+	if !v.complete || !ok || intents.IsBuiltin(m.Intent) {
+		return "", nil, nil
+	}
+	return hyp, ws, nil
+}
+
 // decodeAgain decodes pcm once more in a search made for the occasion
-// from fsg, and removes the search afterwards.
-func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16) (string, error) {
+// from fsg with beams b, and removes the search afterwards. The words
+// are timed from the start of pcm.
+func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16, b sphinx.Beams) (string, []word, error) {
 	// The verifying search keeps the history of its last utterance until
 	// it starts the next: an empty one frees it first.
 	if err := l.dec.StartUtt(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := l.dec.EndUtt(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sphinx.TrimHeap()
-	if err := l.dec.SetFSG(search, fsg); err != nil {
-		return "", err
+	if err := l.dec.SetFSGBeams(search, fsg, b); err != nil {
+		return "", nil, err
 	}
 	if err := l.dec.SetSearch(search); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	l.dec.UseTrackedMean()
 	l.stats.Verified += int64(len(pcm))
 	if err := l.dec.Process(pcm); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := l.dec.EndUtt(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	hyp, _ := l.dec.Hyp()
+	ws := l.segments()
 	if err := l.dec.SetSearch(searchVerify); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := l.dec.UnsetSearch(search); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sphinx.TrimHeap()
-	return hyp, nil
+	return hyp, ws, nil
 }
 
 // segments returns the words of the verifier's hypothesis with the

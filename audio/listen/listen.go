@@ -130,11 +130,12 @@ type Listener struct {
 	vad    SpeechDetector
 	phrase []string
 	gram   *intents.Grammar
-	// The search made when it is needed (see confirmDeletion).
-	deletion *intents.FSG
-	hist     *preroll.Ring // pre-roll + wake phrase
-	lead     []int16
-	closed   bool
+	// The grammars of the searches made when they are needed (see
+	// lookWider and confirmDeletion).
+	command, deletion *intents.FSG
+	hist              *preroll.Ring // pre-roll + wake phrase
+	lead              []int16
+	closed            bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -335,7 +336,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l.gram, l.deletion = g, deletion
+	l.gram, l.command, l.deletion = g, command, deletion
 	return nil
 }
 

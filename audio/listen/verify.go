@@ -18,6 +18,8 @@ const (
 	// commandFSG), and the one that confirms a deletion.
 	searchCommand  = "command"
 	searchDeletion = "deletion"
+	// The command search once more, with wider beams (see lookWider).
+	searchWide = "wide"
 )
 
 // phones are the garbage loop's phones: 24 of the model's 39, covering

@@ -23,6 +23,9 @@ func (d *Decoder) SetJSGF(string, string, string) error { return ErrUnavailable 
 // SetFSG returns ErrUnavailable.
 func (d *Decoder) SetFSG(string, FSG) error { return ErrUnavailable }
 
+// SetFSGBeams returns ErrUnavailable.
+func (d *Decoder) SetFSGBeams(string, FSG, Beams) error { return ErrUnavailable }
+
 // FSGSize returns ErrUnavailable.
 func (d *Decoder) FSGSize(string) (int, int, error) { return 0, 0, ErrUnavailable }
 

@@ -54,3 +54,9 @@ type fsgTransition struct {
 	word     string // "" for a null transition
 	logProb  float64
 }
+
+// Beams are a search's pruning thresholds, as probabilities relative to
+// the best path of the frame: HMMs (PocketSphinx's -beam), phone
+// transitions (-pbeam) and word exits (-wbeam). Smaller keeps more. A
+// zero field keeps the decoder's own.
+type Beams struct{ HMM, Phone, Word float64 }

@@ -91,7 +91,46 @@ import (
 // SetFSG adds (or replaces) a grammar search for the word FSG g, built
 // in memory (intents.Compile makes one). Every word must be in the
 // decoder's dictionary (see AddWords).
-func (d *Decoder) SetFSG(name string, g FSG) error {
+func (d *Decoder) SetFSG(name string, g FSG) error { return d.SetFSGBeams(name, g, Beams{}) }
+
+// SetFSGBeams is SetFSG with the search's own pruning beams: a search
+// reads them from the decoder's configuration when it is made, so one
+// search can look wider than the others on the same decoder.
+func (d *Decoder) SetFSGBeams(name string, g FSG, b Beams) error {
+	if err := d.live(); err != nil {
+		return err
+	}
+	defer d.setBeams(b)()
+	return d.setFSG(name, g)
+}
+
+// setBeams sets the beams b gives in the decoder's configuration and
+// returns what puts the old ones back.
+func (d *Decoder) setBeams(b Beams) func() {
+	var undo []func()
+	for _, kv := range []struct {
+		key string
+		val float64
+	}{{"-beam", b.HMM}, {"-pbeam", b.Phone}, {"-wbeam", b.Word}} {
+		if kv.val == 0 {
+			continue
+		}
+		key := C.CString(kv.key)
+		old := C.cmd_ln_float_r(d.cfg, key)
+		C.cmd_ln_set_float_r(d.cfg, key, C.double(kv.val))
+		undo = append(undo, func() {
+			C.cmd_ln_set_float_r(d.cfg, key, old)
+			C.free(unsafe.Pointer(key))
+		})
+	}
+	return func() {
+		for _, f := range undo {
+			f()
+		}
+	}
+}
+
+func (d *Decoder) setFSG(name string, g FSG) error {
 	if err := d.live(); err != nil {
 		return err
 	}

@@ -590,3 +590,32 @@ func TestSetFSGErrors(t *testing.T) {
 		t.Error("SetFSG on a closed decoder: no error")
 	}
 }
+
+// TestFSGBeams: a search made with its own beams prunes by them, and the
+// decoder's configuration is its own again afterwards: a search made
+// after it with SetFSG keeps the sentence the narrow one lost.
+func TestFSGBeams(t *testing.T) {
+	d := newTestDecoder(t)
+	const text = "hey jarvis turn on the kitchen lights"
+	var ws []intents.Net
+	for _, w := range strings.Fields(text) {
+		ws = append(ws, intents.Word(w, 1))
+	}
+	f, err := intents.Compile(intents.Seq(ws...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetFSGBeams("narrow", f, Beams{HMM: 0.5, Phone: 0.5, Word: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetFSG("plain", f); err != nil {
+		t.Fatal(err)
+	}
+	pcm := sphinxtest.Speak(t, "slt", text, 0.5, 0.5)
+	if hyp, _ := decode(t, d, "narrow", pcm); hyp == text {
+		t.Errorf("beams of 0.5 kept the whole sentence: the search did not take its own beams")
+	}
+	if hyp, _ := decode(t, d, "plain", pcm); hyp != text {
+		t.Errorf("the decoder's own beams: %q, want %q", hyp, text)
+	}
+}
