@@ -23,9 +23,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	if sure && l.heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
 		if err != nil {
-			l.recycle(l.rec)
-			l.rec = nil
-			return Utterance{}, false, l.fail(err)
+			return Utterance{}, false, l.fail(err) // (which wipes the recording)
 		}
 		if h != "" {
 			hyp, ws = h, w
