@@ -163,7 +163,9 @@ func (l *Listener) lookWider(from, speechFrom int) (string, []word, error) {
 
 // decodeAgain decodes pcm once more in a search made for the occasion
 // from fsg with beams b, and removes the search afterwards. The words
-// are timed from the start of pcm.
+// are timed from the start of pcm; their loudness is read as the
+// verifier's own words' is, from decodeFrom in the recording, so it is
+// right only for pcm that starts there (lookWider's).
 func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16, b sphinx.Beams) (string, []word, error) {
 	// The verifying search keeps the history of its last utterance until
 	// it starts the next: an empty one frees it first.

@@ -100,15 +100,7 @@ func (d *Decoder) SetFSGBeams(name string, g FSG, b Beams) error {
 	if err := d.live(); err != nil {
 		return err
 	}
-	defer d.setBeams(b)()
-	return d.setFSG(name, g)
-}
-
-// setBeams sets the beams b gives in the decoder's configuration and
-// returns what puts the old ones back.
-func (d *Decoder) setBeams(b Beams) func() {
-	var undo []func()
-	for _, kv := range []struct {
+	for _, kv := range [...]struct {
 		key string
 		val float64
 	}{{"-beam", b.HMM}, {"-pbeam", b.Phone}, {"-wbeam", b.Word}} {
@@ -118,22 +110,15 @@ func (d *Decoder) setBeams(b Beams) func() {
 		key := C.CString(kv.key)
 		old := C.cmd_ln_float_r(d.cfg, key)
 		C.cmd_ln_set_float_r(d.cfg, key, C.double(kv.val))
-		undo = append(undo, func() {
+		defer func() {
 			C.cmd_ln_set_float_r(d.cfg, key, old)
 			C.free(unsafe.Pointer(key))
-		})
+		}()
 	}
-	return func() {
-		for _, f := range undo {
-			f()
-		}
-	}
+	return d.setFSG(name, g)
 }
 
 func (d *Decoder) setFSG(name string, g FSG) error {
-	if err := d.live(); err != nil {
-		return err
-	}
 	if err := checkFSG(g); err != nil {
 		return fmt.Errorf("sphinx: grammar search %q: %w", name, err)
 	}
