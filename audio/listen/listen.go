@@ -131,11 +131,13 @@ type Listener struct {
 	phrase []string
 	gram   *intents.Grammar
 	// The grammars of the searches made when they are needed (see
-	// lookWider and confirmDeletion).
-	command, deletion *intents.FSG
-	hist              *preroll.Ring // pre-roll + wake phrase
-	lead              []int16
-	closed            bool
+	// lookWider, confirmDeletion and useWeak); weakOn while the weak
+	// candidate's search is made.
+	command, deletion, weak *intents.FSG
+	weakOn                  bool
+	hist                    *preroll.Ring // pre-roll + wake phrase
+	lead                    []int16
+	closed                  bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -229,7 +231,7 @@ func New(cfg Config) (*Listener, error) {
 		if cfg.Embedding == nil {
 			return nil, errors.New("listen: a wake-word head without the speech embedding")
 		}
-		l.wake = newHeadStage(wakeword.NewDetector(cfg.Embedding, cfg.Head), cfg.Sensitivity, tune.SureShift)
+		l.wake = newHeadStage(wakeword.NewDetector(cfg.Embedding, cfg.Head), cfg.Sensitivity, tune)
 	default:
 		if l.wake, err = newSpotterStage(cfg.ModelDir, l.phrase, words, cfg.Sensitivity, cfg.SkipVerify); err != nil {
 			return nil, err
@@ -309,12 +311,15 @@ func (l *Listener) SetGrammar(g *intents.Grammar) error {
 
 func (l *Listener) setGrammar(g *intents.Grammar) error {
 	garbage := garbageWeight(l.cfg.Sensitivity)
-	var verify, command, deletion *intents.FSG
+	var verify, weak, command, deletion *intents.FSG
 	var err error
 	if l.cfg.SkipVerify {
 		verify, err = g.CommandFSG()
 	} else {
 		verify, err = verifyFSG(g, l.phrase, garbage)
+		if err == nil {
+			weak, err = weakFSG(g, l.phrase, garbage)
+		}
 		if err == nil {
 			command, err = commandFSG(g, l.phrase, garbage, garbage/l.tune.TailShare)
 		}
@@ -336,7 +341,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l.gram, l.command, l.deletion = g, command, deletion
+	l.gram, l.command, l.deletion, l.weak = g, command, deletion, weak
 	return nil
 }
 
@@ -352,6 +357,7 @@ func (l *Listener) Reset() {
 
 func (l *Listener) resetLocked() {
 	_ = l.dec.EndUtt()
+	_ = l.dropWeak()
 	l.wake.Reset()
 	l.vad.Reset()
 	l.dec.ResetCMN()

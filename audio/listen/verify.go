@@ -14,6 +14,8 @@ const (
 	garbagePre   = "gbg_"
 	searchWake   = "wake"
 	searchVerify = "verify"
+	// The search of a weak candidate (see weakFSG).
+	searchWeak = "weak"
 	// The search of a candidate the wake stage is sure of (see
 	// commandFSG), and the one that confirms a deletion.
 	searchCommand  = "command"
@@ -80,6 +82,27 @@ func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intent
 	return intents.Compile(intents.Alt(
 		intents.Seq(intents.Optional(garbage), wakeNet(wake),
 			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
+		garbage))
+}
+
+// weakFSG is the search of a candidate the wake stage scored under the
+// threshold its head was trained to propose at:
+//
+//	[garbage] wake ([garbage] command | garbage) | garbage command | garbage
+//
+// The wake phrase must beat the phone loop where it was said, not only on
+// the strength of the command after it: without "garbage command", a
+// command after other words ("alexa, turn the volume up" to a device
+// called jarvis) drags the phrase along, since the loop would have to
+// spell the command too. Such a hypothesis opens with garbage, and judge
+// rejects it. A head proposes at its trained threshold with the
+// verifier's plain search; below it, it proposes only with this one.
+func weakFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intents.FSG, error) {
+	garbage := phoneNet(phonePenalty)
+	return intents.Compile(intents.Alt(
+		intents.Seq(intents.Optional(garbage), wakeNet(wake),
+			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
+		intents.Seq(garbage, g.Commands()),
 		garbage))
 }
 

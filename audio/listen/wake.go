@@ -23,26 +23,29 @@ type WakeStage interface {
 	Close()
 }
 
-// Hit is what the wake stage reports.
+// Hit is what the wake stage reports. A weak hit scored under the
+// threshold the head was trained to propose at (see Tuning.CandidateShift):
+// the verifier must hear the phrase over any other words before the command.
 type Hit struct {
-	OK, Sure bool
-	Score    float32
+	OK, Sure, Weak bool
+	Score          float32
 	// Late is how many samples ago the phrase ended (the head's score
 	// first passed the threshold).
 	Late int
 }
 
 // headStage is the wake stage on the speech embedding: a head trained
-// for the phrase scores each 80 ms. A score over the threshold arms it;
+// for the phrase scores each 80 ms. A score over the candidate threshold
+// (the head's own threshold, lowered by Tuning.CandidateShift) arms it;
 // the hit is the score's peak, when it stops rising: a head can pass its
 // threshold on "jar-", and the rest of the word must not be taken for the
 // start of the command.
 type headStage struct {
-	d               windowScorer
-	threshold, sure float32
-	peak            float32 // the best score since armed; 0 when not armed
-	rising          int     // windows since armed
-	late            int     // samples since armed
+	d                          windowScorer
+	candidate, threshold, sure float32
+	peak                       float32 // the best score since armed; 0 when not armed
+	rising                     int     // windows since armed
+	late                       int     // samples since armed
 }
 
 // maxRise bounds the wait for the peak: 4 windows, 320 ms.
@@ -55,9 +58,10 @@ type windowScorer interface {
 	Head() *wakeword.Head
 }
 
-func newHeadStage(d windowScorer, sensitivity, sureShift float64) *headStage {
+func newHeadStage(d windowScorer, sensitivity float64, tune Tuning) *headStage {
 	h := d.Head()
-	return &headStage{d: d, threshold: shift(h.Threshold, sensitivity, 0), sure: shift(h.Sure, sensitivity, sureShift)}
+	return &headStage{d: d, candidate: shift(h.Threshold, sensitivity, tune.CandidateShift),
+		threshold: shift(h.Threshold, sensitivity, 0), sure: shift(h.Sure, sensitivity, tune.SureShift)}
 }
 
 // shift moves a threshold with the sensitivity (0.5 leaves it; 1 divides
@@ -77,7 +81,7 @@ func (s *headStage) Push(pcm []int16) (Hit, error) {
 		return Hit{Score: score}, nil
 	}
 	if s.peak == 0 {
-		if score >= s.threshold {
+		if score >= s.candidate {
 			s.peak, s.rising, s.late = score, 0, 0
 		}
 		return Hit{Score: score}, nil
@@ -89,7 +93,7 @@ func (s *headStage) Push(pcm []int16) (Hit, error) {
 	}
 	peak := max(s.peak, score)
 	s.peak = 0
-	return Hit{OK: true, Sure: peak >= s.sure, Score: peak, Late: s.late}, nil
+	return Hit{OK: true, Sure: peak >= s.sure, Weak: peak < s.threshold, Score: peak, Late: s.late}, nil
 }
 
 func (s *headStage) Reset() { s.d.Reset(); s.peak = 0 }
