@@ -181,7 +181,9 @@ func Run(ctx context.Context, m *embedding.Model, o Options) (*wakeword.Head, Re
 // people's "jarvis" at 0.5 and over, with one other clip in 1.96 hours,
 // while the held-back generated clips would have put the threshold at
 // 0.97 and recall at 0.83. Below Sure the verifier must hear the phrase
-// too (see audio/listen); wake.sensitivity moves both.
+// too (see audio/listen); wake.sensitivity moves both. For other phrases
+// people score lower still, and the listener proposes candidates below
+// Threshold (listen.Tuning.CandidateShift), verified more strictly.
 const (
 	threshold = 0.5
 	sure      = 0.9
