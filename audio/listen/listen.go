@@ -316,9 +316,9 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if l.cfg.SkipVerify {
 		verify, err = g.CommandFSG()
 	} else {
-		verify, err = verifyFSG(g, l.phrase, garbage)
+		verify, err = verifyFSG(g, l.phrase, garbage, false)
 		if err == nil {
-			weak, err = weakFSG(g, l.phrase, garbage)
+			weak, err = verifyFSG(g, l.phrase, garbage, true)
 		}
 		if err == nil {
 			command, err = commandFSG(g, l.phrase, garbage, garbage/l.tune.TailShare)

@@ -68,7 +68,7 @@ type Tuning struct {
 	// head is the cheap first stage and the verifier the exact one, so the
 	// head proposes generously; a candidate under the trained threshold is
 	// weak, and its phrase must beat the phone loop where it was said
-	// (weakFSG), not ride on the command after it.
+	// (verifyFSG), not ride on the command after it.
 	CandidateShift float64
 }
 

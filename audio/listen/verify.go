@@ -14,7 +14,7 @@ const (
 	garbagePre   = "gbg_"
 	searchWake   = "wake"
 	searchVerify = "verify"
-	// The search of a weak candidate (see weakFSG).
+	// The search of a weak candidate (see verifyFSG).
 	searchWeak = "weak"
 	// The search of a candidate the wake stage is sure of (see
 	// commandFSG), and the one that confirms a deletion.
@@ -77,33 +77,28 @@ func wakeNet(wake []string) intents.Net {
 //	[garbage] wake ([garbage] command | garbage) | garbage
 //
 // phonePenalty is the probability charged for every phone of garbage.
-func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intents.FSG, error) {
-	garbage := phoneNet(phonePenalty)
-	return intents.Compile(intents.Alt(
-		intents.Seq(intents.Optional(garbage), wakeNet(wake),
-			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
-		garbage))
-}
-
-// weakFSG is the search of a candidate the wake stage scored under the
-// threshold its head was trained to propose at:
+// The search of a weak candidate (one the head scored under the
+// threshold it was trained to propose at) has one path more:
 //
-//	[garbage] wake ([garbage] command | garbage) | garbage command | garbage
+//	… | garbage command
 //
-// The wake phrase must beat the phone loop where it was said, not only on
-// the strength of the command after it: without "garbage command", a
+// so its wake phrase must beat the phone loop where it was said, not
+// only on the strength of the command after it: without that path, a
 // command after other words ("alexa, turn the volume up" to a device
 // called jarvis) drags the phrase along, since the loop would have to
 // spell the command too. Such a hypothesis opens with garbage, and judge
-// rejects it. A head proposes at its trained threshold with the
-// verifier's plain search; below it, it proposes only with this one.
-func weakFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intents.FSG, error) {
+// rejects it.
+func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak bool) (*intents.FSG, error) {
 	garbage := phoneNet(phonePenalty)
-	return intents.Compile(intents.Alt(
+	alts := []intents.Net{
 		intents.Seq(intents.Optional(garbage), wakeNet(wake),
 			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
-		intents.Seq(garbage, g.Commands()),
-		garbage))
+		garbage,
+	}
+	if weak {
+		alts = append(alts, intents.Seq(garbage, g.Commands()))
+	}
+	return intents.Compile(intents.Alt(alts...))
 }
 
 // commandFSG is the search of a candidate whose wake phrase is given (the
