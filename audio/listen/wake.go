@@ -30,7 +30,7 @@ type Hit struct {
 	OK, Sure, Weak bool
 	Score          float32
 	// Late is how many samples ago the phrase ended (the head's score
-	// first passed the threshold).
+	// first passed the candidate threshold).
 	Late int
 }
 
