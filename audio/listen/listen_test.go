@@ -314,6 +314,27 @@ func TestWeakCandidates(t *testing.T) {
 	}
 }
 
+// TestPartialPhrase: a command after part of the wake phrase is not said
+// to the device, however sure the wake stage (people's "computer, turn on
+// the lights" woke a device called hey computer 29 times an hour), and the
+// whole phrase still wakes it. (kal's "jarvis" is not in it: the
+// verifier hears it as phones, and a sure head's phrase heard as phones
+// stands on the command after it, as a person's may.)
+func TestPartialPhrase(t *testing.T) {
+	for _, sure := range []bool{true, false} {
+		for _, voice := range []string{"awb", "slt"} {
+			l := newListener(t, func(c *Config) { c.Stage = &scripted{sure: sure} })
+			if got := feed(t, l, said(t, voice, "jarvis", 300*time.Millisecond, "turn on the kitchen lights")); len(got) != 0 {
+				t.Errorf("%s, sure %v: woke (intent %q) on jarvis without hey", voice, sure, got[0].Intent)
+			}
+			l = newListener(t, func(c *Config) { c.Stage = &scripted{sure: sure} })
+			if got := feed(t, l, said(t, voice, "hey jarvis", 300*time.Millisecond, "turn on the kitchen lights")); len(got) != 1 || got[0].Intent != "LightsOn" {
+				t.Errorf("%s, sure %v: got %+v for hey jarvis, want the command", voice, sure, got)
+			}
+		}
+	}
+}
+
 // TestWeakHits: below the head's trained threshold and over the candidate
 // threshold (Tuning.CandidateShift) a hit is weak; a score that goes on
 // to pass the trained threshold before its peak is not.
@@ -628,6 +649,10 @@ func TestJudge(t *testing.T) {
 		// the football match" as the verifier heard it.
 		{"hey jarvis gbg_hh gbg_ae gbg_l gbg_w gbg_ih gbg_s", false, verdict{gap: 6}, ""},
 		{"hey jarvis gbg_hh gbg_ae", false, verdict{wake: true, gap: 2}, ""},
+		// Part of the phrase, then a command (see partialNet): no, however
+		// sure the head.
+		{"jarvis turn on the kitchen lights", true, verdict{}, ""},
+		{"jarvis turn on the kitchen lights", false, verdict{}, ""},
 	}
 	for _, tt := range tests {
 		got := judge(words(tt.hyp), wake, tt.given, 0, 0)

@@ -72,6 +72,45 @@ func wakeNet(wake []string) intents.Net {
 	return intents.Seq(ws...)
 }
 
+// partialNet is the wake phrase without its first words, every proper
+// suffix of a phrase of several words ("computer" of "hey computer");
+// false for a phrase of one word. Both searches offer it, with nothing
+// before it and the command after it, so that a command after part of
+// the phrase ("computer, turn on the lights" to a device called hey
+// computer) is heard as that: the phrase's other words would have to be
+// made of the silence before it, and judge rejects what opens with a
+// part. Garbage is not allowed before the part: the phone loop would
+// spell a quickly said "hey" and take a whole phrase for part of it.
+func partialNet(wake []string) (intents.Net, bool) {
+	if len(wake) < 2 {
+		return intents.Net{}, false
+	}
+	var alts []intents.Net
+	for k := 1; k < len(wake); k++ {
+		alts = append(alts, wakeNet(wake[k:]))
+	}
+	return intents.Alt(alts...), true
+}
+
+// partial reports whether ws, from i, opens with a proper suffix of the
+// wake phrase (see partialNet).
+func partial(ws []word, i int, wake []string) bool {
+	for k := 1; k < len(wake); k++ {
+		rest := wake[k:]
+		if len(ws)-i < len(rest) {
+			continue
+		}
+		ok := true
+		for j, w := range rest {
+			ok = ok && ws[i+j].text == w
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 // verifyFSG is the search of a candidate the wake stage is not sure of:
 //
 //	[garbage] wake ([garbage] command | garbage) | garbage
@@ -88,6 +127,11 @@ func wakeNet(wake []string) intents.Net {
 // called jarvis) drags the phrase along, since the loop would have to
 // spell the command too. Such a hypothesis opens with garbage, and judge
 // rejects it.
+//
+// A phrase of several words has one more, its part without the first
+// words (see partialNet):
+//
+//	… | part ([garbage] command | garbage)
 func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak bool) (*intents.FSG, error) {
 	garbage := phoneNet(phonePenalty)
 	alts := []intents.Net{
@@ -98,13 +142,17 @@ func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak boo
 	if weak {
 		alts = append(alts, intents.Seq(garbage, g.Commands()))
 	}
+	if p, ok := partialNet(wake); ok {
+		alts = append(alts, intents.Seq(p,
+			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)))
+	}
 	return intents.Compile(intents.Alt(alts...))
 }
 
 // commandFSG is the search of a candidate whose wake phrase is given (the
 // wake stage is sure of it):
 //
-//	[garbage] [wake] ([tail] command | tail)
+//	[garbage] [wake] ([tail] command | tail) | part ([tail] command | tail)
 //
 // Only the command is in question: the wake phrase may be heard as
 // garbage. (With the phrase required, a person's "jarvis" the acoustic
@@ -117,8 +165,13 @@ func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak boo
 // confirms a deletion charges the verifier's price throughout.
 func commandFSG(g *intents.Grammar, wake []string, phonePenalty, tailPenalty float64) (*intents.FSG, error) {
 	tail := phoneNet(tailPenalty)
-	return intents.Compile(intents.Seq(intents.Optional(phoneNet(phonePenalty)), intents.Optional(wakeNet(wake)),
-		intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail)))
+	main := intents.Seq(intents.Optional(phoneNet(phonePenalty)), intents.Optional(wakeNet(wake)),
+		intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail))
+	if p, ok := partialNet(wake); ok {
+		main = intents.Alt(main, intents.Seq(p,
+			intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail)))
+	}
+	return intents.Compile(main)
 }
 
 // maxLeadGarbage is how many phones of garbage may precede a wake phrase
@@ -211,6 +264,9 @@ func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) ve
 			lead++
 		}
 		i++
+	}
+	if partial(ws, i, wake) {
+		return verdict{}
 	}
 	heard, unheard := len(ws)-i >= len(wake), false
 	for j := 0; heard && j < len(wake); j++ {
