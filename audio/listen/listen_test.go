@@ -807,6 +807,33 @@ func TestQuickEndOnlyForWholeSentences(t *testing.T) {
 	}
 }
 
+// TestPauseInsideACommand: a pause inside a command that is already a
+// whole sentence ("make me a latte … with oat milk") does not end it: the
+// rest is heard as part of it.
+func TestPauseInsideACommand(t *testing.T) {
+	const orders = `
+slots:
+  drink: [latte, mocha]
+  milk: [oat milk, cream]
+intents:
+  Order: ["make me a {drink} [with {milk}]"]
+`
+	pcm := said(t, "slt", "hey jarvis make me a latte", 330*time.Millisecond, "with oat milk")
+	for _, quick := range []time.Duration{DefaultTuning.QuickEnd, 250 * time.Millisecond} {
+		tu := DefaultTuning
+		tu.QuickEnd = quick
+		l := newListener(t, func(c *Config) { c.Grammar = grammar(t, orders); c.Tuning = &tu })
+		got := feed(t, l, pcm)
+		whole := len(got) == 1 && got[0].Intent == "Order" && got[0].Slots["milk"] == "oat milk"
+		switch {
+		case quick == DefaultTuning.QuickEnd && !whole:
+			t.Errorf("QuickEnd %v: got %+v, want one order with oat milk", quick, got)
+		case quick != DefaultTuning.QuickEnd && whole:
+			t.Errorf("QuickEnd %v: the order was heard whole; the pause no longer tests QuickEnd", quick)
+		}
+	}
+}
+
 func BenchmarkFeedSpeech(b *testing.B) {
 	l := newListener(b, nil)
 	pcm := said(b, "slt", "the weather was lovely and we walked to the harbour after lunch")

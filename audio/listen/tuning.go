@@ -42,7 +42,11 @@ type Tuning struct {
 	// speech.end_silence, when what was heard is already a whole sentence
 	// of the grammar; FinalEnd sooner still when no sentence of the
 	// grammar goes on from it ("turn on the kitchen lights"). Deletions
-	// always wait speech.end_silence.
+	// always wait speech.end_silence. People pause inside an order
+	// ("a dark roast americano … with some almond milk", 300 ms on
+	// real-dev), and in a kitchen the VAD hears such a pause as silence
+	// where in a quiet room the breath in it keeps the speech going:
+	// QuickEnd is longer than such a pause.
 	QuickEnd, FinalEnd time.Duration
 	// QuietDB is how far below the command's loudest frame a frame counts
 	// as quiet for FinalEnd: a fading last sound ends the command without
@@ -82,7 +86,7 @@ var DefaultTuning = Tuning{
 	Alone:        400 * time.Millisecond,
 	CommandOnset: 160 * time.Millisecond,
 	EarconGuard:  300 * time.Millisecond,
-	QuickEnd:     250 * time.Millisecond,
+	QuickEnd:     400 * time.Millisecond,
 	FinalEnd:     40 * time.Millisecond,
 	QuietDB:      35,
 	PartialEvery: 500 * time.Millisecond,
