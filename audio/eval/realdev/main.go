@@ -4,7 +4,9 @@
 // measures every wake phrase. For a phrase P, P's keyword clips are the
 // wake files, its clips without a command the bare ones (which must
 // never act), and every other clip the other files (a command without the
-// wake phrase must never act).
+// wake phrase must never act). Another keyword that holds P ("hey
+// computer" for "computer") is neither: a device called computer that
+// acts on "hey computer, turn on the lights" does what it was asked.
 //
 //	go run ./audio/eval/realdev -real ../shared/speech/real-dev -intents audio/corpus/intents.yaml -out .cache/eval-real
 //	go run ./audio/eval/realdev -report -earshot bin/earshot -out .cache/eval-real -heads .cache/heads
@@ -227,6 +229,9 @@ func run(ctx context.Context, realDir, intentsPath, out, modelDir, noise string,
 				// is among the other files already.
 			case mine:
 				fmt.Fprintf(w, "clips/%s\twake\t%s\t%s\twake\t%s\t%s\n", r.name, r.cmd.Match.Intent, slots(r.cmd.Match.Slots), r.shape, r.set)
+			case r.kind == "keyword" && holds(r.phrase, p):
+				// The wake phrase was said, in a longer name: waking is
+				// right, and not waking is not a miss of P's.
 			default:
 				fmt.Fprintf(w, "clips/%s\tother\t-\t-\t%s\t%s\t%s\n", r.name, r.kind, r.shape, r.set)
 			}
@@ -325,4 +330,10 @@ func writeWAV(path string, pcm []int16) error {
 		return err
 	}
 	return os.Rename(path+".tmp", path)
+}
+
+// holds reports whether phrase says p: p's words, in order and together,
+// are words of phrase.
+func holds(phrase, p string) bool {
+	return strings.Contains(" "+strings.Join(strings.Fields(phrase), " ")+" ", " "+strings.Join(strings.Fields(p), " ")+" ")
 }
