@@ -96,19 +96,24 @@ func partialNet(wake []string) (intents.Net, bool) {
 // wake phrase (see partialNet).
 func partial(ws []word, i int, wake []string) bool {
 	for k := 1; k < len(wake); k++ {
-		rest := wake[k:]
-		if len(ws)-i < len(rest) {
-			continue
-		}
-		ok := true
-		for j, w := range rest {
-			ok = ok && ws[i+j].text == w
-		}
-		if ok {
+		if opens(ws, i, wake[k:]) {
 			return true
 		}
 	}
 	return false
+}
+
+// opens reports whether ws, from i, opens with the words seq.
+func opens(ws []word, i int, seq []string) bool {
+	if len(ws)-i < len(seq) {
+		return false
+	}
+	for j, w := range seq {
+		if ws[i+j].text != w {
+			return false
+		}
+	}
+	return true
 }
 
 // verifyFSG is the search of a candidate the wake stage is not sure of:
@@ -134,17 +139,13 @@ func partial(ws []word, i int, wake []string) bool {
 //	… | part ([garbage] command | garbage)
 func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak bool) (*intents.FSG, error) {
 	garbage := phoneNet(phonePenalty)
-	alts := []intents.Net{
-		intents.Seq(intents.Optional(garbage), wakeNet(wake),
-			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)),
-		garbage,
-	}
+	after := intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)
+	alts := []intents.Net{intents.Seq(intents.Optional(garbage), wakeNet(wake), after), garbage}
 	if weak {
 		alts = append(alts, intents.Seq(garbage, g.Commands()))
 	}
 	if p, ok := partialNet(wake); ok {
-		alts = append(alts, intents.Seq(p,
-			intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)))
+		alts = append(alts, intents.Seq(p, after))
 	}
 	return intents.Compile(intents.Alt(alts...))
 }
@@ -165,11 +166,10 @@ func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak boo
 // confirms a deletion charges the verifier's price throughout.
 func commandFSG(g *intents.Grammar, wake []string, phonePenalty, tailPenalty float64) (*intents.FSG, error) {
 	tail := phoneNet(tailPenalty)
-	main := intents.Seq(intents.Optional(phoneNet(phonePenalty)), intents.Optional(wakeNet(wake)),
-		intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail))
+	after := intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail)
+	main := intents.Seq(intents.Optional(phoneNet(phonePenalty)), intents.Optional(wakeNet(wake)), after)
 	if p, ok := partialNet(wake); ok {
-		main = intents.Alt(main, intents.Seq(p,
-			intents.Alt(intents.Seq(intents.Optional(tail), g.Commands()), tail)))
+		main = intents.Alt(main, intents.Seq(p, after))
 	}
 	return intents.Compile(main)
 }
@@ -268,10 +268,7 @@ func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) ve
 	if partial(ws, i, wake) {
 		return verdict{}
 	}
-	heard, unheard := len(ws)-i >= len(wake), false
-	for j := 0; heard && j < len(wake); j++ {
-		heard = ws[i+j].text == wake[j]
-	}
+	heard, unheard := opens(ws, i, wake), false
 	switch {
 	case heard && (given || lead <= maxLeadGarbage):
 		i += len(wake)
