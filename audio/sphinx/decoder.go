@@ -118,6 +118,13 @@ type Decoder struct {
 	current string
 	cmn     *C.mfcc_t // cepstral mean right after init, for ResetCMN
 	tracked *C.mfcc_t // running cepstral mean of what Track saw
+	// at maps each frame the search decoded in this utterance to the
+	// frame of the audio given to Process it came from; fed counts
+	// the samples given. PocketSphinx's own VAD (-remove_silence, on
+	// by default) leaves the silence between words out of the search,
+	// so a segment's frames are not the audio's.
+	at  []int32
+	fed int
 }
 
 // New creates a decoder with the acoustic model from cfg.ModelDir and the
@@ -378,6 +385,7 @@ func (d *Decoder) StartUtt() error {
 		return fmt.Errorf("sphinx: start utterance in search %q failed", d.current)
 	}
 	d.inUtt = true
+	d.at, d.fed = d.at[:0], 0
 	return nil
 }
 
@@ -471,7 +479,47 @@ func (d *Decoder) Process(pcm []int16) error {
 	if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), 0, 0) < 0 {
 		return fmt.Errorf("sphinx: decoding %d samples failed", len(pcm))
 	}
+	d.fed += len(pcm)
+	d.mark(false)
 	return nil
+}
+
+// frameShift is PocketSphinx's frame shift at 16 kHz, and frameLag how
+// many frames the search runs behind the newest frame of audio (the
+// analysis window past the shift, and the dynamic features' window).
+const (
+	frameShift = 160
+	frameLag   = 4
+)
+
+// mark places the frames the search added during a call to Process: the
+// newest frames of the audio but frameLag (the analysis window past the
+// shift and the dynamic features' window). PocketSphinx's VAD holds
+// frames back only until it decides that speech began, and then lets
+// them all through with the frame that decided it, so a short call's
+// frames are placed where they were said. Within one long call (the
+// listener's pre-roll, which ends in the wake phrase) the silence the VAD
+// left out is taken to come first. At the end of the utterance (final)
+// the frames held back by the lag come out and follow the last one
+// placed. Where the feature window fills, at the start of the utterance
+// and when the VAD lets speech through, the first frames come out ahead
+// of the lag: placed, they would overtake the frames after them, and
+// settle sets them back. (Process is not split into shorter calls to
+// place frames finer: the VAD then lets different frames through, and
+// the search hears something else.)
+func (d *Decoder) mark(final bool) {
+	n := d.Frames()
+	added := n - len(d.at)
+	if added <= 0 {
+		return
+	}
+	newest := d.fed/frameShift - 1 - frameLag
+	if final && len(d.at) > 0 {
+		newest = int(d.at[len(d.at)-1]) + added
+	}
+	for i := added - 1; i >= 0; i-- {
+		d.at = append(d.at, int32(max(0, newest-i)))
+	}
 }
 
 // EndUtt finishes the running utterance; Hyp then returns the final result.
@@ -486,6 +534,7 @@ func (d *Decoder) EndUtt() error {
 	if C.ps_end_utt(d.ps) < 0 {
 		return fmt.Errorf("sphinx: end utterance in search %q failed", d.current)
 	}
+	d.mark(true)
 	return nil
 }
 
@@ -517,7 +566,10 @@ func (d *Decoder) Frames() int {
 const nullWord = "(NULL)"
 
 // Segments returns the words of the current hypothesis, fillers included
-// (null transitions of a grammar are not words and are left out).
+// (null transitions of a grammar are not words and are left out), with
+// the 10 ms frames of the utterance's audio they start and end at,
+// counted from its first: where the words were said, with the silence
+// PocketSphinx's VAD left out of the search counted in.
 func (d *Decoder) Segments() []Segment {
 	if d.ps == nil {
 		return nil
@@ -534,5 +586,34 @@ func (d *Decoder) Segments() []Segment {
 		p := C.ps_seg_prob(it, &a, &l, &b)
 		out = append(out, Segment{Word: word, Start: int(sf), End: int(ef), Prob: int32(p)})
 	}
+	// The search counts frames on across utterances, and its first
+	// segment starts this one's first frame.
+	if len(out) > 0 {
+		d.settle()
+		base := out[0].Start
+		for i := range out {
+			out[i].Start, out[i].End = d.audioFrame(out[i].Start-base), d.audioFrame(out[i].End-base)
+		}
+	}
 	return out
+}
+
+// settle sets back each frame mark placed after the one that follows
+// it (see mark): the frames of the audio only go forward.
+func (d *Decoder) settle() {
+	for i := len(d.at) - 2; i >= 0; i-- {
+		d.at[i] = min(d.at[i], d.at[i+1]-1)
+	}
+}
+
+// audioFrame is the frame of the utterance's audio that the search's
+// frame i came from.
+func (d *Decoder) audioFrame(i int) int {
+	switch {
+	case i < 0 || len(d.at) == 0:
+		return max(0, i)
+	case i < len(d.at):
+		return int(d.at[i])
+	}
+	return int(d.at[len(d.at)-1]) + i - (len(d.at) - 1)
 }
