@@ -62,7 +62,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		if !ok && trailed {
 			m, ok = l.wholePrefix(v.transcript)
 		}
-		if ok {
+		if ok && takes(m.Intent, v.gap) {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}
@@ -203,7 +203,8 @@ func (l *Listener) decodeAgain(search string, fsg *intents.FSG, pcm []int16, b s
 }
 
 // segments returns the words of the verifier's hypothesis with the
-// frames they start and end at, counted from the utterance's first, and
+// frames of the recording they start and end at, counted from the
+// utterance's first (see sphinx.Decoder.Segments), and
 // how loud they are in the recording; silences and fillers are left out.
 func (l *Listener) segments() []word {
 	var out []word
@@ -216,9 +217,7 @@ func (l *Listener) segments() []word {
 		if i := strings.IndexByte(w, '('); i > 0 {
 			w = w[:i] // a pronunciation variant, "jarvis(2)"
 		}
-		// (The decoder counts frames on across utterances: the first
-		// segment, <s> or a silence, opens this one.)
-		start, end := s.Start-segs[0].Start, s.End-segs[0].Start+1
+		start, end := s.Start, s.End+1
 		out = append(out, word{text: w, start: start, end: end, power: l.power(start, end)})
 	}
 	return out

@@ -449,7 +449,8 @@ func TestShift(t *testing.T) {
 // deletion cannot be undone, so the command search must agree.
 func TestDeletionIsConfirmed(t *testing.T) {
 	l := newListener(t, nil)
-	for _, text := range []string{"hey jarvis play some jazz", "hey jarvis tell me a joke about penguins"} {
+	for _, text := range []string{"hey jarvis play some jazz", "hey jarvis tell me a joke about penguins",
+		"hey jarvis i did not ask you to erase that"} {
 		for _, u := range feed(t, l, said(t, "slt", text)) {
 			if intents.IsBuiltin(u.Intent) {
 				t.Errorf("%q deleted: %s", text, u.Intent)
@@ -623,6 +624,27 @@ func TestConcurrentSetGrammar(t *testing.T) {
 	wg.Wait()
 }
 
+// TestTakesDeletion: a deletion cannot be undone, and is taken after less
+// garbage than another command.
+func TestTakesDeletion(t *testing.T) {
+	for _, tt := range []struct {
+		intent string
+		gap    int
+		want   bool
+	}{
+		{"LightsOn", maxDeletionGap + 1, true},
+		{"LightsOn", maxGap, true},
+		{"LightsOn", maxGap + 1, false},
+		{intents.ForgetLast, maxDeletionGap, true},
+		{intents.ForgetLast, maxDeletionGap + 1, false},
+		{intents.ForgetToday, maxDeletionGap + 1, false},
+	} {
+		if got := takes(tt.intent, tt.gap); got != tt.want {
+			t.Errorf("takes(%s, %d) = %v", tt.intent, tt.gap, got)
+		}
+	}
+}
+
 func TestJudge(t *testing.T) {
 	wake := []string{"hey", "jarvis"}
 	tests := []struct {
@@ -635,7 +657,8 @@ func TestJudge(t *testing.T) {
 		{"gbg_s gbg_ey hey jarvis turn on the kitchen lights", false, verdict{wake: true, complete: true}, "turn on the kitchen lights"},
 		{"gbg_s gbg_ey gbg_t gbg_ah gbg_n hey jarvis stop", false, verdict{}, ""},
 		{"gbg_s gbg_ey gbg_t gbg_ah gbg_n hey jarvis stop", true, verdict{wake: true, complete: true}, "stop"},
-		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d erase that", false, verdict{wake: true, gap: 5}, "erase that"},
+		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d erase that", false, verdict{wake: true, complete: true, gap: 5}, "erase that"},
+		{"hey jarvis gbg_ah gbg_ay gbg_d gbg_ih gbg_d gbg_n erase that", false, verdict{wake: true, gap: 6}, "erase that"},
 		{"hey jarvis", false, verdict{wake: true}, ""},
 		{"gbg_hh gbg_ey gbg_m gbg_aa gbg_r", false, verdict{}, ""},
 		// A sure head, but nothing of the device's language: neither the
@@ -703,7 +726,10 @@ func TestJudgeTimed(t *testing.T) {
 	w := func(text string, start int) word { return word{text: text, start: start} }
 	phrase := []word{w("gbg_hh", 10), w("gbg_ey", 20), w("gbg_jh", 30), w("gbg_aa", 40), w("gbg_r", 50), w("gbg_v", 60), w("gbg_ih", 70)}
 	cmd := []word{w("turn", 200), w("on", 230), w("the", 250), w("kitchen", 260), w("lights", 300)}
-	noise := []word{w("gbg_s", 190), w("gbg_t", 192), w("gbg_k", 194), w("gbg_f", 196)}
+	var noise []word // one phone more than maxGap, in 20 ms
+	for i := range maxGap + 1 {
+		noise = append(noise, w("gbg_s", 186+2*i))
+	}
 	tests := []struct {
 		name     string
 		ws       []word
@@ -714,7 +740,7 @@ func TestJudgeTimed(t *testing.T) {
 		{"phrase as garbage, given", append(slices.Clone(phrase), cmd...), true, 180, true},
 		{"phrase as garbage, not given", append(slices.Clone(phrase), cmd...), false, 180, false},
 		{"garbage inside the command", append(append(slices.Clone(phrase), noise...), cmd...), true, 180, false},
-		{"the same garbage in the pause", append(append(slices.Clone(phrase), noise...), cmd...), true, 198, true},
+		{"the same garbage in the pause", append(append(slices.Clone(phrase), noise...), cmd...), true, 199, true},
 	}
 	for _, tt := range tests {
 		v := judge(tt.ws, wake, tt.given, tt.from, 0)
@@ -734,18 +760,20 @@ func TestJudgeRoom(t *testing.T) {
 	}
 	const speech = 1e6
 	gap := func(power float64) []word {
-		return []word{w("hey", 10, speech), w("jarvis", 30, speech),
-			w("gbg_hh", 60, power), w("gbg_f", 70, power), w("gbg_s", 80, power), w("gbg_t", 90, power), w("gbg_k", 100, power),
-			w("stop", 120, speech), w("the", 140, speech), w("music", 150, speech)}
+		ws := []word{w("hey", 10, speech), w("jarvis", 30, speech)}
+		for i := range maxGap + 1 { // one phone more than maxGap
+			ws = append(ws, w("gbg_f", 60+10*i, power))
+		}
+		return append(ws, w("stop", 200, speech), w("the", 220, speech), w("music", 230, speech))
 	}
 	for _, tt := range []struct {
 		name     string
 		ws       []word
 		complete bool
 	}{
-		{"five phones 20 dB below the words", gap(speech / 100), true},
-		{"five phones 6 dB below the words", gap(speech / 4), false},
-		{"five phones of unknown loudness", gap(0), false},
+		{"a phone over maxGap, 20 dB below the words", gap(speech / 100), true},
+		{"a phone over maxGap, 6 dB below the words", gap(speech / 4), false},
+		{"a phone over maxGap, of unknown loudness", gap(0), false},
 	} {
 		for _, given := range []bool{true, false} {
 			if v := judge(tt.ws, wake, given, 0, 0); v.complete != tt.complete {
