@@ -62,7 +62,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		if !ok && trailed {
 			m, ok = l.wholePrefix(v.transcript)
 		}
-		if ok && takes(m.Intent, v.gap) {
+		if ok && takes(m.Intent, v) {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}

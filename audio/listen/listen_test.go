@@ -450,7 +450,7 @@ func TestShift(t *testing.T) {
 func TestDeletionIsConfirmed(t *testing.T) {
 	l := newListener(t, nil)
 	for _, text := range []string{"hey jarvis play some jazz", "hey jarvis tell me a joke about penguins",
-		"hey jarvis i did not ask you to erase that"} {
+		"hey jarvis i did not ask you to erase that", "hey jarvis uh i did erase that"} {
 		for _, u := range feed(t, l, said(t, "slt", text)) {
 			if intents.IsBuiltin(u.Intent) {
 				t.Errorf("%q deleted: %s", text, u.Intent)
@@ -628,19 +628,22 @@ func TestConcurrentSetGrammar(t *testing.T) {
 // garbage than another command.
 func TestTakesDeletion(t *testing.T) {
 	for _, tt := range []struct {
-		intent string
-		gap    int
-		want   bool
+		intent    string
+		gap, said int
+		want      bool
 	}{
-		{"LightsOn", maxDeletionGap + 1, true},
-		{"LightsOn", maxGap, true},
-		{"LightsOn", maxGap + 1, false},
-		{intents.ForgetLast, maxDeletionGap, true},
-		{intents.ForgetLast, maxDeletionGap + 1, false},
-		{intents.ForgetToday, maxDeletionGap + 1, false},
+		{"LightsOn", maxDeletionGap + 1, maxDeletionGap + 1, true},
+		{"LightsOn", maxGap, maxGap + 4, true},
+		{"LightsOn", maxGap + 1, maxGap + 1, false},
+		{intents.ForgetLast, maxDeletionGap, maxDeletionGap, true},
+		{intents.ForgetLast, maxDeletionGap + 1, maxDeletionGap + 1, false},
+		// Speech between the phrase and the deletion, in which the VAD
+		// heard no pause.
+		{intents.ForgetLast, 0, maxDeletionGap + 1, false},
+		{intents.ForgetToday, maxDeletionGap + 1, maxDeletionGap + 1, false},
 	} {
-		if got := takes(tt.intent, tt.gap); got != tt.want {
-			t.Errorf("takes(%s, %d) = %v", tt.intent, tt.gap, got)
+		if got := takes(tt.intent, verdict{gap: tt.gap, said: tt.said}); got != tt.want {
+			t.Errorf("takes(%s, gap %d, said %d) = %v", tt.intent, tt.gap, tt.said, got)
 		}
 	}
 }
@@ -679,7 +682,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := judge(words(tt.hyp), wake, tt.given, 0, 0)
-		tt.want.transcript = tt.transcript
+		tt.want.transcript, tt.want.said = tt.transcript, tt.want.gap // (all garbage counts from frame 0)
 		if got != tt.want {
 			t.Errorf("judge(%q, given %v) = %+v, want %+v", tt.hyp, tt.given, got, tt.want)
 		}

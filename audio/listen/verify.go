@@ -190,13 +190,16 @@ const maxGap = 5
 
 // maxDeletionGap is maxGap for a deletion, which cannot be undone: a
 // breath or a click may come before it, an "uh, I did" may not ("hey
-// jarvis, uh, I did erase that" is not said to have it erased).
+// jarvis, uh, I did erase that" is not said to have it erased). It
+// counts all the garbage after the phrase's words (verdict.said), not
+// only where the VAD heard the command's speech begin: in a sentence said
+// without a pause the head fires inside what follows the phrase.
 const maxDeletionGap = 3
 
-// takes reports whether a command of intent, heard gap phones of garbage
-// after the wake phrase, is acted on (see maxGap, maxDeletionGap).
-func takes(intent string, gap int) bool {
-	return gap <= maxGap && (!intents.IsBuiltin(intent) || gap <= maxDeletionGap)
+// takes reports whether the command of verdict v, of intent, is acted on
+// (see maxGap, maxDeletionGap).
+func takes(intent string, v verdict) bool {
+	return v.gap <= maxGap && (!intents.IsBuiltin(intent) || v.said <= maxDeletionGap)
 }
 
 // roomDB is how far below the words the verifier heard a phone of
@@ -236,6 +239,10 @@ type verdict struct {
 	transcript string // command words, wake phrase and garbage stripped
 	complete   bool   // command words follow the wake phrase (see maxGap)
 	gap        int    // phones of garbage where the command would start, before any command word
+	// said is the phones of garbage between the wake phrase's words and
+	// the first command word, wherever they start: in the pause after
+	// the phrase too (gap where the phrase was heard as garbage).
+	said int
 }
 
 // word is a word of a hypothesis, the 10 ms frames it spans, and the
@@ -292,21 +299,27 @@ func judge(ws []word, wake []string, given bool, commandFrom, speechFrom int) ve
 		return verdict{}
 	}
 	var cmd []string
-	var gapped []word
+	var gapped, between []word
 	for _, w := range ws[i:] {
 		switch {
 		case !isGarbage(w.text):
 			cmd = append(cmd, w.text)
-		case len(cmd) == 0 && w.start >= commandFrom:
-			gapped = append(gapped, w)
+		case len(cmd) == 0:
+			between = append(between, w)
+			if w.start >= commandFrom {
+				gapped = append(gapped, w)
+			}
 		}
 	}
-	gap := spoken(gapped, ws)
+	gap, said := spoken(gapped, ws), spoken(between, ws)
+	if unheard {
+		said = gap // (what is between is the phrase, too)
+	}
 	if len(cmd) == 0 && (unheard || (!given && gap > maxGap)) {
 		// Nothing of the grammar after a wake phrase the head is not sure
 		// of, and speech there: the verifier's word alone does not make
 		// "hey travis, how was the match" a wake kept on the device.
-		return verdict{gap: gap}
+		return verdict{gap: gap, said: said}
 	}
-	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap, gap: gap}
+	return verdict{wake: true, transcript: strings.Join(cmd, " "), complete: len(cmd) > 0 && gap <= maxGap, gap: gap, said: said}
 }
