@@ -504,7 +504,7 @@ const (
 // placed. Where the feature window fills, at the start of the utterance
 // and when the VAD lets speech through, the first frames come out ahead
 // of the lag: placed, they would overtake the frames after them, and
-// settle sets them back. (Process is not split into shorter calls to
+// are set back (the frames of the audio only go forward). (Process is not split into shorter calls to
 // place frames finer: the VAD then lets different frames through, and
 // the search hears something else.)
 func (d *Decoder) mark(final bool) {
@@ -519,6 +519,9 @@ func (d *Decoder) mark(final bool) {
 	}
 	for i := added - 1; i >= 0; i-- {
 		d.at = append(d.at, int32(max(0, newest-i)))
+	}
+	for i := len(d.at) - 2; i >= 0 && d.at[i] >= d.at[i+1]; i-- {
+		d.at[i] = d.at[i+1] - 1
 	}
 }
 
@@ -589,21 +592,12 @@ func (d *Decoder) Segments() []Segment {
 	// The search counts frames on across utterances, and its first
 	// segment starts this one's first frame.
 	if len(out) > 0 {
-		d.settle()
 		base := out[0].Start
 		for i := range out {
 			out[i].Start, out[i].End = d.audioFrame(out[i].Start-base), d.audioFrame(out[i].End-base)
 		}
 	}
 	return out
-}
-
-// settle sets back each frame mark placed after the one that follows
-// it (see mark): the frames of the audio only go forward.
-func (d *Decoder) settle() {
-	for i := len(d.at) - 2; i >= 0; i-- {
-		d.at[i] = min(d.at[i], d.at[i+1]-1)
-	}
 }
 
 // audioFrame is the frame of the utterance's audio that the search's
