@@ -24,7 +24,9 @@ public <cmd> = hey jarvis ((turn | switch) (on | off) the (kitchen | bedroom) li
 
 var testWords = []string{"hey", "jarvis", "turn", "switch", "on", "off", "the", "kitchen", "bedroom", "lights", "set", "a", "timer", "for", "two", "five", "minutes"}
 
-func newTestDecoder(t testing.TB) *Decoder {
+// newTestDecoder makes a decoder with the test's words, a "wake" and a
+// "cmd" search; extra are more PocketSphinx arguments.
+func newTestDecoder(t testing.TB, extra ...string) *Decoder {
 	t.Helper()
 	if _, err := os.Stat(DictionaryPath("")); err != nil {
 		t.Skipf("pocketsphinx-en-us not installed: %v", err)
@@ -33,7 +35,7 @@ func newTestDecoder(t testing.TB) *Decoder {
 	if err != nil || len(missing) > 0 {
 		t.Fatalf("lookup: %v, missing %v", err, missing)
 	}
-	d, err := New(Config{Words: words})
+	d, err := New(Config{Words: words, Extra: extra})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,19 +20,8 @@ func TestSegmentsInAudioTime(t *testing.T) {
 	pcm := append(wake, cmd...)
 	pauseFrom, pauseTo := len(wake)/160, (len(wake)+int(pause*16000))/160
 
-	segments := func(extra []string) []Segment {
-		words, _, err := LookupWords(DictionaryPath(""), testWords)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := New(Config{Words: words, Extra: extra})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		if err := d.SetJSGF("cmd", testJSGF, "t.cmd"); err != nil {
-			t.Fatal(err)
-		}
+	segments := func(extra ...string) []Segment {
+		d := newTestDecoder(t, extra...)
 		var last []Segment
 		// Twice: the search counts frames on across utterances, and the
 		// second's must still start at its own audio.
@@ -47,7 +36,7 @@ func TestSegmentsInAudioTime(t *testing.T) {
 		}
 		return last
 	}
-	vad, all := segments(nil), segments([]string{"-remove_silence", "no"})
+	vad, all := segments(), segments("-remove_silence", "no")
 	if len(vad) != 7 || len(all) != len(vad) {
 		t.Fatalf("words: with the VAD %v, without %v; want the 7 of the sentence", vad, all)
 	}
