@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"reflect"
 	"regexp"
@@ -14,9 +13,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/earshot/earshot/device/localbroker"
 )
 
 func TestHermesIntent(t *testing.T) {
@@ -221,23 +219,13 @@ func TestRouteLogs(t *testing.T) {
 
 func TestWebSocketBroker(t *testing.T) {
 	wsAddr := freePort(t)
-	srv := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	b, err := localbroker.Open(localbroker.Options{WebSocket: wsAddr})
+	if err != nil {
 		t.Fatal(err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
-	ws := listeners.NewWebsocket(listeners.Config{ID: "ws", Address: wsAddr})
-	for _, ln := range []listeners.Listener{tcp, ws} {
-		if err := srv.AddListener(ln); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	t.Cleanup(func() { _ = b.Close() })
 
-	obs := newObserver(t, "tcp://"+tcp.Address(), topicAction)
+	obs := newObserver(t, b.URL(), topicAction)
 	cfg := testConfig(wsAddr)
 	cfg.Broker = "ws://" + wsAddr + "/mqtt"
 	l := runLink(t, cfg, newFakeStore(), &fakeMuter{})

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -36,34 +34,70 @@ func (b *Broker) nextSub() int {
 	return b.sub
 }
 
+// Options says where the broker listens.
+type Options struct {
+	// Addr is the MQTT-over-TCP address; "" (or port 0) picks a free port
+	// on 127.0.0.1.
+	Addr string
+	// WebSocket, if set, is a second address serving MQTT over WebSocket
+	// (any path), as Home Assistant's and browser hubs' brokers do.
+	WebSocket string
+	Logger    *slog.Logger
+}
+
 // Start listens on addr ("127.0.0.1:0" picks a free port). Only loopback
 // addresses are accepted: an open broker must never face a network.
 func Start(addr string, logger *slog.Logger) (*Broker, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	return Open(Options{Addr: addr, Logger: logger})
+}
+
+// Open starts a broker with the listeners o asks for, all on loopback.
+func Open(o Options) (*Broker, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("local broker address %q: %w", addr, err)
+	for _, addr := range []string{o.Addr, o.WebSocket} {
+		if err := loopback(addr); err != nil {
+			return nil, err
+		}
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("local broker address %q: only loopback is allowed", addr)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	srv := mochi.New(&mochi.Options{Logger: logger, InlineClient: true})
+	srv := mochi.New(&mochi.Options{Logger: o.Logger, InlineClient: true})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, err
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "loopback", Address: addr})
+	tcp := listeners.NewTCP(listeners.Config{ID: "loopback", Address: o.Addr})
 	if err := srv.AddListener(tcp); err != nil {
-		return nil, fmt.Errorf("local broker on %s: %w", addr, err)
+		return nil, fmt.Errorf("local broker on %s: %w", o.Addr, err)
+	}
+	if o.WebSocket != "" {
+		ws := listeners.NewWebsocket(listeners.Config{ID: "websocket", Address: o.WebSocket})
+		if err := srv.AddListener(ws); err != nil {
+			return nil, fmt.Errorf("local broker websocket on %s: %w", o.WebSocket, err)
+		}
 	}
 	if err := srv.Serve(); err != nil {
 		return nil, err
 	}
 	return &Broker{srv: srv, addr: tcp.Address()}, nil
+}
+
+// loopback refuses an address that is not on a loopback interface; ""
+// (no listener) passes.
+func loopback(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("local broker address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("local broker address %q: only loopback is allowed", addr)
+	}
+	return nil
 }
 
 // URL is the broker's address for an MQTT client, tcp://host:port.
@@ -85,21 +119,30 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
 // Addr is the broker's host:port.
 func (b *Broker) Addr() string { return b.addr }
 
-// detachWait bounds how long Close waits for departed clients.
-const detachWait = 500 * time.Millisecond
-
-// Close stops the broker; it is idempotent. It first lets clients that
-// have just disconnected be detached: mochi's Close takes its client
-// list's read lock twice over (GetByListener calls Len), and a detach
-// asking for the write lock in between deadlocks both (seen in CI).
+// Close stops the broker; it is idempotent.
+//
+// mochi's own Close cannot be called first: it finds each listener's
+// clients with Clients.GetByListener, which takes the client list's read
+// lock twice (it calls Len inside), and a client detaching in between
+// asks for the write lock, so both wait for ever (seen in CI). So the
+// listeners are closed here first, their clients disconnected from a
+// single read of the list, and every connection's goroutine waited for
+// (CloseAll waits on them); mochi's Close then finds nothing left to
+// detach.
 func (b *Broker) Close() error {
 	var err error
 	b.once.Do(func() {
-		deadline := time.Now().Add(detachWait)
-		for atomic.LoadInt64(&b.srv.Info.ClientsConnected) > 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		b.srv.Listeners.CloseAll(b.disconnect)
 		err = b.srv.Close()
 	})
 	return err
+}
+
+// disconnect drops every client that came in on listener.
+func (b *Broker) disconnect(listener string) {
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Listener == listener && !cl.Closed() {
+			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
