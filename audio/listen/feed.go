@@ -133,16 +133,10 @@ func (l *Listener) listen(pcm []int16) error {
 	l.dec.UseTrackedMean()
 	// A candidate the wake stage is sure of has its wake phrase given: the
 	// search decides only the command. Otherwise the phrase must beat the
-	// phone loop too, and a weak one must beat it before the command.
+	// phone loop where it was said.
 	search := searchVerify
-	switch {
-	case sure:
+	if sure {
 		search = searchCommand
-	case hit.Weak:
-		if err := l.useWeak(); err != nil {
-			return l.fail(err)
-		}
-		search = searchWeak
 	}
 	if err := l.dec.SetSearch(search); err != nil {
 		return l.fail(err)
@@ -254,39 +248,8 @@ func (l *Listener) endCandidate() {
 	l.st = idle
 	l.silent, l.heard, l.alone, l.recFrames, l.speechAfter = 0, false, false, 0, 0
 	l.hist.Reset()
-	if err := l.dropWeak(); err != nil {
-		l.log.Warn("weak candidate's search not removed", "err", err)
-	}
 	// The search's history of the utterance is freed: give it back.
 	sphinx.TrimHeap()
-}
-
-// useWeak makes the search of a weak candidate. Weak candidates are few
-// beside the time between them, and a search keeps the history of its
-// last utterance: made for each and removed after it (dropWeak), it costs
-// no memory between them.
-func (l *Listener) useWeak() error {
-	if l.weakOn {
-		return nil
-	}
-	if err := l.dec.SetFSG(searchWeak, l.weak); err != nil {
-		return err
-	}
-	l.weakOn = true
-	return nil
-}
-
-// dropWeak removes the weak candidate's search, if made. The utterance
-// has ended.
-func (l *Listener) dropWeak() error {
-	if !l.weakOn {
-		return nil
-	}
-	l.weakOn = false
-	if err := l.dec.SetSearch(searchVerify); err != nil {
-		return err
-	}
-	return l.dec.UnsetSearch(searchWeak)
 }
 
 // fail resets after a decoder error so the next frame starts cleanly.

@@ -131,10 +131,8 @@ type Listener struct {
 	phrase []string
 	gram   *intents.Grammar
 	// The grammars of the searches made when they are needed (see
-	// lookWider, confirmDeletion and useWeak); weakOn while the weak
-	// candidate's search is made.
-	command, deletion, weak *intents.FSG
-	weakOn                  bool
+	// lookWider and confirmDeletion).
+	command, deletion *intents.FSG
 	hist                    *preroll.Ring // pre-roll + wake phrase
 	lead                    []int16
 	closed                  bool
@@ -311,15 +309,12 @@ func (l *Listener) SetGrammar(g *intents.Grammar) error {
 
 func (l *Listener) setGrammar(g *intents.Grammar) error {
 	garbage := garbageWeight(l.cfg.Sensitivity)
-	var verify, weak, command, deletion *intents.FSG
+	var verify, command, deletion *intents.FSG
 	var err error
 	if l.cfg.SkipVerify {
 		verify, err = g.CommandFSG()
 	} else {
-		verify, err = verifyFSG(g, l.phrase, garbage, false)
-		if err == nil {
-			weak, err = verifyFSG(g, l.phrase, garbage, true)
-		}
+		verify, err = verifyFSG(g, l.phrase, garbage)
 		if err == nil {
 			command, err = commandFSG(g, l.phrase, garbage, garbage/l.tune.TailShare)
 		}
@@ -341,7 +336,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l.gram, l.command, l.deletion, l.weak = g, command, deletion, weak
+	l.gram, l.command, l.deletion = g, command, deletion
 	return nil
 }
 
@@ -357,7 +352,6 @@ func (l *Listener) Reset() {
 
 func (l *Listener) resetLocked() {
 	_ = l.dec.EndUtt()
-	_ = l.dropWeak()
 	l.wake.Reset()
 	l.vad.Reset()
 	l.dec.ResetCMN()

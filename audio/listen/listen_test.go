@@ -225,7 +225,7 @@ func TestOutOfGrammarAfterWakeEnds(t *testing.T) {
 // minSpeech of loud audio, sure or not as told: it lets tests drive the
 // verifier with any audio.
 type scripted struct {
-	sure, weak    bool
+	sure          bool
 	loud, quiet   int
 	fired, resets int
 }
@@ -241,7 +241,7 @@ func (s *scripted) Push(pcm []int16) (Hit, error) {
 	}
 	if s.fired == 0 && s.loud >= 15 && s.quiet >= 5 {
 		s.fired++
-		return Hit{OK: true, Sure: s.sure, Weak: s.weak, Score: 0.9}, nil
+		return Hit{OK: true, Sure: s.sure, Score: 0.9}, nil
 	}
 	return Hit{}, nil
 }
@@ -289,27 +289,24 @@ func TestWordsBeforeThePhrase(t *testing.T) {
 	}
 }
 
-// TestWeakCandidates: a weak candidate's phrase must beat the phone loop
-// where it was said, not ride on the command after it. awb's "hey
-// marvin, turn on the kitchen lights" is "hey jarvis" with a command to
-// the plain verifying search; to the weak one it is other words and a
-// command. "hey jarvis" itself still wakes a weak candidate.
-func TestWeakCandidates(t *testing.T) {
-	run := func(pcm []int16, weak bool) []Utterance {
-		l := newListener(t, func(c *Config) { c.Stage = &scripted{weak: weak} })
+// TestPhraseBeatsTheLoopBeforeTheCommand: an unsure candidate's phrase
+// must beat the phone loop where it was said, not ride on the command
+// after it. awb's "hey marvin, turn on the kitchen lights" was "hey
+// jarvis" with a command to a search without the path `garbage command`
+// (as real-dev's "view glass, play jazz" was "computer"). "hey jarvis"
+// itself still wakes an unsure candidate.
+func TestPhraseBeatsTheLoopBeforeTheCommand(t *testing.T) {
+	run := func(pcm []int16) []Utterance {
+		l := newListener(t, func(c *Config) { c.Stage = &scripted{} })
 		return feed(t, l, pcm)
 	}
-	near := said(t, "awb", "hey marvin", 300*time.Millisecond, "turn on the kitchen lights")
-	if got := run(near, false); len(got) != 1 {
-		t.Fatalf("unsure, not weak: got %+v; the plain verifier no longer takes hey marvin for hey jarvis, and this test tests nothing", got)
-	}
-	if got := run(near, true); len(got) != 0 {
-		t.Errorf("weak: woke (intent %q) on hey marvin", got[0].Intent)
+	if got := run(said(t, "awb", "hey marvin", 300*time.Millisecond, "turn on the kitchen lights")); len(got) != 0 {
+		t.Errorf("woke (intent %q) on hey marvin", got[0].Intent)
 	}
 	for _, voice := range []string{"awb", "kal", "slt"} {
 		pcm := said(t, voice, "hey jarvis", 300*time.Millisecond, "turn on the kitchen lights")
-		if got := run(pcm, true); len(got) != 1 || got[0].Intent != "LightsOn" {
-			t.Errorf("%s, weak: got %+v, want the command", voice, got)
+		if got := run(pcm); len(got) != 1 || got[0].Intent != "LightsOn" {
+			t.Errorf("%s: got %+v, want the command", voice, got)
 		}
 	}
 }
@@ -335,21 +332,20 @@ func TestPartialPhrase(t *testing.T) {
 	}
 }
 
-// TestWeakHits: below the head's trained threshold and over the candidate
-// threshold (Tuning.CandidateShift) a hit is weak; a score that goes on
-// to pass the trained threshold before its peak is not.
-func TestWeakHits(t *testing.T) {
+// TestCandidateHits: a score over the candidate threshold
+// (Tuning.CandidateShift below the head's trained one) is a hit at its
+// peak; one under it is none.
+func TestCandidateHits(t *testing.T) {
 	h := &wakeword.Head{Threshold: 0.5, Sure: 0.9}
 	tu := Tuning{CandidateShift: -2.4} // candidate threshold 0.083
 	tests := []struct {
 		scores []float32
 		ok     bool
-		weak   bool
 		score  float32
 	}{
-		{[]float32{0.05, 0.2, 0.3, 0.25}, true, true, 0.3},
-		{[]float32{0.05, 0.2, 0.6, 0.4}, true, false, 0.6},
-		{[]float32{0.05, 0.07, 0.02, 0.01}, false, false, 0},
+		{[]float32{0.05, 0.2, 0.3, 0.25}, true, 0.3},
+		{[]float32{0.05, 0.2, 0.6, 0.4}, true, 0.6},
+		{[]float32{0.05, 0.07, 0.02, 0.01}, false, 0},
 	}
 	for _, tt := range tests {
 		s := newHeadStage(&fakeScores{scores: slices.Clone(tt.scores), head: h}, 0.5, tu)
@@ -360,11 +356,11 @@ func TestWeakHits(t *testing.T) {
 				break
 			}
 		}
-		if got.OK != tt.ok || got.Weak != tt.weak || got.Score != tt.score {
-			t.Errorf("%v: hit %+v, want ok %v weak %v score %v", tt.scores, got, tt.ok, tt.weak, tt.score)
+		if got.OK != tt.ok || got.Sure || got.Score != tt.score {
+			t.Errorf("%v: hit %+v, want ok %v, not sure, score %v", tt.scores, got, tt.ok, tt.score)
 		}
 	}
-	// With no shift, nothing is weak: the candidate threshold is the head's.
+	// With no shift, the candidate threshold is the head's.
 	s := newHeadStage(&fakeScores{scores: []float32{0.3, 0.2, 0.1}, head: h}, 0.5, Tuning{})
 	for range 3 {
 		if hit, _ := s.Push(make([]int16, 1280)); hit.OK {

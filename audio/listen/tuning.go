@@ -70,9 +70,9 @@ type Tuning struct {
 	// lower than the generator's: for some phrases most of them fell
 	// under its threshold (real-dev "smart mirror", "view glass"). The
 	// head is the cheap first stage and the verifier the exact one, so the
-	// head proposes generously; a candidate under the trained threshold is
-	// weak, and its phrase must beat the phone loop where it was said
-	// (verifyFSG), not ride on the command after it.
+	// head proposes generously, and the verifier must hear the phrase of
+	// every candidate it is not sure of over the phone loop where it was
+	// said (verifyFSG), not on the strength of the command after it.
 	CandidateShift float64
 }
 

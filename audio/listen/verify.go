@@ -14,8 +14,6 @@ const (
 	garbagePre   = "gbg_"
 	searchWake   = "wake"
 	searchVerify = "verify"
-	// The search of a weak candidate (see verifyFSG).
-	searchWeak = "weak"
 	// The search of a candidate the wake stage is sure of (see
 	// commandFSG), and the one that confirms a deletion.
 	searchCommand  = "command"
@@ -118,31 +116,27 @@ func opens(ws []word, i int, seq []string) bool {
 
 // verifyFSG is the search of a candidate the wake stage is not sure of:
 //
-//	[garbage] wake ([garbage] command | garbage) | garbage
+//	[garbage] wake ([garbage] command | garbage) | garbage command | garbage
 //
 // phonePenalty is the probability charged for every phone of garbage.
-// The search of a weak candidate (one the head scored under the
-// threshold it was trained to propose at) has one path more:
-//
-//	… | garbage command
-//
-// so its wake phrase must beat the phone loop where it was said, not
-// only on the strength of the command after it: without that path, a
-// command after other words ("alexa, turn the volume up" to a device
-// called jarvis) drags the phrase along, since the loop would have to
-// spell the command too. Such a hypothesis opens with garbage, and judge
-// rejects it.
+// The wake phrase must beat the phone loop where it was said, not only on
+// the strength of the command after it: without the path `garbage
+// command`, a command after other words ("view glass, play jazz" to a
+// device called computer) drags the phrase along, since the loop would
+// have to spell the command too. Such a hypothesis opens with garbage,
+// and judge rejects it.
 //
 // A phrase of several words has one more, its part without the first
 // words (see partialNet):
 //
 //	… | part ([garbage] command | garbage)
-func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64, weak bool) (*intents.FSG, error) {
+func verifyFSG(g *intents.Grammar, wake []string, phonePenalty float64) (*intents.FSG, error) {
 	garbage := phoneNet(phonePenalty)
 	after := intents.Alt(intents.Seq(intents.Optional(garbage), g.Commands()), garbage)
-	alts := []intents.Net{intents.Seq(intents.Optional(garbage), wakeNet(wake), after), garbage}
-	if weak {
-		alts = append(alts, intents.Seq(garbage, g.Commands()))
+	alts := []intents.Net{
+		intents.Seq(intents.Optional(garbage), wakeNet(wake), after),
+		intents.Seq(garbage, g.Commands()),
+		garbage,
 	}
 	if p, ok := partialNet(wake); ok {
 		alts = append(alts, intents.Seq(p, after))

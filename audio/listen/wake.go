@@ -23,12 +23,10 @@ type WakeStage interface {
 	Close()
 }
 
-// Hit is what the wake stage reports. A weak hit scored under the
-// threshold the head was trained to propose at (see Tuning.CandidateShift):
-// the verifier must hear the phrase over any other words before the command.
+// Hit is what the wake stage reports.
 type Hit struct {
-	OK, Sure, Weak bool
-	Score          float32
+	OK, Sure bool
+	Score    float32
 	// Late is how many samples ago the phrase ended (the head's score
 	// first passed the candidate threshold).
 	Late int
@@ -41,11 +39,11 @@ type Hit struct {
 // threshold on "jar-", and the rest of the word must not be taken for the
 // start of the command.
 type headStage struct {
-	d                          windowScorer
-	candidate, threshold, sure float32
-	peak                       float32 // the best score since armed; 0 when not armed
-	rising                     int     // windows since armed
-	late                       int     // samples since armed
+	d               windowScorer
+	candidate, sure float32
+	peak            float32 // the best score since armed; 0 when not armed
+	rising          int     // windows since armed
+	late            int     // samples since armed
 }
 
 // maxRise bounds the wait for the peak: 4 windows, 320 ms.
@@ -61,7 +59,7 @@ type windowScorer interface {
 func newHeadStage(d windowScorer, sensitivity float64, tune Tuning) *headStage {
 	h := d.Head()
 	return &headStage{d: d, candidate: shift(h.Threshold, sensitivity, tune.CandidateShift),
-		threshold: shift(h.Threshold, sensitivity, 0), sure: shift(h.Sure, sensitivity, tune.SureShift)}
+		sure: shift(h.Sure, sensitivity, tune.SureShift)}
 }
 
 // shift moves a threshold with the sensitivity (0.5 leaves it; 1 divides
@@ -93,7 +91,7 @@ func (s *headStage) Push(pcm []int16) (Hit, error) {
 	}
 	peak := max(s.peak, score)
 	s.peak = 0
-	return Hit{OK: true, Sure: peak >= s.sure, Weak: peak < s.threshold, Score: peak, Late: s.late}, nil
+	return Hit{OK: true, Sure: peak >= s.sure, Score: peak, Late: s.late}, nil
 }
 
 func (s *headStage) Reset() { s.d.Reset(); s.peak = 0 }
