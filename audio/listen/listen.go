@@ -133,9 +133,9 @@ type Listener struct {
 	// The grammars of the searches made when they are needed (see
 	// lookWider and confirmDeletion).
 	command, deletion *intents.FSG
-	hist                    *preroll.Ring // pre-roll + wake phrase
-	lead                    []int16
-	closed                  bool
+	hist              *preroll.Ring // pre-roll + wake phrase
+	lead              []int16
+	closed            bool
 
 	st     state
 	silent int // consecutive silent frames
