@@ -493,8 +493,7 @@ const (
 )
 
 // mark places the frames the search added during a call to Process: the
-// newest frames of the audio but frameLag (the analysis window past the
-// shift and the dynamic features' window). PocketSphinx's VAD holds
+// newest frames of the audio but frameLag. PocketSphinx's VAD holds
 // frames back only until it decides that speech began, and then lets
 // them all through with the frame that decided it, so a short call's
 // frames are placed where they were said. Within one long call (the
@@ -504,9 +503,9 @@ const (
 // placed. Where the feature window fills, at the start of the utterance
 // and when the VAD lets speech through, the first frames come out ahead
 // of the lag: placed, they would overtake the frames after them, and
-// are set back (the frames of the audio only go forward). (Process is not split into shorter calls to
-// place frames finer: the VAD then lets different frames through, and
-// the search hears something else.)
+// are set back (the frames of the audio only go forward). (Process is
+// not split into shorter calls to place frames finer: the VAD then lets
+// different frames through, and the search hears something else.)
 func (d *Decoder) mark(final bool) {
 	n := d.Frames()
 	added := n - len(d.at)

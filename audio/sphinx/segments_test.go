@@ -18,7 +18,7 @@ func TestSegmentsInAudioTime(t *testing.T) {
 	wake := sphinxtest.Speak(t, "slt", "hey jarvis", lead, 0)
 	cmd := sphinxtest.Speak(t, "slt", "turn on the kitchen lights", pause, 0.6)
 	pcm := append(wake, cmd...)
-	pauseFrom, pauseTo := len(wake)/160, (len(wake)+int(pause*16000))/160
+	pauseFrom, pauseTo := len(wake)/frameShift, (len(wake)+int(pause*16000))/frameShift
 
 	segments := func(extra ...string) []Segment {
 		d := newTestDecoder(t, extra...)
