@@ -95,6 +95,7 @@ type Result struct {
 	Sure            int     `json:"sure"`
 	Rejected        int     `json:"rejected"`
 	Alone           int     `json:"alone"`
+	Moved           int     `json:"moved"`
 	// WakeStage says what found the candidates.
 	WakeStage string `json:"wake_stage"`
 
@@ -186,7 +187,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	st := l.Stats()
 	res.HeardSeconds = float64(st.Heard) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits, res.Sure, res.Rejected, res.Alone = st.Hits, st.Sure, st.Rejected, st.Alone
+	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -400,8 +401,8 @@ func writeText(w io.Writer, r Result, all bool) error {
 	if r.BareFiles > 0 {
 		ew.printf("wake phrase alone: %d files, %d acted on\n", r.BareFiles, r.BareActions)
 	}
-	ew.printf("decoding: %.1f CPU s for %.1f audio s (wake stage %.1f s; %d candidates, %d sure; verification %.1f s, %d rejected; %d said alone)\n",
-		r.CPUSeconds, r.AudioSeconds, r.HeardSeconds, r.Hits, r.Sure, r.VerifiedSeconds, r.Rejected, r.Alone)
+	ew.printf("decoding: %.1f CPU s for %.1f audio s (wake stage %.1f s; %d candidates, %d sure, %d moved to a higher peak; verification %.1f s, %d rejected; %d said alone)\n",
+		r.CPUSeconds, r.AudioSeconds, r.HeardSeconds, r.Hits, r.Sure, r.Moved, r.VerifiedSeconds, r.Rejected, r.Alone)
 	ew.printf("%s\n", r.Line())
 	return ew.err
 }

@@ -96,18 +96,23 @@ func (l *Listener) listen(pcm []int16) error {
 	if !hit.OK {
 		return nil
 	}
+	buf := l.spare
+	l.spare = nil
+	if buf == nil {
+		buf = make([]int16, 0, l.hist.Cap()+frames(l.tune.WakeSpan+l.cfg.CommandWait+l.cfg.MaxUtterance)*audio.FrameSamples)
+	}
+	l.rec = l.hist.Snapshot(buf)
+	return l.start(hit)
+}
+
+// start starts a candidate at a hit told at the end of l.rec.
+func (l *Listener) start(hit Hit) error {
 	l.stats.Hits++
 	if hit.Sure {
 		l.stats.Sure++
 	}
 	score, sure := hit.Score, hit.Sure
 	l.log.Debug("wake phrase candidate", "score", score, "sure", sure, "late_ms", hit.Late*1000/audio.SampleRate)
-	buf := l.spare
-	l.spare = nil
-	if buf == nil {
-		buf = make([]int16, 0, l.hist.Cap()+frames(l.cfg.CommandWait+l.cfg.MaxUtterance)*audio.FrameSamples)
-	}
-	l.rec = l.hist.Snapshot(buf)
 	l.hitAt = len(l.rec)
 	l.score, l.sure = score, sure
 	l.recFrames, l.speechAfter, l.heard, l.alone, l.peak, l.quiet, l.silent = 0, 0, false, false, 0, 0, 0
@@ -151,18 +156,26 @@ func (l *Listener) listen(pcm []int16) error {
 // capture records and decodes one frame of a candidate, and ends it.
 func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) {
 	l.rec = append(l.rec, frame...)
-	l.recFrames++
-	l.sinceHit++
-	if speech {
-		l.speechAfter++
-		if !l.heard && l.speechAfter >= frames(l.tune.CommandOnset) {
-			l.heard = true
-			l.recFrames = 0 // max_utterance counts from the command
-			l.commandAt = l.sinceHit - l.speechAfter
-		}
-	}
-	if err := l.process(frame); err != nil {
+	l.onsetAgo++
+	l.remember(speech)
+	moved, err := l.overtaken(frame)
+	if err != nil {
 		return Utterance{}, false, err
+	}
+	if !moved {
+		l.recFrames++
+		l.sinceHit++
+		if speech {
+			l.speechAfter++
+			if !l.heard && l.speechAfter >= frames(l.tune.CommandOnset) {
+				l.heard = true
+				l.recFrames = 0 // max_utterance counts from the command
+				l.commandAt = l.sinceHit - l.speechAfter
+			}
+		}
+		if err := l.process(frame); err != nil {
+			return Utterance{}, false, err
+		}
 	}
 	if !l.heard && !l.alone && l.silent >= frames(l.tune.Alone) {
 		// The wake phrase came alone: say so, and wait for the command.
@@ -227,6 +240,33 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 	return Utterance{}, false, nil
 }
 
+// overtaken lets the wake stage go on hearing what follows a candidate it
+// was not sure of, for Tuning.WakeSpan: a candidate under the head's
+// trained threshold can be the rising edge of the phrase, or a sound
+// just before it ("a-" of "amelia"), and the phrase itself peak after
+// it. A higher peak takes the candidate's place, its search started
+// again at the new phrase's end. moved reports that it did (the frame
+// is then decoded).
+func (l *Listener) overtaken(frame []int16) (moved bool, err error) {
+	if l.sure || l.alone || l.cfg.SkipVerify || l.sinceHit >= frames(l.tune.WakeSpan) {
+		return false, nil
+	}
+	l.stats.Heard += int64(len(frame))
+	hit, err := l.wake.Push(frame)
+	if err != nil {
+		return false, l.fail(err)
+	}
+	if !hit.OK || hit.Score <= l.score {
+		return false, nil
+	}
+	l.log.Debug("wake phrase candidate moved", "from", l.score, "to", hit.Score)
+	l.stats.Moved++
+	if err := l.dec.EndUtt(); err != nil {
+		return false, l.fail(err)
+	}
+	return true, l.start(hit)
+}
+
 // Flush ends an utterance being captured, as at the end of a file.
 func (l *Listener) Flush() (Utterance, bool, error) {
 	l.mu.Lock()
@@ -280,7 +320,9 @@ type Stats struct {
 	// Rejected the others the verifier did not hear the phrase in;
 	// Accepted the utterances handed over, Alone the wake phrases said
 	// alone (an earcon, then a wait for the command).
-	Hits, Sure, Rejected, Accepted, Alone int
+	// Moved counts the candidates that gave way to a higher peak of
+	// the head's score just after them.
+	Hits, Sure, Rejected, Accepted, Alone, Moved int
 	// Talking counts the stretches of speech that went on for
 	// Tuning.Span without the wake phrase.
 	Talking int

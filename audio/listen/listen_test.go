@@ -311,6 +311,66 @@ func TestPhraseBeatsTheLoopBeforeTheCommand(t *testing.T) {
 	}
 }
 
+// peaks is a wake stage that hits at each of the first pauses after at
+// least 15 frames of loud audio, with the hits given in turn.
+type peaks struct {
+	hits        []Hit
+	loud, quiet int
+}
+
+func (s *peaks) Push(pcm []int16) (Hit, error) {
+	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
+		if vad.Power(pcm[i:i+audio.FrameSamples]) > 1e5 {
+			s.loud++
+			s.quiet = 0
+		} else if s.loud >= 15 {
+			s.quiet++
+		}
+	}
+	if len(s.hits) > 0 && s.loud >= 15 && s.quiet >= 5 {
+		h := s.hits[0]
+		s.hits, s.loud, s.quiet = s.hits[1:], 0, 0
+		return h, nil
+	}
+	return Hit{}, nil
+}
+func (s *peaks) Reset() {}
+func (s *peaks) Close() {}
+
+// TestHigherPeakMovesTheCandidate: a candidate the stage was not sure of
+// gives way to a higher peak within Tuning.WakeSpan after it, whose
+// search starts again at its phrase; a lower one, or any after a sure
+// candidate, does not. A head proposing below its trained threshold
+// arms on the rising edge of people's phrase, or a sound before it, and
+// its peak comes after (real-dev's "amelia").
+func TestHigherPeakMovesTheCandidate(t *testing.T) {
+	pcm := said(t, "slt", "hey marvin", 300*time.Millisecond, "hey jarvis", 300*time.Millisecond, "turn on the kitchen lights")
+	low, high := Hit{OK: true, Score: 0.1}, Hit{OK: true, Score: 0.95, Sure: true}
+	tests := []struct {
+		name  string
+		hits  []Hit
+		moved int
+	}{
+		{"higher", []Hit{low, high}, 1},
+		{"lower", []Hit{{OK: true, Score: 0.3}, {OK: true, Score: 0.2, Sure: true}}, 0},
+		{"after a sure one", []Hit{{OK: true, Score: 0.9, Sure: true}, high}, 0},
+	}
+	for _, tt := range tests {
+		l := newListener(t, func(c *Config) { c.Stage = &peaks{hits: slices.Clone(tt.hits)} })
+		got := feed(t, l, pcm)
+		switch {
+		case tt.moved == 1 && (len(got) != 1 || got[0].Intent != "LightsOn"):
+			t.Errorf("%s: got %+v, want the command", tt.name, got)
+		case tt.name == "lower" && len(got) != 0:
+			// The first candidate stands: words before its phrase.
+			t.Errorf("%s: got %+v from the first candidate", tt.name, got)
+		}
+		if st := l.Stats(); st.Moved != tt.moved {
+			t.Errorf("%s: %d candidates moved, want %d", tt.name, st.Moved, tt.moved)
+		}
+	}
+}
+
 // TestPartialPhrase: a command after part of the wake phrase is not said
 // to the device, however sure the wake stage (people's "computer, turn on
 // the lights" woke a device called hey computer 29 times an hour), and the
