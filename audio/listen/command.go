@@ -19,7 +19,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	hyp, _ := l.dec.Hyp()
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
-	sure, hitAt, from, speechFrom := l.sure, l.hitAt, l.commandFrom(), l.speechFrom
+	sure, hitAt, from, speechFrom, heard := l.sure, l.hitAt, l.commandFrom(), l.speechFrom, l.heard
 	if sure && l.heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
 		if err != nil {
@@ -43,6 +43,12 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		v = verdict{wake: true, transcript: hyp, complete: hyp != ""}
 	} else {
 		v = judge(ws, l.phrase, sure, from, speechFrom)
+		if !heard {
+			// No speech followed the wake phrase: what words the search
+			// made are of the phrase itself (a person's "hey savant",
+			// the phrase given, heard as "play some rock").
+			v.transcript, v.complete = "", false
+		}
 	}
 	if !v.wake {
 		l.log.Debug("wake phrase rejected by verification", "hyp", hyp, "score", l.score)

@@ -371,6 +371,25 @@ func TestHigherPeakMovesTheCandidate(t *testing.T) {
 	}
 }
 
+// TestNoCommandWithoutSpeechAfterThePhrase: words the search makes of
+// the wake phrase's own audio are not a command. With the phrase given
+// (a sure candidate) the search may skip it, and a real-dev "hey savant"
+// said alone came out as "play some rock". Here the stage is sure of a
+// phrase that ends where a command does, and nothing follows.
+func TestNoCommandWithoutSpeechAfterThePhrase(t *testing.T) {
+	st := &scripted{sure: true}
+	l := newListener(t, func(c *Config) { c.Stage = st; c.CommandWait = time.Second })
+	got := feed(t, l, said(t, "slt", "lights on in the kitchen"))
+	if l.Stats().Sure == 0 {
+		t.Fatal("the stage never fired: the test tests nothing")
+	}
+	for _, u := range got {
+		if u.Intent != "" {
+			t.Errorf("acted (%s %v) with nothing said after the phrase", u.Intent, u.Slots)
+		}
+	}
+}
+
 // TestPartialPhrase: a command after part of the wake phrase is not said
 // to the device, however sure the wake stage (people's "computer, turn on
 // the lights" woke a device called hey computer 29 times an hour), and the
