@@ -225,27 +225,37 @@ func TestOutOfGrammarAfterWakeEnds(t *testing.T) {
 // minSpeech of loud audio, sure or not as told: it lets tests drive the
 // verifier with any audio.
 type scripted struct {
-	sure          bool
-	loud, quiet   int
+	sure bool
+	loudness
 	fired, resets int
 }
 
-func (s *scripted) Push(pcm []int16) (Hit, error) {
+// loudness counts loud frames, and quiet ones after 15 loud.
+type loudness struct{ loud, quiet int }
+
+func (c *loudness) count(pcm []int16) {
 	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
 		if vad.Power(pcm[i:i+audio.FrameSamples]) > 1e5 {
-			s.loud++
-			s.quiet = 0
-		} else if s.loud >= 15 {
-			s.quiet++
+			c.loud++
+			c.quiet = 0
+		} else if c.loud >= 15 {
+			c.quiet++
 		}
 	}
-	if s.fired == 0 && s.loud >= 15 && s.quiet >= 5 {
+}
+
+// paused reports a pause of 5 frames after 15 loud ones.
+func (c *loudness) paused() bool { return c.loud >= 15 && c.quiet >= 5 }
+
+func (s *scripted) Push(pcm []int16) (Hit, error) {
+	s.count(pcm)
+	if s.fired == 0 && s.paused() {
 		s.fired++
 		return Hit{OK: true, Sure: s.sure, Score: 0.9}, nil
 	}
 	return Hit{}, nil
 }
-func (s *scripted) Reset() { s.loud, s.quiet, s.fired = 0, 0, 0; s.resets++ }
+func (s *scripted) Reset() { s.loudness, s.fired = loudness{}, 0; s.resets++ }
 func (s *scripted) Close() {}
 
 // TestUnsureCandidatesNeedTheVerifier: a candidate the wake stage is not
@@ -314,22 +324,15 @@ func TestPhraseBeatsTheLoopBeforeTheCommand(t *testing.T) {
 // peaks is a wake stage that hits at each of the first pauses after at
 // least 15 frames of loud audio, with the hits given in turn.
 type peaks struct {
-	hits        []Hit
-	loud, quiet int
+	hits []Hit
+	loudness
 }
 
 func (s *peaks) Push(pcm []int16) (Hit, error) {
-	for i := 0; i+audio.FrameSamples <= len(pcm); i += audio.FrameSamples {
-		if vad.Power(pcm[i:i+audio.FrameSamples]) > 1e5 {
-			s.loud++
-			s.quiet = 0
-		} else if s.loud >= 15 {
-			s.quiet++
-		}
-	}
-	if len(s.hits) > 0 && s.loud >= 15 && s.quiet >= 5 {
+	s.count(pcm)
+	if len(s.hits) > 0 && s.paused() {
 		h := s.hits[0]
-		s.hits, s.loud, s.quiet = s.hits[1:], 0, 0
+		s.hits, s.loudness = s.hits[1:], loudness{}
 		return h, nil
 	}
 	return Hit{}, nil
