@@ -270,6 +270,11 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 		if shortest(dict[w]) < 3 {
 			continue
 		}
+		for _, r := range rhymes(all, dict[w], rng) {
+			swapped := slices.Clone(words)
+			swapped[i] = r
+			add(strings.Join(swapped, " "))
+		}
 		alike, err := sphinx.SoundAlikes(dictPath, dict[w], max(1, shortest(dict[w])/3))
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
@@ -294,24 +299,42 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 // whole), or those and one phone more: the word with its end unsaid or
 // said otherwise; at most maxCut of them, drawn with rng.
 func cutShort(dict sphinx.Dictionary, prons []string, rng *rand.Rand) []string {
+	return wordsLike(dict, prons, rng, func(ph, t []string) bool {
+		for k := 2; k < len(t); k++ {
+			if (len(ph) == k || len(ph) == k+1) && slices.Equal(ph[:k], t[:k]) && !slices.Equal(ph, t) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// rhymes returns the dictionary's words that end as one of prons does,
+// in its last half of phones (at least two), and begin otherwise:
+// "vermont" for "savant", "canvas" for "jarvis". People say them near a
+// speaker as they say the word's start ("jar"), and wake-word benchmarks
+// record them as not-wake-words for that reason. At most maxCut of them,
+// drawn with rng.
+func rhymes(dict sphinx.Dictionary, prons []string, rng *rand.Rand) []string {
+	return wordsLike(dict, prons, rng, func(ph, t []string) bool {
+		k := max(2, (len(t)+1)/2)
+		return len(ph) > k && len(t) > k && slices.Equal(ph[len(ph)-k:], t[len(t)-k:]) && ph[len(ph)-k-1] != t[len(t)-k-1]
+	})
+}
+
+// wordsLike returns at most maxCut plain words of dict, drawn with rng, with
+// a pronunciation that matches one of prons.
+func wordsLike(dict sphinx.Dictionary, prons []string, rng *rand.Rand, match func(ph, target []string) bool) []string {
 	const maxCut = 12
 	var out []string
 	for w, ps := range dict {
 		if !plain(w) {
 			continue
 		}
-	word:
-		for _, p := range ps {
-			ph := strings.Fields(p)
-			for _, target := range prons {
-				t := strings.Fields(target)
-				for k := 2; k < len(t); k++ {
-					if (len(ph) == k || len(ph) == k+1) && slices.Equal(ph[:k], t[:k]) && !slices.Equal(ph, t) {
-						out = append(out, w)
-						break word
-					}
-				}
-			}
+		if slices.ContainsFunc(ps, func(p string) bool {
+			return slices.ContainsFunc(prons, func(t string) bool { return match(strings.Fields(p), strings.Fields(t)) })
+		}) {
+			out = append(out, w)
 		}
 	}
 	sort.Strings(out)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -90,6 +91,53 @@ func TestNearMisses(t *testing.T) {
 	}
 	if _, err := NearMisses(path, "hey zorblax", 1); err == nil || !strings.Contains(err.Error(), "zorblax") {
 		t.Errorf("unknown word: %v", err)
+	}
+}
+
+// TestRhymes: words that end as the word does, in its last half of
+// phones, and begin otherwise, are near misses; the word said another
+// way, a word that only shares its last sound, and one that is all of
+// the ending are not.
+func TestRhymes(t *testing.T) {
+	dict := sphinx.Dictionary{
+		"savant":  {"S AE V AH N T", "S AH V AA N T"},
+		"servant": {"S ER V AH N T"},
+		"vermont": {"V ER M AA N T"},
+		"want":    {"W AA N T"},
+		"ant":     {"AE N T"},
+		"saint":   {"S EY N T"},
+		"Lamont":  {"L AH M AA N T"},
+	}
+	got := rhymes(dict, dict["savant"], rand.New(rand.NewPCG(1, 2)))
+	sort.Strings(got)
+	// (servant differs before the ending only by a sound: a sound-alike.)
+	if want := []string{"vermont", "want"}; !slices.Equal(got, want) {
+		t.Errorf("rhymes of savant: %v, want %v", got, want)
+	}
+	path := sphinx.DictionaryPath("")
+	all, err := sphinx.LoadDictionary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near, err := NearMisses(path, "hey jarvis", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0 // "hey beavis", "hey canvas": JH AA R V AH S ends in V AH S
+	for _, s := range near {
+		w, ok := strings.CutPrefix(s, "hey ")
+		if !ok || w == "jarvis" {
+			continue
+		}
+		if slices.ContainsFunc(all[w], func(p string) bool {
+			f := strings.Fields(p)
+			return len(f) > 3 && strings.Join(f[len(f)-3:], " ") == "V AH S" && f[len(f)-4] != "R"
+		}) {
+			n++
+		}
+	}
+	if n < 5 {
+		t.Errorf("near misses of hey jarvis hold %d rhymes: %v", n, near)
 	}
 }
 
