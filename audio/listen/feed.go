@@ -248,7 +248,8 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 // again at the new phrase's end. moved reports that it did (the frame
 // is then decoded).
 func (l *Listener) overtaken(frame []int16) (moved bool, err error) {
-	if l.sure || l.alone || l.cfg.SkipVerify || l.sinceHit >= frames(l.tune.WakeSpan) {
+	if l.sure || l.alone || l.cfg.SkipVerify || l.score >= 1 || l.sinceHit >= frames(l.tune.WakeSpan) {
+		// (The keyword spotter's hits all score 1: none is higher.)
 		return false, nil
 	}
 	l.stats.Heard += int64(len(frame))
