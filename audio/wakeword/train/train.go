@@ -252,17 +252,21 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 			out = append(out, s)
 		}
 	}
+	// swap adds the phrase with its word i swapped for each of others.
+	swap := func(i int, others []string) {
+		for _, o := range others {
+			swapped := slices.Clone(words)
+			swapped[i] = o
+			add(strings.Join(swapped, " "))
+		}
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x0ea2))
 	all, err := sphinx.LoadDictionary(dictPath)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	for i, w := range words {
-		for _, cut := range cutShort(all, dict[w], rng) {
-			swapped := slices.Clone(words)
-			swapped[i] = cut
-			add(strings.Join(swapped, " "))
-		}
+		swap(i, cutShort(all, dict[w], rng))
 		if len(words) > 1 {
 			rest := slices.Delete(slices.Clone(words), i, i+1)
 			add(strings.Join(rest, " "))
@@ -270,11 +274,7 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 		if shortest(dict[w]) < 3 {
 			continue
 		}
-		for _, r := range rhymes(all, dict[w], rng) {
-			swapped := slices.Clone(words)
-			swapped[i] = r
-			add(strings.Join(swapped, " "))
-		}
+		swap(i, rhymes(all, dict[w], rng))
 		alike, err := sphinx.SoundAlikes(dictPath, dict[w], max(1, shortest(dict[w])/3))
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
@@ -285,11 +285,7 @@ func NearMisses(dictPath, phrase string, seed uint64) ([]string, error) {
 		}
 		sort.Strings(cands)
 		rng.Shuffle(len(cands), func(a, b int) { cands[a], cands[b] = cands[b], cands[a] })
-		for _, a := range cands[:min(len(cands), 40)] {
-			swapped := slices.Clone(words)
-			swapped[i] = a
-			add(strings.Join(swapped, " "))
-		}
+		swap(i, cands[:min(len(cands), 40)])
 	}
 	return out, nil
 }
@@ -326,13 +322,18 @@ func rhymes(dict sphinx.Dictionary, prons []string, rng *rand.Rand) []string {
 // a pronunciation that matches one of prons.
 func wordsLike(dict sphinx.Dictionary, prons []string, rng *rand.Rand, match func(ph, target []string) bool) []string {
 	const maxCut = 12
+	targets := make([][]string, len(prons))
+	for i, t := range prons {
+		targets[i] = strings.Fields(t)
+	}
 	var out []string
 	for w, ps := range dict {
 		if !plain(w) {
 			continue
 		}
 		if slices.ContainsFunc(ps, func(p string) bool {
-			return slices.ContainsFunc(prons, func(t string) bool { return match(strings.Fields(p), strings.Fields(t)) })
+			ph := strings.Fields(p)
+			return slices.ContainsFunc(targets, func(t []string) bool { return match(ph, t) })
 		}) {
 			out = append(out, w)
 		}
