@@ -20,7 +20,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom, heard := l.sure, l.hitAt, l.commandFrom(), l.speechFrom, l.heard
-	if sure && l.heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
+	if sure && heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
 		if err != nil {
 			return Utterance{}, false, l.fail(err) // (which wipes the recording)
