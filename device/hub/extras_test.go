@@ -218,12 +218,12 @@ func TestRouteLogs(t *testing.T) {
 }
 
 func TestWebSocketBroker(t *testing.T) {
-	wsAddr := freePort(t)
-	b, err := localbroker.Open(localbroker.Options{WebSocket: wsAddr})
+	b, err := localbroker.Open(localbroker.Options{WebSocket: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
+	wsAddr := b.WebSocketAddr()
 
 	obs := newObserver(t, b.URL(), topicAction)
 	cfg := testConfig(wsAddr)

@@ -20,6 +20,7 @@ import (
 type Broker struct {
 	srv  *mochi.Server
 	addr string
+	ws   string
 	once sync.Once
 
 	mu  sync.Mutex
@@ -40,7 +41,8 @@ type Options struct {
 	// on 127.0.0.1.
 	Addr string
 	// WebSocket, if set, is a second address serving MQTT over WebSocket
-	// (any path), as Home Assistant's and browser hubs' brokers do.
+	// (any path), as Home Assistant's and browser hubs' brokers do; port
+	// 0 picks a free one (WebSocketAddr).
 	WebSocket string
 	Logger    *slog.Logger
 }
@@ -72,16 +74,20 @@ func Open(o Options) (*Broker, error) {
 	if err := srv.AddListener(tcp); err != nil {
 		return nil, fmt.Errorf("local broker on %s: %w", o.Addr, err)
 	}
+	b := &Broker{srv: srv, addr: tcp.Address()}
 	if o.WebSocket != "" {
-		ws := listeners.NewWebsocket(listeners.Config{ID: "websocket", Address: o.WebSocket})
+		ws := newWSListener("websocket", o.WebSocket)
 		if err := srv.AddListener(ws); err != nil {
+			b.Close()
 			return nil, fmt.Errorf("local broker websocket on %s: %w", o.WebSocket, err)
 		}
+		b.ws = ws.Address()
 	}
 	if err := srv.Serve(); err != nil {
+		b.Close()
 		return nil, err
 	}
-	return &Broker{srv: srv, addr: tcp.Address()}, nil
+	return b, nil
 }
 
 // loopback refuses an address that is not on a loopback interface; ""
@@ -118,6 +124,9 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
 
 // Addr is the broker's host:port.
 func (b *Broker) Addr() string { return b.addr }
+
+// WebSocketAddr is the host:port serving MQTT over WebSocket, "" for none.
+func (b *Broker) WebSocketAddr() string { return b.ws }
 
 // Close stops the broker; it is idempotent.
 //

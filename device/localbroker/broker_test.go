@@ -2,6 +2,7 @@ package localbroker
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,5 +96,44 @@ func TestCloseWhileClientsLeave(t *testing.T) {
 			t.Fatalf("round %d: Close hung while clients disconnected", round)
 		}
 		wg.Wait()
+	}
+}
+
+// TestWebSocket: a client over WebSocket reaches the broker on the port
+// Open picked, and a port already taken is Open's error, not a listener
+// that silently never serves.
+func TestWebSocket(t *testing.T) {
+	b, err := Open(Options{WebSocket: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan string, 1)
+	if err := b.Subscribe("earshot/#", func(topic string, payload []byte, _ bool) { got <- string(payload) }); err != nil {
+		t.Fatal(err)
+	}
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("ws://" + b.WebSocketAddr() + "/mqtt").SetClientID("ws").SetAutoReconnect(false))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect over websocket to %s: %v", b.WebSocketAddr(), tok.Error())
+	}
+	// Larger than one read, so a message is read across calls.
+	big := strings.Repeat("x", 70000)
+	c.Publish("earshot/x/state", 1, false, big).Wait()
+	select {
+	case m := <-got:
+		if m != big {
+			t.Errorf("got %d bytes, want %d", len(m), len(big))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("message never arrived")
+	}
+	c.Disconnect(50)
+
+	taken := b.WebSocketAddr()
+	if b2, err := Open(Options{WebSocket: taken}); err == nil {
+		b2.Close()
+		t.Fatalf("Open on the taken port %s succeeded", taken)
+	} else if !strings.Contains(err.Error(), taken) {
+		t.Errorf("error %q does not name the address %s", err, taken)
 	}
 }
