@@ -24,6 +24,17 @@ const (
 	// Nothing quieter than this is speech, however quiet the room: it
 	// keeps a dead-silent input (floor at -96 dBFS) from calling hiss speech.
 	minSpeechDBFS = -65.0
+	// A frame quieter than this is no room's noise but digital silence,
+	// as a stream's first buffers often are, and a file's gaps. A floor
+	// that digital silence set (or pulled down) is provisional: the first
+	// provisionalFrames (2 s) of sound after it are judged against it, so
+	// speech is heard, and then the floor is the quietest of them. Kept,
+	// the floor took a minute at riseDBStep to climb to a fan at -30
+	// dBFS, the fan was speech all that while, and the listener, hearing
+	// talk without a pause, stopped listening for the wake phrase
+	// (real-dev's noisy recordings after the evaluation's lead of zeros).
+	minFloorDBFS      = -90.0
+	provisionalFrames = 100
 	// The floor follows quieter frames quickly and louder ones slowly
 	// (1 dB per second at 50 frames per second), so speech does not become
 	// the floor but a fan that starts does, within seconds.
@@ -46,6 +57,10 @@ type Detector struct {
 	primed   bool    // floor has been seeded from a real frame
 	speech   bool
 	hangover int
+	// provisional counts down the frames of sound after digital silence
+	// (see minFloorDBFS); quietest is the quietest of them so far.
+	provisional int
+	quietest    float64
 }
 
 // New returns a Detector for cfg.
@@ -68,6 +83,7 @@ func (d *Detector) Reset() {
 	d.primed = false
 	d.speech = false
 	d.hangover = 0
+	d.provisional = 0
 }
 
 // Energy returns the last frame's energy in dBFS (a full-scale square wave
@@ -90,6 +106,17 @@ func (d *Detector) IsSpeech(frame []int16) bool {
 		// The first frame seeds the floor. If it was speech, the fast fall
 		// corrects the floor at the first pause.
 		d.floor, d.primed = e, true
+	}
+	if e > minFloorDBFS {
+		switch {
+		case d.provisional > 0:
+			d.quietest = min(d.quietest, e)
+			if d.provisional--; d.provisional == 0 {
+				d.floor = max(d.floor, d.quietest)
+			}
+		case d.floor <= minFloorDBFS:
+			d.provisional, d.quietest = provisionalFrames, e
+		}
 	}
 	threshold := d.floor + d.margin
 	if d.speech {

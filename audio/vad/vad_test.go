@@ -200,3 +200,30 @@ func BenchmarkIsSpeech(b *testing.B) {
 	// cpu-% is the share of one core the VAD takes in real time.
 	b.ReportMetric(100*float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(audio.FrameDuration.Nanoseconds()), "cpu-%")
 }
+
+// TestDigitalSilenceDoesNotSeedTheFloor: a stream that opens with digital
+// silence (a sound card's first buffers; real-dev's clips after the
+// evaluation's lead of zeros) and then a fan at -30 dBFS has the fan for
+// its floor after provisionalFrames. Seeded by the zeros, the floor took a
+// minute to climb to the fan, which was speech all that while. Speech
+// right after digital silence is still heard (TestSpeechInNoise).
+func TestDigitalSilenceDoesNotSeedTheFloor(t *testing.T) {
+	frames := append(make([][]int16, 25), render([]segment{{250, -30, 0}, {50, -30, -15}}, 5)...)
+	for i := range 25 {
+		frames[i] = make([]int16, audio.FrameSamples)
+	}
+	d := New(Config{})
+	got := make([]bool, len(frames))
+	for i, f := range frames {
+		got[i] = d.IsSpeech(f)
+	}
+	if a := speechAgreement(got, 0, 25, false); a != 1 {
+		t.Errorf("digital silence: %.2f of frames silent, want all", a)
+	}
+	if a := speechAgreement(got, 25+provisionalFrames+5, 275, false); a < 0.95 {
+		t.Errorf("the fan after digital silence: %.2f of frames silent, want ≥ 0.95 (floor %.1f dBFS)", a, d.NoiseFloor())
+	}
+	if a := speechAgreement(got, 275, 325, true); a < 0.9 {
+		t.Errorf("speech over the fan: %.2f of frames speech, want ≥ 0.9", a)
+	}
+}
