@@ -21,6 +21,14 @@ func (l *Listener) Feed(frame []int16) (Utterance, bool, error) {
 		return Utterance{}, false, fmt.Errorf("listen: frame of %d samples, expected %d", len(frame), audio.FrameSamples)
 	}
 	speech := l.vad.IsSpeech(frame)
+	if r, ok := l.vad.(revising); ok && r.Revised() {
+		// What the VAD called speech was the room: the talk span starts
+		// again, and a stage asleep for it wakes at the next onset.
+		l.span = 0
+		if l.st == talking {
+			l.st = idle
+		}
+	}
 	if l.guard > 0 {
 		// The earcon is playing: what the microphone hears now is the
 		// device itself.

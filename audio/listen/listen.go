@@ -91,6 +91,12 @@ type SpeechDetector interface {
 	Reset()
 }
 
+// revising is a SpeechDetector that can say, after a frame, that it
+// raised its noise floor past what it had been calling speech (as
+// vad.Detector does at the end of a floor digital silence set): that run
+// of "speech" was the room, and no talk the wake phrase could not open.
+type revising interface{ Revised() bool }
+
 // Utterance is one completed wake-and-command.
 type Utterance struct {
 	// Audio is pre-roll + wake phrase + command: the recording to store.

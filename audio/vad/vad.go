@@ -61,6 +61,7 @@ type Detector struct {
 	// (see minFloorDBFS); quietest is the quietest of them so far.
 	provisional int
 	quietest    float64
+	revised     bool // the last frame ended a provisional floor, raising it
 }
 
 // New returns a Detector for cfg.
@@ -84,12 +85,18 @@ func (d *Detector) Reset() {
 	d.speech = false
 	d.hangover = 0
 	d.provisional = 0
+	d.revised = false
 }
 
 // Energy returns the last frame's energy in dBFS (a full-scale square wave
 // is 0; digital silence is SilenceDBFS). The listener uses it to skip
 // decoding in silence.
 func (d *Detector) Energy() float64 { return d.energy }
+
+// Revised reports whether the last frame ended a provisional floor (see
+// minFloorDBFS) by raising it: what was reported as speech since the
+// digital silence may have been the room.
+func (d *Detector) Revised() bool { return d.revised }
 
 // NoiseFloor returns the current noise floor estimate in dBFS.
 func (d *Detector) NoiseFloor() float64 { return d.floor }
@@ -102,6 +109,7 @@ func (d *Detector) IsSpeech(frame []int16) bool {
 	}
 	e := frameDBFS(frame)
 	d.energy = e
+	d.revised = false
 	if !d.primed {
 		// The first frame seeds the floor. If it was speech, the fast fall
 		// corrects the floor at the first pause.
@@ -111,8 +119,8 @@ func (d *Detector) IsSpeech(frame []int16) bool {
 		switch {
 		case d.provisional > 0:
 			d.quietest = min(d.quietest, e)
-			if d.provisional--; d.provisional == 0 {
-				d.floor = max(d.floor, d.quietest)
+			if d.provisional--; d.provisional == 0 && d.quietest > d.floor {
+				d.floor, d.revised = d.quietest, true
 			}
 		case d.floor <= minFloorDBFS:
 			d.provisional, d.quietest = provisionalFrames, e

@@ -214,8 +214,15 @@ func TestDigitalSilenceDoesNotSeedTheFloor(t *testing.T) {
 	}
 	d := New(Config{})
 	got := make([]bool, len(frames))
+	revised := -1
 	for i, f := range frames {
 		got[i] = d.IsSpeech(f)
+		if d.Revised() {
+			revised = i
+		}
+	}
+	if revised != 25+provisionalFrames {
+		t.Errorf("the floor was revised at frame %d, want %d", revised, 25+provisionalFrames)
 	}
 	if a := speechAgreement(got, 0, 25, false); a != 1 {
 		t.Errorf("digital silence: %.2f of frames silent, want all", a)
