@@ -94,7 +94,7 @@ type SpeechDetector interface {
 // revising is a SpeechDetector that can say, after a frame, that it
 // raised its noise floor past what it had been calling speech (as
 // vad.Detector does at the end of a floor digital silence set): that run
-// of "speech" was the room, and no talk the wake phrase could not open.
+// of "speech" was the room, not talk (see Tuning.Span).
 type revising interface{ Revised() bool }
 
 // Utterance is one completed wake-and-command.
