@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,10 +25,9 @@ type wsListener struct {
 	srv      *http.Server
 	up       websocket.Upgrader
 	log      *slog.Logger
-
-	mu        sync.Mutex
+	// establish is set by Serve before its server accepts: every
+	// handler runs after it.
 	establish listeners.EstablishFn
-	closed    bool
 }
 
 var _ listeners.Listener = (*wsListener)(nil)
@@ -65,14 +63,10 @@ func (l *wsListener) Init(log *slog.Logger) error {
 	return nil
 }
 
+// Serve serves until Close; after Close it returns at once (the
+// server's Serve after Shutdown does).
 func (l *wsListener) Serve(establish listeners.EstablishFn) {
-	l.mu.Lock()
 	l.establish = establish
-	closed := l.closed
-	l.mu.Unlock()
-	if closed {
-		return
-	}
 	if err := l.srv.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		l.log.Error("websocket listener stopped", "error", err, "listener", l.id)
 	}
@@ -84,26 +78,20 @@ func (l *wsListener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered the client
 	}
 	defer c.Close()
-	l.mu.Lock()
-	establish := l.establish
-	l.mu.Unlock()
-	if err := establish(l.id, &wsConn{Conn: c.NetConn(), c: c}); err != nil {
+	if err := l.establish(l.id, &wsConn{Conn: c.NetConn(), c: c}); err != nil {
 		l.log.Debug("websocket client ended", "error", err, "listener", l.id)
 	}
 }
 
+// Close may come twice (the broker's Close, then mochi's own) and
+// before Serve.
 func (l *wsListener) Close(closeClients listeners.CloseFn) {
-	l.mu.Lock()
-	first := !l.closed
-	l.closed = true
-	l.mu.Unlock()
-	if first && l.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		// Shutdown closes the listening socket even when Serve never ran.
-		_ = l.srv.Shutdown(ctx)
-		_ = l.ln.Close()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.srv.Shutdown(ctx)
+	// Shutdown closes only the sockets Serve took: not this one, when
+	// Serve never ran.
+	_ = l.ln.Close()
 	closeClients(l.id)
 }
 
