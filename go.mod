@@ -22,4 +22,5 @@ require (
 require (
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/rs/xid v1.4.0 // indirect
+	github.com/yalue/onnxruntime_go v1.27.0 // indirect
 )

@@ -1,0 +1,330 @@
+//go:build cgo
+
+package moonshine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// The tiny model's decoder: layers, key-value heads, head size.
+const (
+	layers   = 6
+	kvHeads  = 8
+	headSize = 36
+)
+
+var (
+	envOnce sync.Once
+	envErr  error
+)
+
+// Model is a loaded Moonshine model. Its methods are safe for concurrent
+// use; each call runs the graphs on one thread.
+type Model struct {
+	enc, dec          *ort.DynamicAdvancedSession
+	decIn, decOut     []string
+	tok               *Tokenizer
+	mu                sync.Mutex
+	emptyPast         []ort.Value // a zero-length cache for each past input
+	pastAt, presentAt []int       // index of each past input in decIn; present output in decOut
+}
+
+// Load loads the model in dir (EncoderFile, DecoderFile, TokenizerFile
+// and LibraryFile). ONNX Runtime is loaded once per process, from the
+// first directory given.
+func Load(dir string) (*Model, error) {
+	for _, f := range []string{EncoderFile, DecoderFile, TokenizerFile, LibraryFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return nil, fmt.Errorf("moonshine: %w (run make models)", err)
+		}
+	}
+	envOnce.Do(func() {
+		ort.SetSharedLibraryPath(filepath.Join(dir, LibraryFile))
+		envErr = ort.InitializeEnvironment(ort.WithLogLevelError())
+	})
+	if envErr != nil {
+		return nil, fmt.Errorf("moonshine: ONNX Runtime: %w", envErr)
+	}
+	tok, err := LoadTokenizer(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("moonshine: %w", err)
+	}
+	defer opts.Destroy()
+	// One thread: the device's other core keeps hearing the microphone.
+	// No arena: it keeps the largest tensor's memory for good.
+	// Weights are not repacked for the CPU's kernels: a copy of them,
+	// 45 MB, for no time measured (a 2 s candidate scored in about
+	// 170 ms either way on the build machine).
+	for _, err := range []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
+		opts.AddSessionConfigEntry("session.disable_prepacking", "1")} {
+		if err != nil {
+			return nil, fmt.Errorf("moonshine: %w", err)
+		}
+	}
+	m := &Model{tok: tok}
+	m.enc, err = ort.NewDynamicAdvancedSession(filepath.Join(dir, EncoderFile), []string{"input_values"}, []string{"last_hidden_state"}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("moonshine: %s: %w", EncoderFile, err)
+	}
+	ins, outs, err := ort.GetInputOutputInfo(filepath.Join(dir, DecoderFile))
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("moonshine: %s: %w", DecoderFile, err)
+	}
+	for _, in := range ins {
+		m.decIn = append(m.decIn, in.Name)
+	}
+	for _, out := range outs {
+		m.decOut = append(m.decOut, out.Name)
+	}
+	if err := m.bindCache(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.dec, err = ort.NewDynamicAdvancedSession(filepath.Join(dir, DecoderFile), m.decIn, m.decOut, opts)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("moonshine: %s: %w", DecoderFile, err)
+	}
+	return m, nil
+}
+
+// bindCache pairs each past_key_values input with its present output and
+// makes the empty cache of a transcript's first step.
+func (m *Model) bindCache() error {
+	out := map[string]int{}
+	for i, n := range m.decOut {
+		out[n] = i
+	}
+	for i, n := range m.decIn {
+		rest, ok := strings.CutPrefix(n, "past_key_values")
+		if !ok {
+			continue
+		}
+		j, ok := out["present"+rest]
+		if !ok {
+			return fmt.Errorf("moonshine: %s: input %s has no present%s", DecoderFile, n, rest)
+		}
+		t, err := ort.NewTensor(ort.NewShape(0, kvHeads, 1, headSize), []float32{})
+		if err != nil {
+			return fmt.Errorf("moonshine: %w", err)
+		}
+		m.pastAt, m.presentAt = append(m.pastAt, i), append(m.presentAt, j)
+		m.emptyPast = append(m.emptyPast, t)
+	}
+	if len(m.pastAt) != 4*layers || m.decOut[0] != "logits" {
+		return fmt.Errorf("moonshine: %s: %d cache inputs, first output %q: not Moonshine tiny's decoder", DecoderFile, len(m.pastAt), m.decOut[0])
+	}
+	return nil
+}
+
+// Close frees the sessions.
+func (m *Model) Close() {
+	for _, s := range []*ort.DynamicAdvancedSession{m.enc, m.dec} {
+		if s != nil {
+			s.Destroy()
+		}
+	}
+	for _, v := range m.emptyPast {
+		v.Destroy()
+	}
+	m.enc, m.dec, m.emptyPast = nil, nil, nil
+}
+
+// Tokenizer returns the model's tokenizer.
+func (m *Model) Tokenizer() *Tokenizer { return m.tok }
+
+// Audio is what the encoder made of a stretch of audio; Close frees it.
+type Audio struct {
+	m      *Model
+	hidden ort.Value
+	// Seconds is how long the audio was.
+	Seconds float64
+}
+
+// Hear runs the encoder on pcm (16 kHz mono).
+func (m *Model) Hear(pcm []int16) (*Audio, error) {
+	if len(pcm) < SampleRate/10 {
+		return nil, errors.New("moonshine: less than 100 ms of audio")
+	}
+	x := make([]float32, len(pcm))
+	for i, s := range pcm {
+		x[i] = float32(s) / 32768
+	}
+	in, err := ort.NewTensor(ort.NewShape(1, int64(len(x))), x)
+	if err != nil {
+		return nil, fmt.Errorf("moonshine: %w", err)
+	}
+	defer in.Destroy()
+	out := []ort.Value{nil}
+	m.mu.Lock()
+	err = m.enc.Run([]ort.Value{in}, out)
+	m.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("moonshine: encoder: %w", err)
+	}
+	return &Audio{m: m, hidden: out[0], Seconds: float64(len(pcm)) / SampleRate}, nil
+}
+
+// Close frees the encoder's output.
+func (a *Audio) Close() {
+	if a.hidden != nil {
+		a.hidden.Destroy()
+		a.hidden = nil
+	}
+}
+
+// step runs the decoder on ids after the cache past (nil: the first step)
+// and returns the log-probabilities of the next token after each id, and
+// the cache for the next step. The caller destroys the outputs.
+func (a *Audio) step(ids []int64, past []ort.Value) (logits *ort.Tensor[float32], outs []ort.Value, err error) {
+	m := a.m
+	idT, err := ort.NewTensor(ort.NewShape(1, int64(len(ids))), ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer idT.Destroy()
+	cached, err := ort.NewTensor(ort.NewShape(1), []bool{past != nil})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cached.Destroy()
+	in := make([]ort.Value, len(m.decIn))
+	for i, n := range m.decIn {
+		switch n {
+		case "input_ids":
+			in[i] = idT
+		case "encoder_hidden_states":
+			in[i] = a.hidden
+		case "use_cache_branch":
+			in[i] = cached
+		}
+	}
+	for k, i := range m.pastAt {
+		if past == nil {
+			in[i] = m.emptyPast[k]
+		} else {
+			in[i] = past[k]
+		}
+	}
+	outs = make([]ort.Value, len(m.decOut))
+	m.mu.Lock()
+	err = m.dec.Run(in, outs)
+	m.mu.Unlock()
+	if err != nil {
+		return nil, nil, fmt.Errorf("moonshine: decoder: %w", err)
+	}
+	l, ok := outs[0].(*ort.Tensor[float32])
+	if !ok {
+		destroy(outs)
+		return nil, nil, errors.New("moonshine: decoder: logits are not float32")
+	}
+	return l, outs, nil
+}
+
+func destroy(vs []ort.Value) {
+	for _, v := range vs {
+		if v != nil {
+			v.Destroy()
+		}
+	}
+}
+
+// logSoftmax returns the log-probability of token k in row r of logits.
+func logSoftmax(row []float32, k int) float64 {
+	mx := float32(math.Inf(-1))
+	for _, v := range row {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for _, v := range row {
+		sum += math.Exp(float64(v - mx))
+	}
+	return float64(row[k]-mx) - math.Log(sum)
+}
+
+// Score returns the log-probability that the transcript of the audio
+// begins with tokens (Tokenizer.Encode of a phrase): the decoder is
+// given them, not asked for its own.
+func (a *Audio) Score(tokens []int) (float64, error) {
+	if len(tokens) == 0 {
+		return 0, nil
+	}
+	ids := make([]int64, 1+len(tokens))
+	ids[0] = bos
+	for i, t := range tokens {
+		ids[i+1] = int64(t)
+	}
+	logits, outs, err := a.step(ids, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer destroy(outs)
+	data := logits.GetData()
+	v := int(logits.GetShape()[2])
+	var lp float64
+	for i, t := range tokens {
+		lp += logSoftmax(data[i*v:(i+1)*v], t)
+	}
+	return lp, nil
+}
+
+// Transcribe decodes the audio greedily: at most about six tokens a
+// second, as Moonshine's own code bounds it.
+func (a *Audio) Transcribe() (string, error) {
+	limit := int(a.Seconds*6) + 1
+	ids := []int64{bos}
+	var toks []int
+	var past []ort.Value
+	defer func() { destroy(past) }()
+	for range limit {
+		logits, outs, err := a.step(ids, past)
+		if err != nil {
+			return "", err
+		}
+		data := logits.GetData()
+		v := int(logits.GetShape()[2])
+		row := data[len(data)-v:]
+		best := 0
+		for k, x := range row {
+			if x > row[best] {
+				best = k
+			}
+		}
+		// The cache for the next step: the decoder's own keys and values
+		// grow each step; the encoder's are made on the first and kept.
+		newPast := make([]ort.Value, len(a.m.pastAt))
+		for k, j := range a.m.presentAt {
+			name := a.m.decIn[a.m.pastAt[k]]
+			if past == nil || strings.Contains(name, ".decoder.") {
+				newPast[k] = outs[j]
+				outs[j] = nil
+				if past != nil {
+					past[k].Destroy()
+				}
+			} else {
+				newPast[k] = past[k]
+			}
+		}
+		destroy(outs)
+		past = newPast
+		if best == eos {
+			break
+		}
+		toks = append(toks, best)
+		ids = []int64{int64(best)}
+	}
+	return a.m.tok.Decode(toks), nil
+}
