@@ -96,6 +96,8 @@ type Result struct {
 	Rejected        int     `json:"rejected"`
 	Alone           int     `json:"alone"`
 	Moved           int     `json:"moved"`
+	// Overruled counts the verdicts the second opinion changed.
+	Overruled int `json:"overruled"`
 	// WakeStage says what found the candidates.
 	WakeStage string `json:"wake_stage"`
 
@@ -187,7 +189,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	st := l.Stats()
 	res.HeardSeconds = float64(st.Heard) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved
+	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved, res.Overruled = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved, st.Overruled
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -403,6 +405,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 	}
 	ew.printf("decoding: %.1f CPU s for %.1f audio s (wake stage %.1f s; %d candidates, %d sure, %d moved to a higher peak; verification %.1f s, %d rejected; %d said alone)\n",
 		r.CPUSeconds, r.AudioSeconds, r.HeardSeconds, r.Hits, r.Sure, r.Moved, r.VerifiedSeconds, r.Rejected, r.Alone)
+	if r.Overruled > 0 {
+		ew.printf("second opinion: %d verdicts overruled\n", r.Overruled)
+	}
 	ew.printf("%s\n", r.Line())
 	return ew.err
 }

@@ -20,6 +20,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom, heard := l.sure, l.hitAt, l.commandFrom(), l.speechFrom, l.heard
+	decodeFrom := l.decodeFrom
 	if sure && heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
 		if err != nil {
@@ -48,6 +49,13 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			// made are of the phrase itself (a person's "hey savant",
 			// the phrase given, heard as "play some rock").
 			v.transcript, v.complete = "", false
+		}
+	}
+	if l.cfg.Opinion != nil && !l.cfg.SkipVerify {
+		var err error
+		if v, err = l.secondOpinion(v, rec, decodeFrom, hitAt, speechFrom); err != nil {
+			l.recycle(rec)
+			return Utterance{}, false, l.fail(err)
 		}
 	}
 	if !v.wake {
@@ -81,6 +89,48 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	}
 	l.log.Debug("utterance", "intent", u.Intent, "transcript", u.Transcript, "duration", u.Duration)
 	return u, true, nil
+}
+
+// opinionAfter is how much of what follows the hit the second opinion
+// hears: the head tells a hit after the phrase's end, and a word is
+// told from a longer one by what comes after it.
+const opinionAfter = 300 * time.Millisecond
+
+// secondOpinion asks Config.Opinion whether the candidate's speech began
+// with the wake phrase, from where the VAD heard it begin to a little
+// after the hit, and lets it overrule the verifier: the phrase the
+// verifier heard is rejected when the opinion is that it was not said,
+// and a phrase it did not hear is taken when the opinion is that it was,
+// the command then read from the hit on by the search that has the
+// phrase given.
+func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, speechFrom int) (verdict, error) {
+	start := min(decodeFrom+speechFrom*audio.FrameSamples/2, hitAt)
+	end := min(len(rec), hitAt+frames(opinionAfter)*audio.FrameSamples)
+	said, err := l.cfg.Opinion.Said(rec[start:end])
+	if err != nil {
+		// The verifier's verdict stands.
+		l.log.Warn("second opinion failed", "err", err)
+		return v, nil
+	}
+	l.log.Debug("second opinion", "log_prob", said, "verified", v.wake)
+	switch ok := said >= l.tune.Opinion; {
+	case ok == v.wake:
+		return v, nil
+	case !ok:
+		l.stats.Overruled++
+		return verdict{}, nil
+	}
+	l.stats.Overruled++
+	// The verifier heard no phrase, so it took nothing after it for a
+	// command: the command is what follows the hit.
+	hyp, ws, err := l.decodeAgain(searchAgain, l.command, rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):], sphinx.Beams{})
+	if err != nil {
+		return verdict{}, err
+	}
+	l.log.Debug("command heard again", "hyp", hyp)
+	v = judge(ws, l.phrase, true, 0, 0)
+	v.wake = true
+	return v, nil
 }
 
 // wholePrefix finds the longest run of the transcript's first words that

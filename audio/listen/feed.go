@@ -332,6 +332,10 @@ type Stats struct {
 	// Moved counts the candidates that gave way to a higher peak of
 	// the head's score just after them.
 	Hits, Sure, Rejected, Accepted, Alone, Moved int
+	// Overruled counts the candidates whose verdict the second opinion
+	// changed (Config.Opinion): rejected by the verifier and taken, or
+	// taken and rejected.
+	Overruled int
 	// Talking counts the stretches of speech that went on for
 	// Tuning.Span without the wake phrase.
 	Talking int

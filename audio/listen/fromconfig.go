@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/earshot/earshot/audio/embedding"
 	"github.com/earshot/earshot/audio/intents"
+	"github.com/earshot/earshot/audio/moonshine"
 	"github.com/earshot/earshot/audio/wakeword"
 	"github.com/earshot/earshot/device/config"
 )
@@ -42,7 +44,21 @@ func FromConfig(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) (Co
 		logger.Warn(noHead, "phrase", cfg.Wake.Phrase, "looked_in", cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase))
 	}
 	lc.Embedding, lc.Head = m, head
-	return lc, nil
+	lc.Opinion, err = loadOpinion(cfg)
+	return lc, err
+}
+
+// loadOpinion loads the second opinion wake.second_opinion asks for
+// (nil when it is off): Moonshine, from wake.models/moonshine.
+func loadOpinion(cfg *config.Config) (Opinion, error) {
+	if !cfg.Wake.SecondOpinion {
+		return nil, nil
+	}
+	m, err := moonshine.Load(filepath.Join(cfg.Wake.Models, "moonshine"))
+	if err != nil {
+		return nil, &keyError{"wake.second_opinion", err}
+	}
+	return m.Phrase(cfg.Wake.Phrase), nil
 }
 
 const noHead = "no wake-word head for the wake phrase: listening with keyword spotting, which hears people less well; train one with `earshot wake-train`"
@@ -55,10 +71,17 @@ func CheckWake(cfg *config.Config) (stage, warning string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if head == nil {
-		return "keyword spotting", fmt.Sprintf("%s (looked in %s)", noHead, cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase)), nil
+	if _, err := loadOpinion(cfg); err != nil {
+		return "", "", err
 	}
-	return fmt.Sprintf("wake-word head, threshold %.2f (%s)", head.Threshold, head.Trained), "", nil
+	second := ""
+	if cfg.Wake.SecondOpinion {
+		second = "; second opinion: Moonshine tiny"
+	}
+	if head == nil {
+		return "keyword spotting" + second, fmt.Sprintf("%s (looked in %s)", noHead, cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase)), nil
+	}
+	return fmt.Sprintf("wake-word head, threshold %.2f (%s)%s", head.Threshold, head.Trained, second), "", nil
 }
 
 // loadWake finds the head and, if there is one, loads the speech

@@ -77,12 +77,24 @@ type Config struct {
 	// VAD tells speech from silence; nil uses audio/vad with its default
 	// sensitivity.
 	VAD SpeechDetector
+	// Opinion, when set, has the last word on whether a candidate began
+	// with the wake phrase (see secondOpinion). The listener does not
+	// close it.
+	Opinion Opinion
+
 	// SkipVerify accepts every hit of keyword spotting and decodes the
 	// command alone: the plain-KWS baseline that eval reports next to the
 	// pipeline.
 	SkipVerify bool
 	// Tuning: zero means DefaultTuning.
 	Tuning *Tuning
+}
+
+// Opinion is a second opinion on a candidate: a recogniser of people's
+// speech (audio/moonshine) scores how likely what was said begins with
+// the wake phrase, as a mean log-probability per token.
+type Opinion interface {
+	Said(pcm []int16) (float64, error)
 }
 
 // SpeechDetector classifies frames as speech or silence.

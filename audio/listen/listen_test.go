@@ -1044,3 +1044,58 @@ func TestWholePrefix(t *testing.T) {
 		}
 	}
 }
+
+// opinion is a second opinion that says the same of everything, and
+// counts what it was asked and how much audio it heard.
+type opinion struct {
+	said  float64
+	asked int
+	heard int
+}
+
+func (o *opinion) Said(pcm []int16) (float64, error) {
+	o.asked++
+	o.heard += len(pcm)
+	return o.said, nil
+}
+
+// TestSecondOpinion: the second opinion has the last word on the wake
+// phrase. A phrase the verifier did not hear ("hey marvin") is taken when
+// the opinion is that it was said, and the command then read; one it did
+// hear is rejected when the opinion is that it was not. An opinion that
+// agrees changes nothing.
+func TestSecondOpinion(t *testing.T) {
+	marvin := said(t, "slt", "hey marvin", 400*time.Millisecond, "turn on the kitchen lights")
+	jarvis := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights")
+	tests := []struct {
+		name   string
+		pcm    []int16
+		said   float64
+		intent string // "" for no wake
+		ruled  int
+	}{
+		{"not heard, said", marvin, 0, "LightsOn", 1},
+		{"not heard, not said", marvin, -10, "", 0},
+		{"heard, not said", jarvis, -10, "", 1},
+		{"heard, said", jarvis, 0, "LightsOn", 0},
+	}
+	for _, tt := range tests {
+		o := &opinion{said: tt.said}
+		l := newListener(t, func(c *Config) { c.Stage = &scripted{}; c.Opinion = o })
+		got := feed(t, l, tt.pcm)
+		switch {
+		case tt.intent == "" && len(got) != 0:
+			t.Errorf("%s: woke (intent %q)", tt.name, got[0].Intent)
+		case tt.intent != "" && len(got) != 1:
+			t.Errorf("%s: %d utterances, want one of %s", tt.name, len(got), tt.intent)
+		case tt.intent != "" && got[0].Intent != tt.intent:
+			t.Errorf("%s: intent %q (%q), want %s", tt.name, got[0].Intent, got[0].Transcript, tt.intent)
+		}
+		if o.asked != 1 || o.heard < 16000/2 || o.heard > 16000*3 {
+			t.Errorf("%s: the opinion was asked %d times about %d samples, want once about the phrase", tt.name, o.asked, o.heard)
+		}
+		if s := l.Stats(); s.Overruled != tt.ruled {
+			t.Errorf("%s: overruled %d, want %d", tt.name, s.Overruled, tt.ruled)
+		}
+	}
+}

@@ -74,6 +74,9 @@ type Tuning struct {
 	// every candidate it is not sure of over the phone loop where it was
 	// said (verifyFSG), not on the strength of the command after it.
 	CandidateShift float64
+	// Opinion is the second opinion's least mean log-probability per
+	// token (see Config.Opinion) of a wake phrase it takes as said.
+	Opinion float64
 }
 
 // DefaultTuning is the listener's tuning.
@@ -95,6 +98,7 @@ var DefaultTuning = Tuning{
 	// 0.5 → 0.083: from real-dev, smart mirror's head's scores (the
 	// figures of all phrases are in README.md).
 	CandidateShift: -2.4,
+	Opinion:        -2.5,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":

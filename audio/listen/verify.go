@@ -20,6 +20,9 @@ const (
 	searchDeletion = "deletion"
 	// The command search once more, with wider beams (see lookWider).
 	searchWide = "wide"
+	// The command search once more, after the second opinion heard the
+	// phrase the verifier did not (see secondOpinion).
+	searchAgain = "again"
 )
 
 // phones are the garbage loop's phones: 24 of the model's 39, covering

@@ -55,6 +55,7 @@ func TestBadConfigNamesFileLineAndReason(t *testing.T) {
 		{"unknown top key", "device_id: a\nvolume: 3\n", []string{"e.yaml:2: volume: unknown key"}},
 		{"unknown nested key", "device_id: a\nretention:\n  windw: 2h\n", []string{"e.yaml:3: retention.windw: unknown key", "window"}},
 		{"wrong type", "device_id: a\nwake:\n  sensitivity: loud\n", []string{"e.yaml:3: wake.sensitivity: want a number"}},
+		{"second opinion not a flag", "device_id: a\nwake:\n  second_opinion: sometimes\n", []string{"e.yaml:3: wake.second_opinion: want true or false"}},
 		{"section not a map", "device_id: a\naudio: 5\n", []string{"e.yaml:2: audio: want a mapping"}},
 		{"bad duration", "device_id: a\nretention:\n  window: 3 days\n", []string{"e.yaml:3: retention.window: want a duration"}},
 		{"unitless duration", "device_id: a\nspeech:\n  end_silence: 700\n", []string{"e.yaml:3: speech.end_silence", "unit"}},

@@ -93,10 +93,11 @@ func (d *decoder) decode(data []byte, c *Config) bool {
 			"preroll":     d.duration(&c.Audio.Preroll),
 		}),
 		"wake": d.section(map[string]setter{
-			"phrase":      d.str(&c.Wake.Phrase),
-			"sensitivity": d.float(&c.Wake.Sensitivity),
-			"head":        d.str(&c.Wake.Head),
-			"models":      d.str(&c.Wake.Models),
+			"phrase":         d.str(&c.Wake.Phrase),
+			"sensitivity":    d.float(&c.Wake.Sensitivity),
+			"head":           d.str(&c.Wake.Head),
+			"models":         d.str(&c.Wake.Models),
+			"second_opinion": d.boolean(&c.Wake.SecondOpinion),
 		}),
 		"speech": d.section(map[string]setter{
 			"intents":       d.str(&c.Speech.Intents),

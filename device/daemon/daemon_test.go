@@ -410,6 +410,12 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 	odd := filepath.Join(dir, "odd.yaml")
 	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the flibbertigibbetz\"]\n"), 0o600)
 	intents := abs(t, "../../configs/intents.yaml")
+	// The speech embedding without Moonshine beside it.
+	embeddingOnly := filepath.Join(dir, "models")
+	os.Mkdir(embeddingOnly, 0o755)
+	for _, f := range []string{"melspectrogram.onnx", "embedding_model.onnx"} {
+		os.Symlink(filepath.Join(embeddingtest.Dir(t), f), filepath.Join(embeddingOnly, f))
+	}
 	tests := []struct {
 		name, yaml string
 		pins       func(string, string) (gpio.PinIn, gpio.PinOut, error)
@@ -423,6 +429,7 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 		{"insecure broker", "speech: {intents: " + intents + "}\naudio: {input: \"file:" + wav + "\"}\nmqtt: {broker: \"tcp://192.0.2.7:1883\"}", nil, []string{"mqtt", "allow_insecure"}},
 		{"no speech embedding", "speech: {intents: " + intents + "}\nwake: {models: " + dir + "}", nil, []string{"wake.models", "melspectrogram.onnx", "make models"}},
 		{"head for another phrase", "speech: {intents: " + intents + "}\nwake: {phrase: computer, head: " + abs(t, "../../audio/wakeword/hey_jarvis.head") + "}", nil, []string{"wake.head", `"computer"`}},
+		{"no second opinion", "speech: {intents: " + intents + "}\nwake: {models: " + embeddingOnly + ", second_opinion: true}", nil, []string{"wake.second_opinion", "moonshine", "make models"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
