@@ -98,7 +98,7 @@ var DefaultTuning = Tuning{
 	// 0.5 → 0.083: from real-dev, smart mirror's head's scores (the
 	// figures of all phrases are in README.md).
 	CandidateShift: -2.4,
-	Opinion:        -2.5,
+	Opinion:        -4,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":
