@@ -233,6 +233,10 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 		v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom)
 		switch {
 		case v.gap > maxGap:
+		case !v.wake && l.cfg.Opinion != nil:
+			// The verifier did not hear the phrase, and will not for
+			// waiting: the second opinion decides now, not at
+			// speech.command_wait.
 		case v.transcript == "":
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil

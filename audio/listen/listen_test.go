@@ -1082,7 +1082,9 @@ func TestSecondOpinion(t *testing.T) {
 	for _, tt := range tests {
 		o := &opinion{said: tt.said}
 		l := newListener(t, func(c *Config) { c.Stage = &scripted{}; c.Opinion = o })
-		got := feed(t, l, tt.pcm)
+		// Silence after it: the command ends at speech.end_silence, not
+		// when speech.command_wait runs out.
+		got := feed(t, l, append(slices.Clone(tt.pcm), sphinxtest.Silence(6)...))
 		switch {
 		case tt.intent == "" && len(got) != 0:
 			t.Errorf("%s: woke (intent %q)", tt.name, got[0].Intent)
@@ -1090,6 +1092,8 @@ func TestSecondOpinion(t *testing.T) {
 			t.Errorf("%s: %d utterances, want one of %s", tt.name, len(got), tt.intent)
 		case tt.intent != "" && got[0].Intent != tt.intent:
 			t.Errorf("%s: intent %q (%q), want %s", tt.name, got[0].Intent, got[0].Transcript, tt.intent)
+		case tt.intent != "" && got[0].Duration > seconds(len(tt.pcm)):
+			t.Errorf("%s: the utterance took %s, past the end of speech (%s)", tt.name, got[0].Duration, seconds(len(tt.pcm)))
 		}
 		if o.asked != 1 || o.heard < 16000/2 || o.heard > 16000*3 {
 			t.Errorf("%s: the opinion was asked %d times about %d samples, want once about the phrase", tt.name, o.asked, o.heard)
