@@ -230,13 +230,13 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 		// finished ("make me a … large latte"), or a word the search made
 		// of a breath. More is speech outside the grammar ("hey jarvis,
 		// what's the weather"), an utterance not understood, and ends.
-		v := judge(l.segments(), l.phrase, l.sure, l.commandFrom(), l.speechFrom)
+		// With a second opinion to decide on the phrase, the command is
+		// judged as if the phrase were given: a phrase the verifier did
+		// not hear would otherwise make every command nothing said, and
+		// the wait run to speech.command_wait.
+		v := judge(l.segments(), l.phrase, l.sure || l.cfg.Opinion != nil, l.commandFrom(), l.speechFrom)
 		switch {
 		case v.gap > maxGap:
-		case !v.wake && l.cfg.Opinion != nil:
-			// The verifier did not hear the phrase, and will not for
-			// waiting: the second opinion decides now, not at
-			// speech.command_wait.
 		case v.transcript == "":
 			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil
