@@ -44,13 +44,17 @@ func FromConfig(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) (Co
 		logger.Warn(noHead, "phrase", cfg.Wake.Phrase, "looked_in", cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase))
 	}
 	lc.Embedding, lc.Head = m, head
-	lc.Opinion, err = loadOpinion(cfg)
+	o, err := loadOpinion(cfg)
+	if o != nil {
+		// The daemon keeps it for its life.
+		lc.Opinion = o.Phrase(cfg.Wake.Phrase)
+	}
 	return lc, err
 }
 
 // loadOpinion loads the second opinion wake.second_opinion asks for
 // (nil when it is off): Moonshine, from wake.models/moonshine.
-func loadOpinion(cfg *config.Config) (Opinion, error) {
+func loadOpinion(cfg *config.Config) (*moonshine.Model, error) {
 	if !cfg.Wake.SecondOpinion {
 		return nil, nil
 	}
@@ -58,7 +62,7 @@ func loadOpinion(cfg *config.Config) (Opinion, error) {
 	if err != nil {
 		return nil, &keyError{"wake.second_opinion", err}
 	}
-	return m.Phrase(cfg.Wake.Phrase), nil
+	return m, nil
 }
 
 const noHead = "no wake-word head for the wake phrase: listening with keyword spotting, which hears people less well; train one with `earshot wake-train`"
@@ -71,11 +75,13 @@ func CheckWake(cfg *config.Config) (stage, warning string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := loadOpinion(cfg); err != nil {
+	o, err := loadOpinion(cfg)
+	if err != nil {
 		return "", "", err
 	}
 	second := ""
-	if cfg.Wake.SecondOpinion {
+	if o != nil {
+		o.Close()
 		second = "; second opinion: Moonshine tiny"
 	}
 	if head == nil {
