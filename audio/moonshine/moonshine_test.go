@@ -3,6 +3,7 @@ package moonshine
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestEncode(t *testing.T) {
 		"jarvis":       {14631, 1730},
 	} {
 		got := tok.Encode(text)
-		if !equal(got, want) {
+		if !slices.Equal(got, want) {
 			t.Errorf("Encode(%q) = %v, want %v", text, got, want)
 		}
 		if back := tok.Decode(got); back != text {
@@ -62,18 +63,6 @@ func TestEncode(t *testing.T) {
 	if got := tok.Decode([]int{bos, 18637, 29892, 15864, 1730, 29889, eos}); got != "Hey, Jarvis." {
 		t.Errorf("Decode with punctuation = %q", got)
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The model hears a wake phrase and its command, and scores the phrase

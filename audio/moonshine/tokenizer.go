@@ -89,9 +89,7 @@ func (t *Tokenizer) Encode(text string) []int {
 			ids = append(ids, id)
 			continue
 		}
-		var buf [4]byte
-		n := encodeRune(buf[:], r)
-		for _, b := range buf[:n] {
+		for _, b := range []byte(string(r)) {
 			ids = append(ids, t.ids[fmt.Sprintf("<0x%02X>", b)]) // 0, <unk>, if missing
 		}
 	}
@@ -111,11 +109,6 @@ func (t *Tokenizer) Encode(text string) []int {
 		ids[at] = t.ids[t.vocab[ids[at]]+t.vocab[ids[at+1]]]
 		ids = append(ids[:at+1], ids[at+2:]...)
 	}
-}
-
-func encodeRune(p []byte, r rune) int {
-	s := string(r)
-	return copy(p, s)
 }
 
 // Decode renders tokens as text: word marks become spaces, byte tokens

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/earshot/earshot/audio/embedding"
 	"github.com/earshot/earshot/audio/embedding/embeddingtest"
 
 	"context"
@@ -413,7 +414,7 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 	// The speech embedding without Moonshine beside it.
 	embeddingOnly := filepath.Join(dir, "models")
 	os.Mkdir(embeddingOnly, 0o755)
-	for _, f := range []string{"melspectrogram.onnx", "embedding_model.onnx"} {
+	for _, f := range []string{embedding.MelFile, embedding.EmbeddingFile} {
 		os.Symlink(filepath.Join(embeddingtest.Dir(t), f), filepath.Join(embeddingOnly, f))
 	}
 	tests := []struct {
