@@ -98,6 +98,8 @@ type Result struct {
 	Moved           int     `json:"moved"`
 	// Overruled counts the verdicts the second opinion changed.
 	Overruled int `json:"overruled"`
+	// ReadAgain counts the commands read again by the second opinion.
+	ReadAgain int `json:"read_again"`
 	// WakeStage says what found the candidates.
 	WakeStage string `json:"wake_stage"`
 
@@ -189,7 +191,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	st := l.Stats()
 	res.HeardSeconds = float64(st.Heard) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved, res.Overruled = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved, st.Overruled
+	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved, res.Overruled, res.ReadAgain = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved, st.Overruled, st.ReadAgain
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -407,6 +409,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 		r.CPUSeconds, r.AudioSeconds, r.HeardSeconds, r.Hits, r.Sure, r.Moved, r.VerifiedSeconds, r.Rejected, r.Alone)
 	if r.Overruled > 0 {
 		ew.printf("second opinion: %d verdicts overruled\n", r.Overruled)
+	}
+	if r.ReadAgain > 0 {
+		ew.printf("second opinion: %d commands read again\n", r.ReadAgain)
 	}
 	ew.printf("%s\n", r.Line())
 	return ew.err

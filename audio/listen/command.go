@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,12 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}
+	if u.Intent == "" && l.cfg.Reader != nil && !l.cfg.SkipVerify {
+		if err := l.readAgain(&u, rec, hitAt); err != nil {
+			l.recycle(rec)
+			return Utterance{}, false, l.fail(err)
+		}
+	}
 	l.stats.Accepted++
 	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
 		if err := l.confirmDeletion(&u, rec, hitAt); err != nil {
@@ -131,6 +138,41 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 	v = judge(ws, l.phrase, true, 0, 0)
 	v.wake = true
 	return v, nil
+}
+
+// readAgain asks Config.Reader what the command the decoder did not
+// understand said, from the hit to the end of speech, and takes the
+// grammar's sentence nearest its transcript when it is near enough:
+// within Tuning.ReadDistance per word of the sentence. PocketSphinx's
+// acoustic model learnt from little speech and loses people's commands
+// in a kitchen's noise; the reader learnt from a great deal. The
+// deletions are never taken from it: forgetting is only on the word of
+// the decoder that is held to the grammar.
+func (l *Listener) readAgain(u *Utterance, rec []int16, hitAt int) error {
+	text, err := l.cfg.Reader.Transcribe(rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):])
+	if err != nil {
+		// What the decoder made of it stands.
+		l.log.Warn("reading the command again failed", "err", err)
+		return nil
+	}
+	ws := intents.TranscriptWords(text)
+	// The phrase's last words, if the hit came before they ended.
+	for len(ws) > 0 && slices.Contains(l.phrase, ws[0]) {
+		ws = ws[1:]
+	}
+	s, cost, ok := l.commands.Nearest(ws)
+	if !ok || len(s) == 0 {
+		return nil
+	}
+	per := cost / float64(len(s))
+	m, matched := l.gram.Match(strings.Join(s, " "))
+	l.log.Debug("command read again", "transcript", text, "nearest", strings.Join(s, " "), "distance", per)
+	if !matched || per > l.tune.ReadDistance || intents.IsBuiltin(m.Intent) {
+		return nil
+	}
+	l.stats.ReadAgain++
+	u.Intent, u.Slots, u.Transcript = m.Intent, m.Slots, strings.Join(s, " ")
+	return nil
 }
 
 // wholePrefix finds the longest run of the transcript's first words that

@@ -340,6 +340,8 @@ type Stats struct {
 	// changed (Config.Opinion): rejected by the verifier and taken, or
 	// taken and rejected.
 	Overruled int
+	// ReadAgain counts the commands taken from Config.Reader's reading.
+	ReadAgain int
 	// Talking counts the stretches of speech that went on for
 	// Tuning.Span without the wake phrase.
 	Talking int

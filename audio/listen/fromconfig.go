@@ -47,7 +47,7 @@ func FromConfig(cfg *config.Config, g *intents.Grammar, logger *slog.Logger) (Co
 	o, err := loadOpinion(cfg)
 	if o != nil {
 		// The daemon keeps it for its life.
-		lc.Opinion = o.Phrase(cfg.Wake.Phrase)
+		lc.Opinion, lc.Reader = o.Phrase(cfg.Wake.Phrase), o
 	}
 	return lc, err
 }
@@ -83,6 +83,9 @@ func CheckWake(cfg *config.Config) (stage, warning string, err error) {
 	if o != nil {
 		o.Close()
 		second = "; second opinion: Moonshine tiny"
+	}
+	if head != nil && o != nil {
+		second += fmt.Sprintf(", bar %.2f for this phrase", DefaultTuning.Opinion+float64(head.OpinionShift))
 	}
 	if head == nil {
 		return "keyword spotting" + second, fmt.Sprintf("%s (looked in %s)", noHead, cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase)), nil

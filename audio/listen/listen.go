@@ -81,6 +81,9 @@ type Config struct {
 	// with the wake phrase (see secondOpinion). The listener does not
 	// close it.
 	Opinion Opinion
+	// Reader, when set, reads the command the decoder did not understand
+	// (see readAgain). The listener does not close it.
+	Reader Reader
 
 	// SkipVerify accepts every hit of keyword spotting and decodes the
 	// command alone: the plain-KWS baseline that eval reports next to the
@@ -95,6 +98,12 @@ type Config struct {
 // the wake phrase, as a mean log-probability per token.
 type Opinion interface {
 	Said(pcm []int16) (float64, error)
+}
+
+// Reader transcribes speech in its own words: a recogniser of people's
+// speech (audio/moonshine) that knows no grammar.
+type Reader interface {
+	Transcribe(pcm []int16) (string, error)
 }
 
 // SpeechDetector classifies frames as speech or silence.
@@ -149,11 +158,11 @@ type Listener struct {
 	phrase []string
 	gram   *intents.Grammar
 	// The grammars of the searches made when they are needed (see
-	// lookWider and confirmDeletion).
-	command, deletion *intents.FSG
-	hist              *preroll.Ring // pre-roll + wake phrase
-	lead              []int16
-	closed            bool
+	// lookWider and confirmDeletion), and the commands alone (readAgain).
+	command, deletion, commands *intents.FSG
+	hist                        *preroll.Ring // pre-roll + wake phrase
+	lead                        []int16
+	closed                      bool
 
 	st     state
 	silent int // consecutive silent frames
@@ -221,6 +230,9 @@ func New(cfg Config) (*Listener, error) {
 	tune := DefaultTuning
 	if cfg.Tuning != nil {
 		tune = *cfg.Tuning
+	}
+	if cfg.Head != nil {
+		tune.Opinion += float64(cfg.Head.OpinionShift)
 	}
 	l := &Listener{
 		log:    cfg.Logger.With("component", "listen"),
@@ -327,8 +339,13 @@ func (l *Listener) SetGrammar(g *intents.Grammar) error {
 
 func (l *Listener) setGrammar(g *intents.Grammar) error {
 	garbage := garbageWeight(l.cfg.Sensitivity)
-	var verify, command, deletion *intents.FSG
+	var verify, command, deletion, commands *intents.FSG
 	var err error
+	if l.cfg.Reader != nil {
+		if commands, err = g.CommandFSG(); err != nil {
+			return fmt.Errorf("listen: intents %s: %w", g.File(), err)
+		}
+	}
 	if l.cfg.SkipVerify {
 		verify, err = g.CommandFSG()
 	} else {
@@ -354,7 +371,7 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	if err := l.dec.SetSearch(searchVerify); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l.gram, l.command, l.deletion = g, command, deletion
+	l.gram, l.command, l.deletion, l.commands = g, command, deletion, commands
 	return nil
 }
 

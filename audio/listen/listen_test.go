@@ -1103,3 +1103,74 @@ func TestSecondOpinion(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadOpinionShift: a head that says how much harder the second
+// opinion finds its phrase (measured on the phrase's generated speech
+// when it was trained) moves the bar by that: an opinion of -6 is under
+// the bar for "hey jarvis" (-4) and over it moved by -3.
+func TestHeadOpinionShift(t *testing.T) {
+	jarvis := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights")
+	jarvis = append(jarvis, sphinxtest.Silence(6)...)
+	for _, tt := range []struct {
+		shift float32
+		woke  bool
+	}{{0, false}, {-3, true}, {-1, false}} {
+		o := &opinion{said: -6}
+		l := newListener(t, func(c *Config) { c.Head.OpinionShift = tt.shift; c.Opinion = o })
+		got := feed(t, l, jarvis)
+		if o.asked != 1 {
+			t.Fatalf("shift %v: the opinion was asked %d times, want once", tt.shift, o.asked)
+		}
+		if woke := len(got) == 1 && got[0].Intent == "LightsOn"; woke != tt.woke {
+			t.Errorf("shift %v: heard %v, want woken %v", tt.shift, got, tt.woke)
+		}
+	}
+}
+
+// reader reads every command as the same transcript, and counts what it
+// was asked.
+type reader struct {
+	text  string
+	asked int
+}
+
+func (r *reader) Transcribe([]int16) (string, error) {
+	r.asked++
+	return r.text, nil
+}
+
+// TestReadAgain: a command the decoder did not understand is read again
+// by Config.Reader, and taken as the grammar's nearest sentence when that
+// is near enough; a deletion never is, nor a reading far from every
+// command. A command the decoder understood is not read again.
+func TestReadAgain(t *testing.T) {
+	mumbled := said(t, "slt", "hey jarvis", 400*time.Millisecond, "flubber the gobble wobble wibble", sphinxtest.Silence(6))
+	clear := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights", sphinxtest.Silence(6))
+	tests := []struct {
+		name   string
+		pcm    []int16
+		text   string
+		intent string
+		asked  int
+	}{
+		{"near", mumbled, "Turn on the kitchen light.", "LightsOn", 1},
+		{"phrase's tail first", mumbled, "Jarvis, switch off the bedroom lights!", "LightsOff", 1},
+		{"far", mumbled, "Flubber the gobble wobble.", "", 1},
+		{"a deletion", mumbled, "Forget that!", "", 1},
+		{"understood", clear, "Set a timer for five minutes.", "LightsOn", 0},
+	}
+	for _, tt := range tests {
+		r := &reader{text: tt.text}
+		l := newListener(t, func(c *Config) { c.Reader = r })
+		got := feed(t, l, tt.pcm)
+		if len(got) != 1 {
+			t.Fatalf("%s: %d utterances, want one", tt.name, len(got))
+		}
+		if got[0].Intent != tt.intent || r.asked != tt.asked {
+			t.Errorf("%s: intent %q %v (%q), read %d times; want %q, read %d times", tt.name, got[0].Intent, got[0].Slots, got[0].Transcript, r.asked, tt.intent, tt.asked)
+		}
+		if tt.asked == 1 && (l.Stats().ReadAgain == 1) != (tt.intent != "") {
+			t.Errorf("%s: %d read again", tt.name, l.Stats().ReadAgain)
+		}
+	}
+}

@@ -75,8 +75,15 @@ type Tuning struct {
 	// said (verifyFSG), not on the strength of the command after it.
 	CandidateShift float64
 	// Opinion is the second opinion's least mean log-probability per
-	// token (see Config.Opinion) of a wake phrase it takes as said.
+	// token (see Config.Opinion) of a wake phrase it takes as said, for
+	// "hey jarvis"; a head trained where Moonshine was measured how much
+	// harder its phrase is (wakeword.Head.OpinionShift), and the bar
+	// moves by that.
 	Opinion float64
+	// ReadDistance is how far, per word, the transcript of Config.Reader
+	// may be from the grammar's sentence it is taken as (see
+	// intents.FSG.Nearest).
+	ReadDistance float64
 }
 
 // DefaultTuning is the listener's tuning.
@@ -99,6 +106,7 @@ var DefaultTuning = Tuning{
 	// figures of all phrases are in README.md).
 	CandidateShift: -2.4,
 	Opinion:        -4,
+	ReadDistance:   0.5,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":

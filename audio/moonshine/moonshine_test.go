@@ -112,3 +112,19 @@ func BenchmarkSaid(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/candidate")
 }
+
+// BenchmarkTranscribe is the cost of reading a command again (see
+// audio/listen's readAgain): a coffee order of about 4 s, encoded and
+// decoded greedily.
+func BenchmarkTranscribe(b *testing.B) {
+	m := load(b)
+	pcm := append(sphinxtest.Speak(b, "slt", "can i have a large double shot latte with oat milk and a little bit of sugar", 0, 0), sphinxtest.Silence(0.3)...)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Transcribe(pcm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(pcm))/SampleRate, "s-audio")
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/command")
+}

@@ -46,3 +46,13 @@ func (p *Phrase) Said(pcm []int16) (float64, error) {
 	}
 	return best, nil
 }
+
+// Transcribe returns what pcm says, in Moonshine's own words.
+func (m *Model) Transcribe(pcm []int16) (string, error) {
+	a, err := m.Hear(pcm)
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	return a.Transcribe()
+}
