@@ -169,13 +169,14 @@ wakenet: build
 # (kept in .cache/heads), a generated command after each clip. The last
 # lines are one per phrase, then the totals.
 # Training a head renders 6000 clips: about 15 minutes on two idle cores.
-# EVAL_PHRASES=jarvis,computer measures only those.
+# EVAL_PHRASES=jarvis,computer measures only those; SECOND_OPINION=1 asks
+# Moonshine too (wake.second_opinion).
 REAL_DEV ?= $(CURDIR)/../shared/speech/real-dev
 EVAL_PHRASES ?=
 eval-real: build
 	$(GO) run ./audio/eval/realdev -real $(REAL_DEV) -intents audio/corpus/intents.yaml -out $(CACHE)/eval-real
 	$(GO) run ./audio/eval/realdev -report -earshot bin/earshot -out $(CACHE)/eval-real -heads $(CACHE)/heads \
-		-models $(MODELS) -intents audio/corpus/intents.yaml -phrases '$(EVAL_PHRASES)'
+		-models $(MODELS) -intents audio/corpus/intents.yaml -phrases '$(EVAL_PHRASES)' $(if $(SECOND_OPINION),-second-opinion)
 
 # The generated corpora: a fresh seed of the generator's voices and the
 # held-out voice alone, through the shipped head.

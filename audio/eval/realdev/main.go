@@ -75,10 +75,12 @@ func main() {
 	models := flag.String("models", ".cache/models", "the speech embedding's model files (with -report)")
 	withCommands := flag.Bool("commands", true, "with -report: measure the coffee orders too")
 	only := flag.String("phrases", "", "with -report: only these phrases' corpora, comma-separated (a head takes a while to train)")
+	secondOpinion := flag.Bool("second-opinion", false, "with -report: ask Moonshine too (wake.second_opinion)")
 	flag.Parse()
 	var err error
 	if *doReport {
-		err = report(context.Background(), *earshot, *out, *heads, *models, *intentsPath, *coffee, *only, *withCommands, os.Stdout)
+		err = report(context.Background(), reportOptions{earshot: *earshot, out: *out, heads: *heads, models: *models,
+			intents: *intentsPath, coffee: *coffee, only: *only, withCommands: *withCommands, secondOpinion: *secondOpinion}, os.Stdout)
 	} else {
 		if *noise == "" {
 			*noise = filepath.Join(filepath.Dir(filepath.Clean(*realDir)), "noise", "kitchen-a.flac")

@@ -15,10 +15,29 @@ import (
 	"github.com/earshot/earshot/audio/eval"
 )
 
-// report evaluates each phrase's corpus in OUT (or those of only, a
-// comma-separated list) with the phrase's head and prints the figures, the
-// totals last.
-func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffee, only string, withCommands bool, w io.Writer) error {
+// reportOptions say what report measures, and with what.
+type reportOptions struct {
+	earshot, out, heads, models, intents, coffee string
+	// only lists the phrases to measure, comma-separated (all: "").
+	only         string
+	withCommands bool
+	// secondOpinion asks Moonshine too (wake.second_opinion).
+	secondOpinion bool
+}
+
+// wakeConfig is the wake section's last line of the configs report
+// writes.
+func (o reportOptions) wakeConfig() string {
+	if o.secondOpinion {
+		return "  second_opinion: true\n"
+	}
+	return ""
+}
+
+// report evaluates each phrase's corpus in o.out (or those of o.only) with
+// the phrase's head and prints the figures, the totals last.
+func report(ctx context.Context, o reportOptions, w io.Writer) error {
+	earshot, out, heads, only, withCommands := o.earshot, o.out, o.heads, o.only, o.withCommands
 	entries, err := os.ReadDir(out)
 	if err != nil {
 		return err
@@ -45,17 +64,17 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 	if len(phrases) == 0 {
 		return fmt.Errorf("%s: no corpora; build them first (without -report)", out)
 	}
-	absIntents, err := filepath.Abs(intentsPath)
+	absIntents, err := filepath.Abs(o.intents)
 	if err != nil {
 		return err
 	}
-	absModels, err := filepath.Abs(models)
+	absModels, err := filepath.Abs(o.models)
 	if err != nil {
 		return err
 	}
 	var lines []string
 	// The coffee orders: the shipped hey jarvis head, the coffee grammar.
-	absCoffee, err := filepath.Abs(coffee)
+	absCoffee, err := filepath.Abs(o.coffee)
 	if err != nil {
 		return err
 	}
@@ -65,8 +84,8 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 		}
 		dir := filepath.Join(out, "commands-"+snr)
 		cfg := filepath.Join(dir, "earshot.yaml")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  models: %s\nspeech:\n  intents: %s\nretention:\n  dir: %s\n",
-			absModels, absCoffee, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  models: %s\n%sspeech:\n  intents: %s\nretention:\n  dir: %s\n",
+			absModels, o.wakeConfig(), absCoffee, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
 			return err
 		}
 		r, err := evalCorpus(ctx, earshot, cfg, dir)
@@ -84,8 +103,8 @@ func report(ctx context.Context, earshot, out, heads, models, intentsPath, coffe
 			return err
 		}
 		cfg := filepath.Join(out, dir, "earshot.yaml")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  phrase: %s\n  head: %s\n  models: %s\nspeech:\n  intents: %s\nretention:\n  dir: %s\n",
-			phrase, absHead, absModels, absIntents, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  phrase: %s\n  head: %s\n  models: %s\n%sspeech:\n  intents: %s\nretention:\n  dir: %s\n",
+			phrase, absHead, absModels, o.wakeConfig(), absIntents, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
 			return err
 		}
 		if _, err := os.Stat(head); err != nil {
