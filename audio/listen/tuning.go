@@ -82,7 +82,9 @@ type Tuning struct {
 	Opinion float64
 	// ReadDistance is how far, per word, the transcript of Config.Reader
 	// may be from the grammar's sentence it is taken as (see
-	// intents.FSG.Nearest).
+	// intents.FSG.Nearest): the largest distance under which no reading
+	// of the generated corpus was wrong. An order read wrong is acted
+	// on, which is worse than one not understood.
 	ReadDistance float64
 }
 
@@ -106,7 +108,7 @@ var DefaultTuning = Tuning{
 	// figures of all phrases are in README.md).
 	CandidateShift: -2.4,
 	Opinion:        -4,
-	ReadDistance:   0.5,
+	ReadDistance:   0.2,
 }
 
 // Set overrides fields from a list such as "Alone=300ms,SureShift=1":
