@@ -84,9 +84,6 @@ func CheckWake(cfg *config.Config) (stage, warning string, err error) {
 		o.Close()
 		second = "; second opinion: Moonshine tiny"
 	}
-	if head != nil && o != nil {
-		second += fmt.Sprintf(", bar %.2f for this phrase", DefaultTuning.Opinion+float64(head.OpinionShift))
-	}
 	if head == nil {
 		return "keyword spotting" + second, fmt.Sprintf("%s (looked in %s)", noHead, cfg.Retention.TrainedHeadPath(cfg.Wake.Phrase)), nil
 	}

@@ -231,9 +231,6 @@ func New(cfg Config) (*Listener, error) {
 	if cfg.Tuning != nil {
 		tune = *cfg.Tuning
 	}
-	if cfg.Head != nil {
-		tune.Opinion += float64(cfg.Head.OpinionShift)
-	}
 	l := &Listener{
 		log:    cfg.Logger.With("component", "listen"),
 		cfg:    cfg,

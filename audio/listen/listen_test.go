@@ -1104,29 +1104,6 @@ func TestSecondOpinion(t *testing.T) {
 	}
 }
 
-// TestHeadOpinionShift: a head that says how much harder the second
-// opinion finds its phrase (measured on the phrase's generated speech
-// when it was trained) moves the bar by that: an opinion of -6 is under
-// the bar for "hey jarvis" (-4) and over it moved by -3.
-func TestHeadOpinionShift(t *testing.T) {
-	jarvis := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights")
-	jarvis = append(jarvis, sphinxtest.Silence(6)...)
-	for _, tt := range []struct {
-		shift float32
-		woke  bool
-	}{{0, false}, {-3, true}, {-1, false}} {
-		o := &opinion{said: -6}
-		l := newListener(t, func(c *Config) { c.Head.OpinionShift = tt.shift; c.Opinion = o })
-		got := feed(t, l, jarvis)
-		if o.asked != 1 {
-			t.Fatalf("shift %v: the opinion was asked %d times, want once", tt.shift, o.asked)
-		}
-		if woke := len(got) == 1 && got[0].Intent == "LightsOn"; woke != tt.woke {
-			t.Errorf("shift %v: heard %v, want woken %v", tt.shift, got, tt.woke)
-		}
-	}
-}
-
 // reader reads every command as the same transcript, and counts what it
 // was asked.
 type reader struct {

@@ -75,10 +75,7 @@ type Tuning struct {
 	// said (verifyFSG), not on the strength of the command after it.
 	CandidateShift float64
 	// Opinion is the second opinion's least mean log-probability per
-	// token (see Config.Opinion) of a wake phrase it takes as said, for
-	// "hey jarvis"; a head trained where Moonshine was measured how much
-	// harder its phrase is (wakeword.Head.OpinionShift), and the bar
-	// moves by that.
+	// token (see Config.Opinion) of a wake phrase it takes as said.
 	Opinion float64
 	// ReadDistance is how far, per word, the transcript of Config.Reader
 	// may be from the grammar's sentence it is taken as (see

@@ -30,14 +30,7 @@ type Head struct {
 	// alone is trusted, without the verifier's second opinion (see
 	// audio/listen). Both come from training, on held-back speech.
 	Threshold, Sure float32
-	// OpinionShift moves the bar of the second opinion (Moonshine; see
-	// audio/listen): by how much lower than "hey jarvis" it scores the
-	// phrase in generated speech, measured when the head was trained
-	// (train.OpinionShift); 0 when it was not. Some names are harder for
-	// it than others: one bar for every phrase rejects most people who
-	// said "athena".
-	OpinionShift float32
-	Layers       []Dense
+	Layers          []Dense
 	// Trained says how the head was made (tool versions, voices, seed),
 	// for `earshot version` and the model's provenance.
 	Trained string
@@ -127,17 +120,8 @@ func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))
 // The head file: a versioned header, then the phrase, the thresholds, the
 // provenance and the layers, all little-endian. Read checks every size
 // against fixed bounds before it allocates, refuses NaN and infinite
-// weights, and refuses trailing data. Version 2 added the second
-// opinion's shift after the thresholds; version 1 files are read as
-// heads without one.
-const (
-	magic   = "earshot-wakehead-2\n"
-	magicV1 = "earshot-wakehead-1\n"
-)
-
-// MaxOpinionShift bounds Head.OpinionShift: a mean log-probability per
-// token moved further would take anything as the phrase, or nothing.
-const MaxOpinionShift = 20
+// weights, and refuses trailing data.
+const magic = "earshot-wakehead-1\n"
 
 const (
 	maxPhrase  = 256
@@ -156,7 +140,7 @@ func (h *Head) WriteTo(w io.Writer) (int64, error) {
 		put(uint32(len(s)))
 		buf.WriteString(s)
 	}
-	put([]float32{h.Threshold, h.Sure, h.OpinionShift})
+	put([]float32{h.Threshold, h.Sure})
 	put([]uint32{uint32(h.Window), uint32(len(h.Layers))})
 	for _, l := range h.Layers {
 		norm := uint32(0)
@@ -194,7 +178,7 @@ func Read(r io.Reader, name string) (*Head, error) {
 	if _, err := io.ReadFull(br, head); err != nil {
 		return bad("not a wake-word head (%v)", err)
 	}
-	if string(head) != magic && string(head) != magicV1 {
+	if string(head) != magic {
 		if bytes.HasPrefix(head, []byte("earshot-wakehead-")) {
 			return bad("head format %q, this build reads %q: train it again (earshot wake-train)", strings.TrimSpace(string(head)), strings.TrimSpace(magic))
 		}
@@ -223,14 +207,6 @@ func Read(r io.Reader, name string) (*Head, error) {
 	var dims [2]uint32
 	if err := read("thresholds", &th); err != nil {
 		return nil, err
-	}
-	if string(head) == magic {
-		if err := read("second opinion", &h.OpinionShift); err != nil {
-			return nil, err
-		}
-		if !(h.OpinionShift >= -MaxOpinionShift && h.OpinionShift <= MaxOpinionShift) {
-			return bad("second opinion's shift %v, want -%d..%d", h.OpinionShift, MaxOpinionShift, MaxOpinionShift)
-		}
 	}
 	if err := read("sizes", &dims); err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ func randomHead(seed uint64) *Head {
 		return v
 	}
 	in, hid := 16*embedding.Dim, 8
-	return &Head{Phrase: "hey jarvis", Window: 16, Threshold: 0.5, Sure: 0.9, OpinionShift: -1.5, Trained: "test",
+	return &Head{Phrase: "hey jarvis", Window: 16, Threshold: 0.5, Sure: 0.9, Trained: "test",
 		Layers: []Dense{
 			{In: in, Out: hid, W: vec(in*hid, 0.05), B: vec(hid, 0.1), Gamma: vec(hid, 1), Beta: vec(hid, 0.1)},
 			{In: hid, Out: hid, W: vec(hid*hid, 0.3), B: vec(hid, 0.1), Gamma: vec(hid, 1), Beta: vec(hid, 0.1)},
@@ -51,7 +51,7 @@ func TestHeadRoundTrip(t *testing.T) {
 	if a, b := NewScorer(h).Score(x), NewScorer(got).Score(x); a != b {
 		t.Fatalf("scores %v and %v after a round trip", a, b)
 	}
-	if got.Phrase != h.Phrase || got.Threshold != h.Threshold || got.Sure != h.Sure || got.OpinionShift != h.OpinionShift || got.Trained != h.Trained {
+	if got.Phrase != h.Phrase || got.Threshold != h.Threshold || got.Sure != h.Sure || got.Trained != h.Trained {
 		t.Fatalf("header changed: %+v", got)
 	}
 	path := filepath.Join(t.TempDir(), "sub", "h.head")
@@ -69,13 +69,9 @@ func TestReadRefusesDamage(t *testing.T) {
 	good := b.Bytes()
 	nan := bytes.Clone(good)
 	// The first weight of the first layer: after magic, two strings,
-	// thresholds, the second opinion's shift, sizes and the layer's
-	// three sizes.
-	opinion := len("earshot-wakehead-2\n") + 4 + len("hey jarvis") + 4 + len("test") + 8
-	off := opinion + 4 + 8 + 12
+	// thresholds, sizes and the layer's three sizes.
+	off := len("earshot-wakehead-1\n") + 4 + len("hey jarvis") + 4 + len("test") + 8 + 8 + 12
 	copy(nan[off:], []byte{0, 0, 0xc0, 0x7f})
-	lax := bytes.Clone(good)
-	copy(lax[opinion:], []byte{0, 0, 0xc8, 0x41}) // 25
 	for _, tc := range []struct {
 		name, want string
 		b          []byte
@@ -86,30 +82,11 @@ func TestReadRefusesDamage(t *testing.T) {
 		{"truncated", "unexpected EOF", good[:len(good)-3]},
 		{"trailing data", "data after the head", append(bytes.Clone(good), 0)},
 		{"NaN weight", "a weight is NaN", nan},
-		{"opinion's shift out of bounds", "second opinion's shift 25", lax},
 	} {
 		_, err := Read(bytes.NewReader(tc.b), "f.head")
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "f.head") {
 			t.Errorf("%s: %v, want an error naming the file and %q", tc.name, err, tc.want)
 		}
-	}
-}
-
-// A head written before the second opinion's shift (version 1) still
-// reads, as a head without one.
-func TestReadVersion1(t *testing.T) {
-	var b bytes.Buffer
-	randomHead(4).WriteTo(&b)
-	v2 := b.Bytes()
-	opinion := len("earshot-wakehead-2\n") + 4 + len("hey jarvis") + 4 + len("test") + 8
-	v1 := append([]byte("earshot-wakehead-1\n"), v2[len("earshot-wakehead-2\n"):opinion]...)
-	v1 = append(v1, v2[opinion+4:]...)
-	h, err := Read(bytes.NewReader(v1), "old.head")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.OpinionShift != 0 || h.Threshold != 0.5 || h.Sure != 0.9 || len(h.Layers) != 3 {
-		t.Fatalf("version 1 read as %+v", h)
 	}
 }
 

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/earshot/earshot/audio/embedding"
 	"github.com/earshot/earshot/audio/intents"
-	"github.com/earshot/earshot/audio/moonshine"
 	"github.com/earshot/earshot/audio/wakeword"
 	"github.com/earshot/earshot/audio/wakeword/train"
 )
@@ -32,7 +30,6 @@ func wakeTrain(ctx context.Context, env *Env, args []string) error {
 	noise := f.Float64("input-noise", 0, "fitting: input noise, in units of the embeddings' spread (default 0.6)")
 	drop := f.Float64("dropout", 0, "fitting: input dropout (default 0.4)")
 	hidden := f.Int("hidden", 0, "fitting: units per hidden layer (default 64)")
-	opinionOnly := f.Bool("opinion-only", false, "train nothing: measure how hard the second opinion finds the phrase, for the head at -o (or where the daemon looks), and write it into that head")
 	if err := noArgs(f, args); err != nil {
 		return err
 	}
@@ -68,35 +65,18 @@ func wakeTrain(ctx context.Context, env *Env, args []string) error {
 		path = cfg.Retention.TrainedHeadPath(wakeword.Normalise(p))
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	o := train.Options{
+	h, rep, err := train.Run(ctx, m, train.Options{
 		Phrase: p, Grammar: g, Voices: vs, Positives: *positives, Negatives: *negatives,
 		Epochs: *epochs, Seed: *seed, Workers: *workers, Logger: log, Cache: *cache,
 		InputNoise: *noise, InputDrop: *drop, Hidden: *hidden,
-	}
-	// How hard the second opinion finds the phrase is measured whenever
-	// Moonshine is there, so that the head is ready for
-	// wake.second_opinion.
-	mo, err := moonshine.Load(filepath.Join(cfg.Wake.Models, "moonshine"))
-	switch {
-	case err == nil:
-		defer mo.Close()
-		o.Opinion = mo.Phrase(wakeword.Normalise(p)).Said
-	case cfg.Wake.SecondOpinion || *opinionOnly:
-		return fmt.Errorf("the second opinion: %w", err)
-	default:
-		log.Info("the second opinion not measured: with wake.second_opinion, the head will have the bar of \"hey jarvis\"", "err", err)
-	}
-	if *opinionOnly {
-		return opinionShift(ctx, env, path, o)
-	}
-	h, rep, err := train.Run(ctx, m, o)
+	})
 	if err != nil {
 		return err
 	}
 	if err := h.WriteFile(path); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s: head for %q, threshold %.3f, sure %.3f%s\n", path, h.Phrase, h.Threshold, h.Sure, opinionNote(h))
+	fmt.Fprintf(env.Stdout, "wrote %s: head for %q, threshold %.3f, sure %.3f\n", path, h.Phrase, h.Threshold, h.Sure)
 	fmt.Fprintf(env.Stdout, "held back %d of %d clips: wake recall %.3f at the threshold; other clips over it %d, over sure %d\n",
 		rep.HeldBack, rep.Samples, rep.PositiveRecall, rep.NegativeFalse, rep.SureFalse)
 	fmt.Fprintf(env.Stdout, "took %s; near misses trained against: %d (e.g. %s)\n", rep.Took.Round(1e9), len(rep.NearMisses), strings.Join(rep.NearMisses[:min(5, len(rep.NearMisses))], ", "))
@@ -104,31 +84,4 @@ func wakeTrain(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "note: wake.head is set to %s; point it at %s to use this head\n", cfg.Wake.Head, path)
 	}
 	return nil
-}
-
-// opinionShift measures how hard the second opinion finds the phrase of
-// the head at path (one trained before heads had it) and writes it in.
-func opinionShift(ctx context.Context, env *Env, path string, o train.Options) error {
-	h, err := wakeword.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if !h.Knows(o.Phrase) {
-		return fmt.Errorf("%s is a head for %q, not %q", path, h.Phrase, o.Phrase)
-	}
-	if h.OpinionShift, err = train.OpinionShift(ctx, o); err != nil {
-		return err
-	}
-	if err := h.WriteFile(path); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "wrote %s: head for %q%s\n", path, h.Phrase, opinionNote(h))
-	return nil
-}
-
-func opinionNote(h *wakeword.Head) string {
-	if h.OpinionShift == 0 {
-		return ""
-	}
-	return fmt.Sprintf(", second opinion's bar moved by %+.2f", h.OpinionShift)
 }

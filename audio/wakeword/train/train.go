@@ -47,15 +47,8 @@ type Options struct {
 	// Cache, when set, is a file that keeps the rendered samples'
 	// embeddings: a second run with the same phrase, voices, counts and
 	// seed fits again without rendering.
-	Cache string
-	// Opinion, when set, is the second opinion on the phrase (Moonshine;
-	// see audio/listen): how hard it finds the phrase is measured on the
-	// phrase's generated speech, and the head's bar for it shifted by
-	// that (see OpinionShift).
-	Opinion func(pcm []int16) (float64, error)
-	// OpinionClips is how many clips of the phrase it hears (0: 256).
-	OpinionClips int
-	Logger       *slog.Logger
+	Cache  string
+	Logger *slog.Logger
 }
 
 // Report says how training went, on the clips held back from fitting.
@@ -118,7 +111,12 @@ func Run(ctx context.Context, m *embedding.Model, o Options) (*wakeword.Head, Re
 	if err != nil {
 		return nil, Report{}, err
 	}
-	commands := commandsOf(o.Grammar)
+	var commands []string
+	if o.Grammar != nil {
+		for _, s := range o.Grammar.Sentences(500) {
+			commands = append(commands, s.Text)
+		}
+	}
 	spec := Spec{Phrase: phrase, Commands: commands, NearMisses: near, Voices: o.Voices,
 		Positives: o.Positives, Negatives: o.Negatives, Seed: o.Seed}
 	key := fmt.Sprintf("render %d|%s|%v|%d|%d|%d|%v|%v", renderVersion, phrase, o.Voices, o.Positives, o.Negatives, o.Seed, near, commands)
@@ -170,28 +168,9 @@ func Run(ctx context.Context, m *embedding.Model, o Options) (*wakeword.Head, Re
 	h := &wakeword.Head{Phrase: phrase, Window: 16, Layers: net.head(), Threshold: threshold, Sure: sure}
 	rep := Report{Samples: len(samples), HeldBack: len(backSet), NearMisses: near}
 	heldBackFigures(h, backSet, &rep)
-	if o.Opinion != nil {
-		log.Info("hearing the phrase with the second opinion")
-		if h.OpinionShift, err = OpinionShift(ctx, o); err != nil {
-			return nil, Report{}, fmt.Errorf("second opinion: %w", err)
-		}
-	}
 	rep.Took = time.Since(start)
 	h.Trained = provenance(o, len(samples))
 	return h, rep, nil
-}
-
-// commandsOf returns sentences of g to say after the wake phrase and
-// without it.
-func commandsOf(g *intents.Grammar) []string {
-	if g == nil {
-		return nil
-	}
-	var out []string
-	for _, s := range g.Sentences(500) {
-		out = append(out, s.Text)
-	}
-	return out
 }
 
 // A head's thresholds are probabilities, the same for every phrase, not
