@@ -75,7 +75,8 @@ func (f *FSG) Nearest(words []string) (sentence []string, cost float64, ok bool)
 // lower case, without punctuation, small numbers spelt out.
 func TranscriptWords(text string) []string {
 	var out []string
-	for w := range strings.FieldsSeq(strings.ToLower(text)) {
+	text = strings.ReplaceAll(strings.ToLower(text), "’", "'")
+	for w := range strings.FieldsSeq(text) {
 		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		w = strings.Map(func(r rune) rune {
 			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {

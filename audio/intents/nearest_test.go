@@ -46,7 +46,7 @@ intents:
 			t.Errorf("Nearest(%q) = %q %v %v, want %q at %v", tt.text, got, cost, ok, tt.want, tt.cost)
 		}
 	}
-	if got := intents.TranscriptWords("Hey, Jarvis! 2 shots—large."); !slices.Equal(got, []string{"hey", "jarvis", "two", "shots", "large"}) {
+	if got := intents.TranscriptWords("Hey, Jarvis! I’d like 2 shots—large."); !slices.Equal(got, []string{"hey", "jarvis", "i'd", "like", "two", "shots", "large"}) {
 		t.Errorf("TranscriptWords: %q", got)
 	}
 }
