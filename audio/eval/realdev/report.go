@@ -37,20 +37,19 @@ func (o reportOptions) wakeConfig() string {
 // report evaluates each phrase's corpus in o.out (or those of o.only) with
 // the phrase's head and prints the figures, the totals last.
 func report(ctx context.Context, o reportOptions, w io.Writer) error {
-	earshot, out, heads, only, withCommands := o.earshot, o.out, o.heads, o.only, o.withCommands
-	entries, err := os.ReadDir(out)
+	entries, err := os.ReadDir(o.out)
 	if err != nil {
 		return err
 	}
 	want := map[string]bool{}
-	for _, p := range strings.Split(only, ",") {
+	for _, p := range strings.Split(o.only, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			want[strings.ReplaceAll(p, " ", "-")] = true
 		}
 	}
 	var phrases []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(out, e.Name(), "labels.tsv")); err == nil && e.IsDir() && !strings.HasPrefix(e.Name(), "commands-") &&
+		if _, err := os.Stat(filepath.Join(o.out, e.Name(), "labels.tsv")); err == nil && e.IsDir() && !strings.HasPrefix(e.Name(), "commands-") &&
 			(len(want) == 0 || want[e.Name()]) {
 			phrases = append(phrases, e.Name())
 		}
@@ -58,11 +57,11 @@ func report(ctx context.Context, o reportOptions, w io.Writer) error {
 	sort.Strings(phrases)
 	for p := range want {
 		if !slices.Contains(phrases, p) {
-			return fmt.Errorf("%s: no corpus for the phrase %q", out, p)
+			return fmt.Errorf("%s: no corpus for the phrase %q", o.out, p)
 		}
 	}
 	if len(phrases) == 0 {
-		return fmt.Errorf("%s: no corpora; build them first (without -report)", out)
+		return fmt.Errorf("%s: no corpora; build them first (without -report)", o.out)
 	}
 	absIntents, err := filepath.Abs(o.intents)
 	if err != nil {
@@ -79,16 +78,16 @@ func report(ctx context.Context, o reportOptions, w io.Writer) error {
 		return err
 	}
 	for _, snr := range snrs {
-		if !withCommands {
+		if !o.withCommands {
 			break
 		}
-		dir := filepath.Join(out, "commands-"+snr)
+		dir := filepath.Join(o.out, "commands-"+snr)
 		cfg := filepath.Join(dir, "earshot.yaml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  models: %s\n%sspeech:\n  intents: %s\nretention:\n  dir: %s\n",
 			absModels, o.wakeConfig(), absCoffee, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
 			return err
 		}
-		r, err := evalCorpus(ctx, earshot, cfg, dir)
+		r, err := evalCorpus(ctx, o.earshot, cfg, dir)
 		if err != nil {
 			return fmt.Errorf("commands %s: %w", snr, err)
 		}
@@ -97,25 +96,25 @@ func report(ctx context.Context, o reportOptions, w io.Writer) error {
 	var all eval.Result
 	for _, dir := range phrases {
 		phrase := strings.ReplaceAll(dir, "-", " ")
-		head := filepath.Join(heads, dir+".head")
+		head := filepath.Join(o.heads, dir+".head")
 		absHead, err := filepath.Abs(head)
 		if err != nil {
 			return err
 		}
-		cfg := filepath.Join(out, dir, "earshot.yaml")
+		cfg := filepath.Join(o.out, dir, "earshot.yaml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("device_id: eval-real\nwake:\n  phrase: %s\n  head: %s\n  models: %s\n%sspeech:\n  intents: %s\nretention:\n  dir: %s\n",
 			phrase, absHead, absModels, o.wakeConfig(), absIntents, filepath.Join(os.TempDir(), "earshot-eval-real"))), 0o644); err != nil {
 			return err
 		}
 		if _, err := os.Stat(head); err != nil {
 			fmt.Fprintf(os.Stderr, "==> training a head for %q (generated speech only)\n", phrase)
-			cmd := exec.CommandContext(ctx, earshot, "wake-train", "--config", cfg, "-o", head)
+			cmd := exec.CommandContext(ctx, o.earshot, "wake-train", "--config", cfg, "-o", head)
 			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 			if err := cmd.Run(); err != nil {
 				return fmt.Errorf("wake-train %q: %w", phrase, err)
 			}
 		}
-		r, err := evalCorpus(ctx, earshot, cfg, filepath.Join(out, dir), "--by", "shape")
+		r, err := evalCorpus(ctx, o.earshot, cfg, filepath.Join(o.out, dir), "--by", "shape")
 		if err != nil {
 			return fmt.Errorf("eval %q: %w", phrase, err)
 		}
