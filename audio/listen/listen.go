@@ -256,7 +256,11 @@ func New(cfg Config) (*Listener, error) {
 		if cfg.Embedding == nil {
 			return nil, errors.New("listen: a wake-word head without the speech embedding")
 		}
-		l.wake = newHeadStage(wakeword.NewDetector(cfg.Embedding, cfg.Head), cfg.Sensitivity, tune)
+		stage := tune
+		if cfg.Opinion != nil {
+			stage.CandidateShift = tune.OpinionCandidateShift
+		}
+		l.wake = newHeadStage(wakeword.NewDetector(cfg.Embedding, cfg.Head), cfg.Sensitivity, stage)
 	default:
 		if l.wake, err = newSpotterStage(cfg.ModelDir, l.phrase, words, cfg.Sensitivity, cfg.SkipVerify); err != nil {
 			return nil, err

@@ -1151,3 +1151,15 @@ func TestReadAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestOpinionCandidates: with a second opinion, the head proposes
+// candidates at a lower score (Tuning.OpinionCandidateShift), since the
+// opinion is there to turn away what it should not have proposed.
+func TestOpinionCandidates(t *testing.T) {
+	candidate := func(l *Listener) float32 { return l.wake.(*headStage).candidate }
+	without := candidate(newListener(t, nil))
+	with := candidate(newListener(t, func(c *Config) { c.Opinion = &opinion{} }))
+	if want := shift(0.5, 0.5, DefaultTuning.OpinionCandidateShift); with != want || without <= with {
+		t.Errorf("candidate threshold %v with the opinion (want %v), %v without", with, want, without)
+	}
+}
