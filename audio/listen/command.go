@@ -81,11 +81,8 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}
-	if u.Intent == "" && l.cfg.Reader != nil && !l.cfg.SkipVerify {
-		if err := l.readAgain(&u, rec, hitAt); err != nil {
-			l.recycle(rec)
-			return Utterance{}, false, l.fail(err)
-		}
+	if u.Intent == "" && l.commands != nil {
+		l.readAgain(&u, rec, hitAt)
 	}
 	l.stats.Accepted++
 	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
@@ -148,12 +145,12 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 // in a kitchen's noise; the reader learnt from a great deal. The
 // deletions are never taken from it: forgetting is only on the word of
 // the decoder that is held to the grammar.
-func (l *Listener) readAgain(u *Utterance, rec []int16, hitAt int) error {
+func (l *Listener) readAgain(u *Utterance, rec []int16, hitAt int) {
 	text, err := l.cfg.Reader.Transcribe(rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):])
 	if err != nil {
 		// What the decoder made of it stands.
 		l.log.Warn("reading the command again failed", "err", err)
-		return nil
+		return
 	}
 	ws := intents.TranscriptWords(text)
 	// The phrase's last words, if the hit came before they ended.
@@ -162,17 +159,17 @@ func (l *Listener) readAgain(u *Utterance, rec []int16, hitAt int) error {
 	}
 	s, cost, ok := l.commands.Nearest(ws)
 	if !ok || len(s) == 0 {
-		return nil
+		return
 	}
 	per := cost / float64(len(s))
-	m, matched := l.gram.Match(strings.Join(s, " "))
-	l.log.Debug("command read again", "transcript", text, "nearest", strings.Join(s, " "), "distance", per)
+	sentence := strings.Join(s, " ")
+	m, matched := l.gram.Match(sentence)
+	l.log.Debug("command read again", "transcript", text, "nearest", sentence, "distance", per)
 	if !matched || per > l.tune.ReadDistance || intents.IsBuiltin(m.Intent) {
-		return nil
+		return
 	}
 	l.stats.ReadAgain++
-	u.Intent, u.Slots, u.Transcript = m.Intent, m.Slots, strings.Join(s, " ")
-	return nil
+	u.Intent, u.Slots, u.Transcript = m.Intent, m.Slots, sentence
 }
 
 // wholePrefix finds the longest run of the transcript's first words that

@@ -158,7 +158,8 @@ type Listener struct {
 	phrase []string
 	gram   *intents.Grammar
 	// The grammars of the searches made when they are needed (see
-	// lookWider and confirmDeletion), and the commands alone (readAgain).
+	// lookWider and confirmDeletion), and the commands alone (readAgain;
+	// nil when nothing reads again).
 	command, deletion, commands *intents.FSG
 	hist                        *preroll.Ring // pre-roll + wake phrase
 	lead                        []int16
@@ -342,7 +343,8 @@ func (l *Listener) setGrammar(g *intents.Grammar) error {
 	garbage := garbageWeight(l.cfg.Sensitivity)
 	var verify, command, deletion, commands *intents.FSG
 	var err error
-	if l.cfg.Reader != nil {
+	// Read again only where the verifier judged the command.
+	if l.cfg.Reader != nil && !l.cfg.SkipVerify {
 		if commands, err = g.CommandFSG(); err != nil {
 			return fmt.Errorf("listen: intents %s: %w", g.File(), err)
 		}
