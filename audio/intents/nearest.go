@@ -2,6 +2,7 @@ package intents
 
 import (
 	"container/heap"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -14,60 +15,84 @@ import (
 // another recogniser's own words as a sentence of the grammar. ok is
 // false when the FSG says nothing.
 func (f *FSG) Nearest(words []string) (sentence []string, cost float64, ok bool) {
-	n := len(words)
-	type node struct{ i, s int }
-	type back struct {
-		from node
-		word string // the sentence's word the step took, if any
+	near := f.NearestN(words, 1)
+	if len(near) == 0 {
+		return nil, 0, false
 	}
-	id := func(v node) int { return v.i*f.states + v.s }
-	dist := make([]float64, (n+1)*f.states)
-	for k := range dist {
-		dist[k] = -1
+	return near[0].Words, near[0].Cost, true
+}
+
+// Near is a sentence of the FSG and its cost from a transcript (see
+// Nearest).
+type Near struct {
+	Words []string
+	Cost  float64
+}
+
+// NearestN returns up to n sentences of the FSG nearest to words, the
+// nearest first, each once.
+func (f *FSG) NearestN(words []string, n int) []Near {
+	if n <= 0 {
+		return nil
 	}
-	prev := make([]back, len(dist))
-	done := make([]bool, len(dist))
+	// The n nearest sentences may each be reached by a few alignments
+	// of the same cost; a place (word read, state) is left 4n times.
+	limit := 4 * n
+	type step struct {
+		i, s   int
+		d      float64
+		parent int    // the step before, -1 at the start
+		word   string // the sentence's word the step took, if any
+	}
+	var steps []step
+	left := make([]int, (len(words)+1)*f.states)
 	q := &nodeQueue{}
-	push := func(v node, d float64, b back) {
-		if k := id(v); !done[k] && (dist[k] < 0 || d < dist[k]) {
-			dist[k], prev[k] = d, b
-			heap.Push(q, queued{k, d})
+	push := func(st step) {
+		if left[st.i*f.states+st.s] < limit {
+			steps = append(steps, st)
+			heap.Push(q, queued{len(steps) - 1, st.d})
 		}
 	}
-	push(node{0, f.start}, 0, back{from: node{-1, -1}})
-	for q.Len() > 0 {
-		e := heap.Pop(q).(queued)
-		if done[e.k] {
+	push(step{s: f.start, parent: -1})
+	var out []Near
+	seen := map[string]bool{}
+	for q.Len() > 0 && len(out) < n {
+		k := heap.Pop(q).(queued).k
+		v := steps[k]
+		at := v.i*f.states + v.s
+		if left[at] >= limit {
 			continue
 		}
-		done[e.k] = true
-		v := node{e.k / f.states, e.k % f.states}
-		if v.i == n && v.s == f.final {
-			for k := e.k; prev[k].from.i >= 0; k = id(prev[k].from) {
-				if w := prev[k].word; w != "" {
+		left[at]++
+		if v.i == len(words) && v.s == f.final {
+			var sentence []string
+			for j := k; j >= 0; j = steps[j].parent {
+				if w := steps[j].word; w != "" {
 					sentence = append(sentence, w)
 				}
 			}
-			for a, b := 0, len(sentence)-1; a < b; a, b = a+1, b-1 {
-				sentence[a], sentence[b] = sentence[b], sentence[a]
+			slices.Reverse(sentence)
+			if key := strings.Join(sentence, " "); !seen[key] {
+				seen[key] = true
+				out = append(out, Near{sentence, v.d})
 			}
-			return sentence, e.d, true
+			continue
 		}
-		if v.i < n {
-			push(node{v.i + 1, v.s}, e.d+1, back{from: v})
+		if v.i < len(words) {
+			push(step{v.i + 1, v.s, v.d + 1, k, ""})
 		}
 		for _, t := range f.from(v.s) {
 			if t.Word == "" {
-				push(node{v.i, t.To}, e.d, back{from: v})
+				push(step{v.i, t.To, v.d, k, ""})
 				continue
 			}
-			push(node{v.i, t.To}, e.d+1, back{from: v, word: t.Word})
-			if v.i < n {
-				push(node{v.i + 1, t.To}, e.d+letterDistance(words[v.i], t.Word), back{from: v, word: t.Word})
+			push(step{v.i, t.To, v.d + 1, k, t.Word})
+			if v.i < len(words) {
+				push(step{v.i + 1, t.To, v.d + letterDistance(words[v.i], t.Word), k, t.Word})
 			}
 		}
 	}
-	return nil, 0, false
+	return out
 }
 
 // TranscriptWords splits a transcript as a recogniser writes it ("Hey,

@@ -46,6 +46,20 @@ intents:
 			t.Errorf("Nearest(%q) = %q %v %v, want %q at %v", tt.text, got, cost, ok, tt.want, tt.cost)
 		}
 	}
+	// The next nearest: each sentence once, the nearer first ("lattes"
+	// read as "espresso": 6 of its 8 letters differ).
+	near := f.NearestN(intents.TranscriptWords("Can I have a large lattes?"), 4)
+	seen := map[string]bool{}
+	for k, n := range near {
+		s := strings.Join(n.Words, " ")
+		if seen[s] || k > 0 && n.Cost < near[k-1].Cost {
+			t.Errorf("NearestN: %q at %v after %v", s, n.Cost, near[:k])
+		}
+		seen[s] = true
+	}
+	if len(near) != 4 || strings.Join(near[0].Words, " ") != "can i have a large latte" || strings.Join(near[1].Words, " ") != "can i have a large espresso" || near[1].Cost != 0.75 {
+		t.Errorf("NearestN = %v", near)
+	}
 	if got := intents.TranscriptWords("Hey, Jarvis! I’d like 2 shots—large."); !slices.Equal(got, []string{"hey", "jarvis", "i'd", "like", "two", "shots", "large"}) {
 		t.Errorf("TranscriptWords: %q", got)
 	}
