@@ -98,8 +98,11 @@ type Result struct {
 	Moved           int     `json:"moved"`
 	// Overruled counts the verdicts the second opinion changed.
 	Overruled int `json:"overruled"`
-	// ReadAgain counts the commands read again by the second opinion.
+	// ReadAgain counts the commands the decoder did not understand and
+	// the second opinion's reading did; Corrected, those whose intent or
+	// slots the reading changed.
 	ReadAgain int `json:"read_again"`
+	Corrected int `json:"corrected"`
 	// WakeStage says what found the candidates.
 	WakeStage string `json:"wake_stage"`
 
@@ -191,7 +194,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	st := l.Stats()
 	res.HeardSeconds = float64(st.Heard) / audio.SampleRate
 	res.VerifiedSeconds = float64(st.Verified) / audio.SampleRate
-	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved, res.Overruled, res.ReadAgain = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved, st.Overruled, st.ReadAgain
+	res.Hits, res.Sure, res.Rejected, res.Alone, res.Moved, res.Overruled, res.ReadAgain, res.Corrected = st.Hits, st.Sure, st.Rejected, st.Alone, st.Moved, st.Overruled, st.ReadAgain, st.Corrected
 	res.RSSMB = rss
 	res.finish()
 	res.Groups = groups(res.Files, opts.By)
@@ -412,6 +415,9 @@ func writeText(w io.Writer, r Result, all bool) error {
 	}
 	if r.ReadAgain > 0 {
 		ew.printf("second opinion: %d commands read again\n", r.ReadAgain)
+	}
+	if r.Corrected > 0 {
+		ew.printf("second opinion: %d commands understood otherwise than decoded\n", r.Corrected)
 	}
 	ew.printf("%s\n", r.Line())
 	return ew.err

@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -81,8 +82,8 @@ func (l *Listener) finish() (Utterance, bool, error) {
 			u.Intent, u.Slots = m.Intent, m.Slots
 		}
 	}
-	if u.Intent == "" && l.commands != nil {
-		l.readAgain(&u, rec, hitAt)
+	if l.commands != nil {
+		l.read(&u, rec, hitAt)
 	}
 	l.stats.Accepted++
 	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
@@ -137,38 +138,81 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 	return v, nil
 }
 
-// readAgain asks Config.Reader what the command the decoder did not
-// understand said, from the hit to the end of speech, and takes the
-// grammar's sentence nearest its transcript when it is near enough:
-// within Tuning.ReadDistance per word of the sentence. PocketSphinx's
-// acoustic model learnt from little speech and loses people's commands
-// in a kitchen's noise; the reader learnt from a great deal. The
-// deletions are never taken from it: forgetting is only on the word of
-// the decoder that is held to the grammar.
-func (l *Listener) readAgain(u *Utterance, rec []int16, hitAt int) {
-	text, err := l.cfg.Reader.Transcribe(rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):])
+// readCandidates is how many of the grammar's sentences nearest the
+// reader's transcript it weighs (see Listener.read).
+const readCandidates = 8
+
+// read asks Config.Reader to weigh the command, from the hit to the end
+// of speech, against the grammar. The reader transcribes it in its own
+// words; the grammar's sentences nearest that transcript
+// (intents.FSG.NearestN), and the decoder's own sentence if it had one,
+// are weighed by the reader, and the likeliest is the command. A command
+// the decoder did not understand is taken from the reading only when the
+// reader finds it nearly as likely as its own transcript: within
+// Tuning.ReadMargin. PocketSphinx's acoustic model learnt from little
+// speech and hears people's orders wrong in a kitchen's noise ("drip
+// coffee" for "cappuccino"); the reader learnt from a great deal, and
+// held to the grammar's sentences it is right more often than either
+// alone. A deletion is never read: the reader can only take one back,
+// when it finds a command likelier than the deletion the decoder heard.
+func (l *Listener) read(u *Utterance, rec []int16, hitAt int) {
+	var decoded []string
+	if u.Intent != "" {
+		decoded = strings.Fields(u.Transcript)
+	}
+	// The grammar's sentences nearest the transcript, but for the
+	// deletions, and what they mean.
+	var near [][]string
+	var means []intents.Match
+	text, scores, err := l.cfg.Reader.Read(rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):], func(text string) [][]string {
+		ws := intents.TranscriptWords(text)
+		// The phrase's last words, if the hit came before they ended.
+		for len(ws) > 0 && slices.Contains(l.phrase, ws[0]) {
+			ws = ws[1:]
+		}
+		out := [][]string{ws}
+		if decoded != nil {
+			out = append(out, decoded)
+		}
+		for _, n := range l.commands.NearestN(ws, readCandidates) {
+			if m, ok := l.gram.Match(strings.Join(n.Words, " ")); ok && !intents.IsBuiltin(m.Intent) {
+				near, means = append(near, n.Words), append(means, m)
+				out = append(out, n.Words)
+			}
+		}
+		return out
+	})
 	if err != nil {
 		// What the decoder made of it stands.
-		l.log.Warn("reading the command again failed", "err", err)
+		l.log.Warn("reading the command failed", "err", err)
 		return
 	}
-	ws := intents.TranscriptWords(text)
-	// The phrase's last words, if the hit came before they ended.
-	for len(ws) > 0 && slices.Contains(l.phrase, ws[0]) {
-		ws = ws[1:]
+	own, mine, theirs := scores[0], 0.0, scores[1:]
+	if decoded != nil {
+		mine, theirs = scores[1], scores[2:]
 	}
-	s, cost, ok := l.commands.Nearest(ws)
-	if !ok || len(s) == 0 {
+	best := -1
+	for k := range near {
+		if best < 0 || theirs[k] > theirs[best] {
+			best = k
+		}
+	}
+	if best < 0 {
 		return
 	}
-	per := cost / float64(len(s))
-	sentence := strings.Join(s, " ")
-	m, matched := l.gram.Match(sentence)
-	l.log.Debug("command read again", "transcript", text, "nearest", sentence, "distance", per)
-	if !matched || per > l.tune.ReadDistance || intents.IsBuiltin(m.Intent) {
+	sentence, m := strings.Join(near[best], " "), means[best]
+	l.log.Debug("command read", "transcript", text, "likeliest", sentence, "below_transcript", own-theirs[best],
+		"decoded", u.Transcript, "below_decoded", mine-theirs[best])
+	switch {
+	case decoded != nil && theirs[best] <= mine:
 		return
+	case decoded == nil && own-theirs[best] > l.tune.ReadMargin:
+		return
+	case decoded == nil:
+		l.stats.ReadAgain++
+	case m.Intent != u.Intent || !maps.Equal(m.Slots, u.Slots):
+		l.stats.Corrected++
 	}
-	l.stats.ReadAgain++
 	u.Intent, u.Slots, u.Transcript = m.Intent, m.Slots, sentence
 }
 

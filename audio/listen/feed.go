@@ -340,8 +340,10 @@ type Stats struct {
 	// changed (Config.Opinion): rejected by the verifier and taken, or
 	// taken and rejected.
 	Overruled int
-	// ReadAgain counts the commands taken from Config.Reader's reading.
-	ReadAgain int
+	// ReadAgain counts the commands the decoder did not understand and
+	// Config.Reader's reading did; Corrected, those whose intent or
+	// slots the reading changed.
+	ReadAgain, Corrected int
 	// Talking counts the stretches of speech that went on for
 	// Tuning.Span without the wake phrase.
 	Talking int

@@ -81,8 +81,8 @@ type Config struct {
 	// with the wake phrase (see secondOpinion). The listener does not
 	// close it.
 	Opinion Opinion
-	// Reader, when set, reads the command the decoder did not understand
-	// (see readAgain). The listener does not close it.
+	// Reader, when set, weighs every command against the grammar (see
+	// Listener.read). The listener does not close it.
 	Reader Reader
 
 	// SkipVerify accepts every hit of keyword spotting and decodes the
@@ -100,10 +100,12 @@ type Opinion interface {
 	Said(pcm []int16) (float64, error)
 }
 
-// Reader transcribes speech in its own words: a recogniser of people's
-// speech (audio/moonshine) that knows no grammar.
+// Reader reads speech: a recogniser of people's speech
+// (audio/moonshine) that knows no grammar. Read returns its transcript
+// of pcm in its own words and, for each sentence candidates proposes for
+// that transcript, the log-probability that it is what pcm says.
 type Reader interface {
-	Transcribe(pcm []int16) (string, error)
+	Read(pcm []int16, candidates func(transcript string) [][]string) (string, []float64, error)
 }
 
 // SpeechDetector classifies frames as speech or silence.
@@ -158,8 +160,8 @@ type Listener struct {
 	phrase []string
 	gram   *intents.Grammar
 	// The grammars of the searches made when they are needed (see
-	// lookWider and confirmDeletion), and the commands alone (readAgain;
-	// nil when nothing reads again).
+	// lookWider and confirmDeletion), and the commands alone (read;
+	// nil when nothing reads).
 	command, deletion, commands *intents.FSG
 	hist                        *preroll.Ring // pre-roll + wake phrase
 	lead                        []int16

@@ -1105,36 +1105,60 @@ func TestSecondOpinion(t *testing.T) {
 }
 
 // reader reads every command as the same transcript, and counts what it
-// was asked.
+// was asked. It finds a sentence as likely as the transcript the nearer
+// their words are: a quarter of Tuning.ReadMargin less for each word of
+// either the other has not.
 type reader struct {
 	text  string
 	asked int
 }
 
-func (r *reader) Transcribe([]int16) (string, error) {
+func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []float64, error) {
 	r.asked++
-	return r.text, nil
+	cs := candidates(r.text)
+	unit := DefaultTuning.ReadMargin / 4
+	var scores []float64
+	for _, c := range cs {
+		lp := 0.0
+		for _, w := range c {
+			if !slices.Contains(cs[0], w) {
+				lp -= unit
+			}
+		}
+		for _, w := range cs[0] {
+			if !slices.Contains(c, w) {
+				lp -= unit
+			}
+		}
+		scores = append(scores, lp)
+	}
+	return r.text, scores, nil
 }
 
-// TestReadAgain: a command the decoder did not understand is read again
-// by Config.Reader, and taken as the grammar's nearest sentence when that
-// is near enough; a deletion never is, nor a reading far from every
-// command. A command the decoder understood is not read again.
-func TestReadAgain(t *testing.T) {
+// TestRead: Config.Reader weighs every command. One the decoder did not
+// understand is taken as the grammar's sentence the reader finds likeliest
+// when that is nearly as likely as its own transcript; one it understood
+// is taken as the reader's likeliest sentence when that is likelier than
+// the decoder's. A deletion is never read, only taken back.
+func TestRead(t *testing.T) {
 	mumbled := said(t, "slt", "hey jarvis", 400*time.Millisecond, "flubber the gobble wobble wibble", sphinxtest.Silence(6))
 	clear := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights", sphinxtest.Silence(6))
+	forget := said(t, "slt", "hey jarvis", 400*time.Millisecond, "delete what i just said", sphinxtest.Silence(6))
 	tests := []struct {
-		name   string
-		pcm    []int16
-		text   string
-		intent string
-		asked  int
+		name             string
+		pcm              []int16
+		text             string
+		intent           string
+		again, corrected int
 	}{
-		{"near", mumbled, "Turn on the kitchen light.", "LightsOn", 1},
-		{"phrase's tail first", mumbled, "Jarvis, switch off the bedroom lights!", "LightsOff", 1},
-		{"far", mumbled, "Flubber the gobble wobble.", "", 1},
-		{"a deletion", mumbled, "Forget that!", "", 1},
-		{"understood", clear, "Set a timer for five minutes.", "LightsOn", 0},
+		{"near", mumbled, "Turn on the kitchen light.", "LightsOn", 1, 0},
+		{"phrase's tail first", mumbled, "Jarvis, switch off the bedroom lights!", "LightsOff", 1, 0},
+		{"far", mumbled, "Flubber the gobble wobble.", "", 0, 0},
+		{"a deletion is not read", mumbled, "Forget that!", "", 0, 0},
+		{"read as decoded", clear, "Turn on the kitchen lights.", "LightsOn", 0, 0},
+		{"read otherwise", clear, "Turn off the kitchen lights.", "LightsOff", 0, 1},
+		{"a deletion read as one", forget, "Delete what I just said.", intents.ForgetLast, 0, 0},
+		{"a deletion taken back", forget, "Turn off the kitchen lights.", "LightsOff", 0, 1},
 	}
 	for _, tt := range tests {
 		r := &reader{text: tt.text}
@@ -1143,11 +1167,10 @@ func TestReadAgain(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("%s: %d utterances, want one", tt.name, len(got))
 		}
-		if got[0].Intent != tt.intent || r.asked != tt.asked {
-			t.Errorf("%s: intent %q %v (%q), read %d times; want %q, read %d times", tt.name, got[0].Intent, got[0].Slots, got[0].Transcript, r.asked, tt.intent, tt.asked)
-		}
-		if tt.asked == 1 && (l.Stats().ReadAgain == 1) != (tt.intent != "") {
-			t.Errorf("%s: %d read again", tt.name, l.Stats().ReadAgain)
+		s := l.Stats()
+		if got[0].Intent != tt.intent || r.asked != 1 || s.ReadAgain != tt.again || s.Corrected != tt.corrected {
+			t.Errorf("%s: intent %q %v (%q), read %d times, %d read again, %d corrected; want %q, read once, %d, %d",
+				tt.name, got[0].Intent, got[0].Slots, got[0].Transcript, r.asked, s.ReadAgain, s.Corrected, tt.intent, tt.again, tt.corrected)
 		}
 	}
 }

@@ -99,6 +99,32 @@ func TestHear(t *testing.T) {
 	}
 }
 
+// Read transcribes a command and finds the sentence said likelier than
+// one a word away from it, and than the same sentence cut short.
+func TestRead(t *testing.T) {
+	m := load(t)
+	pcm := append(sphinxtest.Speak(t, "rms", "i'd like a large latte with oat milk", 0, 0), sphinxtest.Silence(0.3)...)
+	said := []string{"i'd", "like", "a", "large", "latte", "with", "oat", "milk"}
+	var transcript string
+	text, scores, err := m.Read(pcm, func(text string) [][]string {
+		transcript = text
+		return [][]string{said, {"i'd", "like", "a", "small", "latte", "with", "oat", "milk"}, said[:5]}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("transcript %q; log-probabilities %.2f", text, scores)
+	if text != transcript || !strings.Contains(strings.ToLower(text), "oat milk") || len(scores) != 3 {
+		t.Fatalf("transcript %q (candidates given %q), %d scores", text, transcript, len(scores))
+	}
+	if scores[0] < scores[1]+3 || scores[0] < scores[2]+3 {
+		t.Errorf("the sentence said %.2f, a word away %.2f, cut short %.2f", scores[0], scores[1], scores[2])
+	}
+	if got := written([]string{"i'd", "like", "what", "i", "said"}); got != "I'd like what I said." {
+		t.Errorf("written: %q", got)
+	}
+}
+
 // BenchmarkSaid is the second opinion's cost per candidate: the encoder
 // on 2 s of speech and the decoder given the phrase.
 func BenchmarkSaid(b *testing.B) {
@@ -113,15 +139,21 @@ func BenchmarkSaid(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/candidate")
 }
 
-// BenchmarkTranscribe is the cost of reading a command again (see
-// audio/listen's readAgain): a coffee order of about 4 s, encoded and
-// decoded greedily.
-func BenchmarkTranscribe(b *testing.B) {
+// BenchmarkRead is the cost of weighing a command (see audio/listen's
+// Listener.read): a coffee order of about 4 s, encoded, decoded greedily,
+// and nine sentences scored.
+func BenchmarkRead(b *testing.B) {
 	m := load(b)
-	pcm := append(sphinxtest.Speak(b, "slt", "can i have a large double shot latte with oat milk and a little bit of sugar", 0, 0), sphinxtest.Silence(0.3)...)
+	said := "can i have a large double shot latte with oat milk and a little bit of sugar"
+	pcm := append(sphinxtest.Speak(b, "slt", said, 0, 0), sphinxtest.Silence(0.3)...)
+	sentences := make([][]string, 9)
+	for k := range sentences {
+		sentences[k] = strings.Fields(said)
+		sentences[k][k] = "the"
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.Transcribe(pcm); err != nil {
+		if _, _, err := m.Read(pcm, func(string) [][]string { return sentences }); err != nil {
 			b.Fatal(err)
 		}
 	}
