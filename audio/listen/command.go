@@ -22,6 +22,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom, heard := l.sure, l.hitAt, l.commandFrom(), l.speechFrom, l.heard
+	commandStart := l.commandStart
 	decodeFrom := l.decodeFrom
 	if sure && heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
@@ -83,7 +84,9 @@ func (l *Listener) finish() (Utterance, bool, error) {
 		}
 	}
 	if l.commands != nil {
-		l.read(&u, rec, hitAt)
+		// From where the command's speech began: Moonshine, given a
+		// person's pause before it, often transcribes nothing at all.
+		l.read(&u, rec[max(0, max(hitAt, commandStart)-frames(onsetSlack)*audio.FrameSamples):])
 	}
 	l.stats.Accepted++
 	if intents.IsBuiltin(u.Intent) && !l.cfg.SkipVerify {
@@ -142,8 +145,8 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 // reader's transcript it weighs (see Listener.read).
 const readCandidates = 8
 
-// read asks Config.Reader to weigh the command, from the hit to the end
-// of speech, against the grammar. The reader transcribes it in its own
+// read asks Config.Reader to weigh the command in pcm against the
+// grammar. The reader transcribes it in its own
 // words; the grammar's sentences nearest that transcript
 // (intents.FSG.NearestN), and the decoder's own sentence if it had one,
 // are weighed by the reader, and the likeliest is the command. A command
@@ -155,7 +158,7 @@ const readCandidates = 8
 // held to the grammar's sentences it is right more often than either
 // alone. A deletion is never read: the reader can only take one back,
 // when it finds a command likelier than the deletion the decoder heard.
-func (l *Listener) read(u *Utterance, rec []int16, hitAt int) {
+func (l *Listener) read(u *Utterance, pcm []int16) {
 	var decoded []string
 	if u.Intent != "" {
 		decoded = strings.Fields(u.Transcript)
@@ -164,7 +167,7 @@ func (l *Listener) read(u *Utterance, rec []int16, hitAt int) {
 	// deletions, and what they mean.
 	var near [][]string
 	var means []intents.Match
-	text, scores, err := l.cfg.Reader.Read(rec[max(0, hitAt-frames(onsetSlack)*audio.FrameSamples):], func(text string) [][]string {
+	text, scores, err := l.cfg.Reader.Read(pcm, func(text string) [][]string {
 		ws := intents.TranscriptWords(text)
 		// The phrase's last words, if the hit came before they ended.
 		for len(ws) > 0 && slices.Contains(l.phrase, ws[0]) {
