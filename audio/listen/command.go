@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -146,10 +147,10 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 const readCandidates = 8
 
 // read asks Config.Reader to weigh the command in pcm against the
-// grammar. The reader transcribes it in its own
-// words; the grammar's sentences nearest that transcript
-// (intents.FSG.NearestN), and the decoder's own sentence if it had one,
-// are weighed by the reader, and the likeliest is the command. A command
+// grammar. The reader transcribes it in its own words; the grammar's
+// sentences nearest that transcript (intents.FSG.NearestN), and the
+// decoder's own sentence if it had one, are weighed by the reader, and
+// the likeliest is the command. A command
 // the decoder did not understand is taken from the reading only when the
 // reader finds it nearly as likely as its own transcript: within
 // Tuning.ReadMargin. PocketSphinx's acoustic model learnt from little
@@ -185,6 +186,13 @@ func (l *Listener) read(u *Utterance, pcm []int16) {
 		}
 		return out
 	})
+	asked := 1 + len(near)
+	if decoded != nil {
+		asked++
+	}
+	if err == nil && len(scores) != asked {
+		err = fmt.Errorf("%d scores for %d sentences", len(scores), asked)
+	}
 	if err != nil {
 		// What the decoder made of it stands.
 		l.log.Warn("reading the command failed", "err", err)

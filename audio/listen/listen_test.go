@@ -1111,6 +1111,7 @@ func TestSecondOpinion(t *testing.T) {
 type reader struct {
 	text  string
 	asked int
+	short bool // one score fewer than the sentences
 }
 
 func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []float64, error) {
@@ -1132,6 +1133,9 @@ func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []
 		}
 		scores = append(scores, lp)
 	}
+	if r.short {
+		scores = scores[:len(scores)-1]
+	}
 	return r.text, scores, nil
 }
 
@@ -1139,7 +1143,8 @@ func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []
 // understand is taken as the grammar's sentence the reader finds likeliest
 // when that is nearly as likely as its own transcript; one it understood
 // is taken as the reader's likeliest sentence when that is likelier than
-// the decoder's. A deletion is never read, only taken back.
+// the decoder's. A deletion is never read, only taken back. A reader
+// that scores fewer sentences than it was given changes nothing.
 func TestRead(t *testing.T) {
 	mumbled := said(t, "slt", "hey jarvis", 400*time.Millisecond, "flubber the gobble wobble wibble", sphinxtest.Silence(6))
 	clear := said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights", sphinxtest.Silence(6))
@@ -1159,9 +1164,10 @@ func TestRead(t *testing.T) {
 		{"read otherwise", clear, "Turn off the kitchen lights.", "LightsOff", 0, 1},
 		{"a deletion read as one", forget, "Delete what I just said.", intents.ForgetLast, 0, 0},
 		{"a deletion taken back", forget, "Turn off the kitchen lights.", "LightsOff", 0, 1},
+		{"a score missing", clear, "Turn off the kitchen lights.", "LightsOn", 0, 0},
 	}
 	for _, tt := range tests {
-		r := &reader{text: tt.text}
+		r := &reader{text: tt.text, short: strings.HasSuffix(tt.name, "missing")}
 		l := newListener(t, func(c *Config) { c.Reader = r })
 		got := feed(t, l, tt.pcm)
 		if len(got) != 1 {
