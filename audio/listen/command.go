@@ -23,7 +23,7 @@ func (l *Listener) finish() (Utterance, bool, error) {
 	ws := l.segments()
 	l.log.Debug("final hypothesis", "hyp", hyp, "partial", l.partial, "frames", l.dec.Frames())
 	sure, hitAt, from, speechFrom, heard := l.sure, l.hitAt, l.commandFrom(), l.speechFrom, l.heard
-	commandStart := l.commandStart
+	commandStart := l.commandBegan()
 	decodeFrom := l.decodeFrom
 	if sure && heard && !l.cfg.SkipVerify && hyp != "" && judge(ws, l.phrase, true, from, speechFrom).transcript == "" {
 		h, w, err := l.lookWider(from, speechFrom)
@@ -396,6 +396,16 @@ const onsetSlack = 100 * time.Millisecond
 // not words said before the phrase.
 func leadFrom(decoded, onsetAgo int) int {
 	return max(0, 2*(decoded-onsetAgo)-int(onsetSlack/(10*time.Millisecond)))
+}
+
+// commandBegan is where in the recording the command's speech began,
+// about (the frame commandFrom counts from); 0 until the command is
+// heard.
+func (l *Listener) commandBegan() int {
+	if !l.heard && l.commandAt == 0 {
+		return 0
+	}
+	return l.decodeFrom + (l.decodedAtHit+l.commandAt)*audio.FrameSamples
 }
 
 // commandFrom is the verifier's frame (10 ms, from its utterance's start)

@@ -136,10 +136,8 @@ func (l *Listener) start(hit Hit) error {
 			l.speechAfter++
 		}
 	}
-	l.commandStart = 0
 	if l.speechAfter >= frames(l.tune.CommandOnset) {
 		l.heard, l.commandAt = true, l.sinceHit-l.speechAfter
-		l.commandStart = len(l.rec) - l.speechAfter*audio.FrameSamples
 	}
 	if l.cfg.SkipVerify {
 		// The plain-KWS baseline decodes only the command after the hit.
@@ -181,7 +179,6 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 				l.heard = true
 				l.recFrames = 0 // max_utterance counts from the command
 				l.commandAt = l.sinceHit - l.speechAfter
-				l.commandStart = len(l.rec) - l.speechAfter*audio.FrameSamples
 			}
 		}
 		if err := l.process(frame); err != nil {
@@ -241,7 +238,7 @@ func (l *Listener) capture(frame []int16, speech bool) (Utterance, bool, error) 
 		switch {
 		case v.gap > maxGap:
 		case v.transcript == "":
-			l.heard, l.speechAfter, l.commandAt, l.commandStart = false, 0, 0, 0
+			l.heard, l.speechAfter, l.commandAt = false, 0, 0
 			return Utterance{}, false, nil
 		default:
 			if _, whole := l.gram.Match(v.transcript); !whole {

@@ -191,7 +191,6 @@ type Listener struct {
 	heard, alone                        bool
 	guard                               int // frames the microphone is not listened to (EarconGuard)
 	hitAt                               int // where in rec the hit came
-	commandStart                        int // where in rec the command's speech began, about (0 until heard)
 	decodeFrom                          int // where in rec the verifier's utterance begins
 	partial                             string
 	rec                                 []int16 // recording in progress
