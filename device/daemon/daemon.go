@@ -63,8 +63,8 @@ type Daemon struct {
 	mute     *MuteGate
 	link     *hub.Link // nil without a broker
 	listener listen.Recognizer
-	// loopCtx is the capture loop's context, for what the listener's
-	// callbacks start (they run on the capture goroutine).
+	// loopCtx is the listen loop's context, for what the listener's
+	// callbacks start (they run on the listen loop's goroutine).
 	loopCtx context.Context
 	src     audio.Source
 	button  *panel.Button // nil without GPIO
@@ -73,8 +73,12 @@ type Daemon struct {
 
 	started    time.Time
 	framesRead atomic.Uint64
-	listening  atomic.Bool
-	receipts   chan retention.Receipt // from the store's own deletions (window, size)
+	// framesDropped counts frames the listener fell too far behind to
+	// take; queue is how many frames it may fall behind (see queued).
+	framesDropped atomic.Uint64
+	queue         int
+	listening     atomic.Bool
+	receipts      chan retention.Receipt // from the store's own deletions (window, size)
 
 	mu     sync.Mutex
 	lastID string // the newest record stored, for ForgetLast
@@ -87,7 +91,8 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d = &Daemon{cfg: cfg, opts: opts, log: log, started: time.Now(), receipts: make(chan retention.Receipt, 64)}
+	d = &Daemon{cfg: cfg, opts: opts, log: log, started: time.Now(), receipts: make(chan retention.Receipt, 64),
+		queue: int(queued / audio.FrameDuration)}
 	opened := d // the error returns below set d to nil
 	defer func() {
 		if err != nil {
@@ -207,7 +212,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.Reload != nil {
 		g.Go(func() error { return d.reloadLoop(ctx) })
 	}
-	g.Go(func() error { return d.captureLoop(ctx) })
+	g.Go(func() error { return d.listen(ctx) })
 	sdaemon.SdNotify(false, sdaemon.SdNotifyReady)
 	d.notifyStatus()
 	err := g.Wait()

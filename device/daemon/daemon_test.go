@@ -52,6 +52,7 @@ type rig struct {
 	cancel context.CancelFunc
 	done   chan error
 	ids    []string // of the records stored before the start, oldest first
+	before func(d *Daemon)
 
 	mu   sync.Mutex
 	msgs map[string][]string // topic suffix -> payloads
@@ -65,6 +66,8 @@ type rigSetup struct {
 	mosquitto bool            // a real mosquitto as the hub's broker
 	// prepare, if set, can change the state directory before the start.
 	prepare func(cfg *config.Config)
+	// daemon, if set, can change the daemon before it runs.
+	daemon func(d *Daemon)
 }
 
 // newRig starts a daemon whose store holds records from an earlier run;
@@ -154,6 +157,7 @@ func newRigWith(t *testing.T, setup rigSetup) *rig {
 	if setup.prepare != nil {
 		setup.prepare(r.cfg)
 	}
+	r.before = setup.daemon
 	r.start()
 	return r
 }
@@ -182,6 +186,9 @@ func (r *rig) start() {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.before != nil {
+		r.before(r.d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

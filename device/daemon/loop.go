@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	sdaemon "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/earshot/earshot/audio"
+	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/config"
@@ -17,36 +20,62 @@ import (
 	"github.com/earshot/earshot/retention"
 )
 
+// queued is how much audio the capture goroutine holds for the listener.
+// Some of the listener's steps take longer than a frame: reading a
+// command with the second opinion takes about a second on a desktop core
+// and several on a Pi, and a store on a slow card can stall. The
+// microphone's own buffer holds well under a second, so without the
+// queue what a person said right after a command was lost.
+const queued = 5 * time.Second
+
+// A chunk is what the capture goroutine hands the listener: a frame, or a
+// mark in its place.
+type chunk struct {
+	pcm  []int16 // a frame of audio; nil with a mark
+	mark mark
+	done chan struct{} // inputEnded: closed once the listener is through
+}
+
+type mark uint8
+
+const (
+	audioFrame mark = iota
+	// streamStopped: the microphone was stopped (mute). What was queued
+	// went with it; the listener forgets what it had begun.
+	streamStopped
+	// inputEnded: a file input has been played out.
+	inputEnded
+)
+
 // captureLoop owns the audio source: it is the only goroutine that starts,
 // stops or reads it. Mute is checked before every frame, so a mute takes
-// effect within one frame and the stream is stopped, not ignored.
-func (d *Daemon) captureLoop(ctx context.Context) error {
-	d.loopCtx = ctx
-	frame := make([]int16, audio.FrameSamples)
-	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
-	// While no frames flow (muted, input ended) the loop wakes this often
-	// just to feed the watchdog.
-	idleTick := time.Second
-	if watchdog > 0 && watchdog/3 < idleTick {
-		idleTick = watchdog / 3
-	}
-	var lastPing time.Time
-	ping := func() {
-		if watchdog > 0 && time.Since(lastPing) >= watchdog/3 {
-			sdaemon.SdNotify(false, sdaemon.SdNotifyWatchdog)
-			lastPing = time.Now()
-		}
-	}
+// effect within one frame and the stream is stopped, not ignored, however
+// busy the listener is: frames go to listenLoop through a queue.
+func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *framePool, ping func()) error {
+	idleTick := watchdogTick(time.Second)
+	live := d.opts.Realtime || !strings.HasPrefix(d.cfg.Audio.Input, capture.FilePrefix)
 	stop := func() {
 		if d.listening.Load() {
 			if err := d.src.Stop(); err != nil {
 				d.log.Error("stopping the microphone", "err", err)
 			}
 			d.listening.Store(false)
-			d.listener.Reset()
+			// What the listener has not yet taken was heard before the
+			// mute; it goes, wiped, and the listener starts afresh.
+			for drained := false; !drained; {
+				select {
+				case c := <-frames:
+					pool.put(c.pcm)
+				default:
+					drained = true
+				}
+			}
+			frames <- chunk{mark: streamStopped} // room: this goroutine alone sends
 		}
 	}
 	defer stop()
+	var dropped uint64
+	var lastWarn time.Time
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -70,18 +99,32 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			}
 			d.listening.Store(true)
 		}
+		frame := pool.get()
 		err := d.src.Read(frame)
 		switch {
 		case errors.Is(err, audio.ErrStopped):
+			pool.put(frame)
 			continue
 		case errors.Is(err, io.EOF):
-			// A file input has been played out; a command still being
-			// spoken at its end is completed, not dropped.
+			pool.put(frame)
 			d.log.Info("audio input ended", "input", d.cfg.Audio.Input)
-			if u, ok, err := d.listener.Flush(); err == nil && ok {
-				d.handle(ctx, u)
+			// The stream counts as running until the listener is through
+			// what it heard.
+			done := make(chan struct{})
+			select {
+			case frames <- chunk{mark: inputEnded, done: done}:
+			case <-ctx.Done():
+				return nil
 			}
-			stop()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return nil
+			}
+			d.listening.Store(false)
+			if err := d.src.Stop(); err != nil {
+				d.log.Error("stopping the microphone", "err", err)
+			}
 			// Still alive: keep the watchdog fed until shutdown.
 			for {
 				tick := time.NewTimer(idleTick)
@@ -94,11 +137,66 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 				}
 			}
 		case err != nil:
+			pool.put(frame)
 			return fmt.Errorf("audio.input %s: %w", d.cfg.Audio.Input, err)
 		}
 		d.framesRead.Add(1)
+		if !live {
+			// A file read as fast as it can be: nothing is lost by
+			// waiting for the listener.
+			select {
+			case frames <- chunk{pcm: frame}:
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		select {
+		case frames <- chunk{pcm: frame}:
+		default:
+			// The listener is more than the queue behind: the newest
+			// frame goes, and the listener hears a gap.
+			pool.put(frame)
+			dropped++
+			d.framesDropped.Add(1)
+			if time.Since(lastWarn) >= 10*time.Second {
+				d.log.Warn("the listener fell behind the microphone; audio dropped",
+					"frames", dropped, "queued", queued)
+				dropped, lastWarn = 0, time.Now()
+			}
+		}
+	}
+}
+
+// listenLoop hands the microphone's frames to the listener and acts on
+// what it hears. It feeds the watchdog with every frame it takes, so a
+// listener that stops taking them is restarted by systemd.
+func (d *Daemon) listenLoop(ctx context.Context, frames <-chan chunk, pool *framePool, ping func()) error {
+	d.loopCtx = ctx
+	for {
+		var c chunk
+		select {
+		case <-ctx.Done():
+			return nil
+		case c = <-frames:
+		}
+		switch c.mark {
+		case streamStopped:
+			d.listener.Reset()
+			continue
+		case inputEnded:
+			// A command still being spoken at the input's end is
+			// completed, not dropped.
+			if u, ok, err := d.listener.Flush(); err == nil && ok {
+				d.handle(ctx, u)
+			}
+			d.listener.Reset()
+			close(c.done)
+			continue
+		}
 		ping()
-		u, ok, err := d.listener.Feed(frame)
+		u, ok, err := d.listener.Feed(c.pcm)
+		pool.put(c.pcm)
 		if err != nil {
 			return fmt.Errorf("recogniser: %w", err)
 		}
@@ -106,6 +204,77 @@ func (d *Daemon) captureLoop(ctx context.Context) error {
 			d.handle(ctx, u)
 		}
 	}
+}
+
+// listen runs captureLoop and listenLoop until ctx ends or either fails.
+func (d *Daemon) listen(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := d.queue
+	frames := make(chan chunk, n)
+	pool := &framePool{free: make(chan []int16, n+2)}
+	ping := d.watchdogPinger()
+	errs := make(chan error, 2)
+	go func() { errs <- d.captureLoop(ctx, frames, pool, ping) }()
+	go func() { errs <- d.listenLoop(ctx, frames, pool, ping) }()
+	err := <-errs
+	cancel()
+	return errors.Join(err, <-errs)
+}
+
+// framePool keeps the queue's frames for reuse: the microphone delivers
+// fifty a second, for as long as the device runs.
+type framePool struct{ free chan []int16 }
+
+func (p *framePool) get() []int16 {
+	select {
+	case f := <-p.free:
+		return f
+	default:
+		return make([]int16, audio.FrameSamples)
+	}
+}
+
+// put takes a frame back, wiped: it held what the microphone heard.
+func (p *framePool) put(f []int16) {
+	if f == nil {
+		return
+	}
+	clear(f)
+	select {
+	case p.free <- f:
+	default:
+	}
+}
+
+// watchdogPinger returns a function that tells systemd's watchdog the
+// daemon is alive, at most every third of its interval; safe for
+// concurrent use. It does nothing when no watchdog is set.
+func (d *Daemon) watchdogPinger() func() {
+	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
+	if watchdog <= 0 {
+		return func() {}
+	}
+	var mu sync.Mutex
+	var last time.Time
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) >= watchdog/3 {
+			sdaemon.SdNotify(false, sdaemon.SdNotifyWatchdog)
+			last = time.Now()
+		}
+	}
+}
+
+// watchdogTick is how often a loop with no frames flowing (muted, input
+// ended) wakes just to feed the watchdog: every tick, or a third of the
+// watchdog's interval if that is shorter.
+func watchdogTick(tick time.Duration) time.Duration {
+	if watchdog, _ := sdaemon.SdWatchdogEnabled(false); watchdog > 0 && watchdog/3 < tick {
+		return watchdog / 3
+	}
+	return tick
 }
 
 // handle acts on one complete utterance. The transcript goes only into the
