@@ -146,11 +146,16 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 // reader's transcript it weighs (see Listener.read).
 const readCandidates = 8
 
+// readBeam is how many sentences the reader proposes held to the grammar
+// (moonshine.Audio.Held): its beam. Each costs about a transcription.
+const readBeam = 3
+
 // read asks Config.Reader to weigh the command in pcm against the
-// grammar. The reader transcribes it in its own words; the grammar's
-// sentences nearest that transcript (intents.FSG.NearestN), and the
-// decoder's own sentence if it had one, are weighed by the reader, and
-// the likeliest is the command. A command
+// grammar. The reader transcribes it in its own words; the sentences it
+// finds likeliest when held to the grammar (readBeam of them), the
+// grammar's sentences nearest its transcript (intents.FSG.NearestN), and
+// the decoder's own sentence if it had one, are weighed by the reader,
+// and the likeliest is the command. A command
 // the decoder did not understand is taken from the reading only when the
 // reader finds it nearly as likely as its own transcript: within
 // Tuning.ReadMargin. PocketSphinx's acoustic model learnt from little
@@ -164,11 +169,12 @@ func (l *Listener) read(u *Utterance, pcm []int16) {
 	if u.Intent != "" {
 		decoded = strings.Fields(u.Transcript)
 	}
-	// The grammar's sentences nearest the transcript, but for the
+	// The grammar's sentences proposed, each once (those held to the
+	// grammar, then those nearest the transcript), but for the
 	// deletions, and what they mean.
 	var near [][]string
 	var means []intents.Match
-	text, scores, err := l.cfg.Reader.Read(pcm, func(text string) [][]string {
+	text, scores, err := l.cfg.Reader.Read(pcm, l.commands, readBeam, func(text string, held [][]string) [][]string {
 		ws := intents.TranscriptWords(text)
 		// The phrase's last words, if the hit came before they ended.
 		for len(ws) > 0 && slices.Contains(l.phrase, ws[0]) {
@@ -178,11 +184,23 @@ func (l *Listener) read(u *Utterance, pcm []int16) {
 		if decoded != nil {
 			out = append(out, decoded)
 		}
-		for _, n := range l.commands.NearestN(ws, readCandidates) {
-			if m, ok := l.gram.Match(strings.Join(n.Words, " ")); ok && !intents.IsBuiltin(m.Intent) {
-				near, means = append(near, n.Words), append(means, m)
-				out = append(out, n.Words)
+		seen := map[string]bool{}
+		propose := func(s []string) {
+			k := strings.Join(s, " ")
+			if seen[k] {
+				return
 			}
+			seen[k] = true
+			if m, ok := l.gram.Match(k); ok && !intents.IsBuiltin(m.Intent) {
+				near, means = append(near, s), append(means, m)
+				out = append(out, s)
+			}
+		}
+		for _, s := range held {
+			propose(s)
+		}
+		for _, n := range l.commands.NearestN(ws, readCandidates) {
+			propose(n.Words)
 		}
 		return out
 	})

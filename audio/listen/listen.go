@@ -101,11 +101,13 @@ type Opinion interface {
 }
 
 // Reader reads speech: a recogniser of people's speech
-// (audio/moonshine) that knows no grammar. Read returns its transcript
-// of pcm in its own words and, for each sentence candidates proposes for
-// that transcript, the log-probability that it is what pcm says.
+// (audio/moonshine) that knows no grammar of its own. Read returns its
+// transcript of pcm in its own words and, for each sentence candidates
+// proposes, the log-probability that it is what pcm says. candidates is
+// given the transcript and the beam sentences of g the reader finds
+// likeliest when held to g (none when g is nil).
 type Reader interface {
-	Read(pcm []int16, candidates func(transcript string) [][]string) (string, []float64, error)
+	Read(pcm []int16, g *intents.FSG, beam int, candidates func(transcript string, held [][]string) [][]string) (string, []float64, error)
 }
 
 // SpeechDetector classifies frames as speech or silence.

@@ -1112,21 +1112,35 @@ type reader struct {
 	text  string
 	asked int
 	short bool // one score fewer than the sentences
+	// held is what the reader finds held to the grammar; then what was
+	// said is its first sentence, and scores are by that, not by text.
+	held [][]string
+	// proposed is every sentence the listener asked about.
+	proposed [][]string
 }
 
-func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []float64, error) {
+func (r *reader) Read(_ []int16, g *intents.FSG, beam int, candidates func(string, [][]string) [][]string) (string, []float64, error) {
 	r.asked++
-	cs := candidates(r.text)
+	var held [][]string
+	if g != nil && beam > 0 {
+		held = r.held[:min(len(r.held), beam)]
+	}
+	cs := candidates(r.text, held)
+	r.proposed = cs
+	truth := cs[0]
+	if len(held) > 0 {
+		truth = held[0]
+	}
 	unit := DefaultTuning.ReadMargin / 4
 	var scores []float64
 	for _, c := range cs {
 		lp := 0.0
 		for _, w := range c {
-			if !slices.Contains(cs[0], w) {
+			if !slices.Contains(truth, w) {
 				lp -= unit
 			}
 		}
-		for _, w := range cs[0] {
+		for _, w := range truth {
 			if !slices.Contains(c, w) {
 				lp -= unit
 			}
@@ -1138,6 +1152,10 @@ func (r *reader) Read(_ []int16, candidates func(string) [][]string) (string, []
 	}
 	return r.text, scores, nil
 }
+
+// heldSentence is TestRead's sentence the reader finds held to the
+// grammar.
+const heldSentence = "switch off the living room lights"
 
 // TestRead: Config.Reader weighs every command. One the decoder did not
 // understand is taken as the grammar's sentence the reader finds likeliest
@@ -1165,15 +1183,31 @@ func TestRead(t *testing.T) {
 		{"a deletion read as one", forget, "Delete what I just said.", intents.ForgetLast, 0, 0},
 		{"a deletion taken back", forget, "Turn off the kitchen lights.", "LightsOff", 0, 1},
 		{"a score missing", clear, "Turn off the kitchen lights.", "LightsOn", 0, 0},
+		{"held to the grammar", mumbled, "Flubber the gobble wobble.", "LightsOff", 1, 0},
+		{"held, and decoded otherwise", clear, "Turn on the kitchen lights.", "LightsOff", 0, 1},
 	}
 	for _, tt := range tests {
 		r := &reader{text: tt.text, short: strings.HasSuffix(tt.name, "missing")}
+		if strings.HasPrefix(tt.name, "held") {
+			// A sentence no nearer the transcript than eight others.
+			r.held = [][]string{strings.Fields(heldSentence)}
+		}
 		l := newListener(t, func(c *Config) { c.Reader = r })
 		got := feed(t, l, tt.pcm)
 		if len(got) != 1 {
 			t.Fatalf("%s: %d utterances, want one", tt.name, len(got))
 		}
 		s := l.Stats()
+		if r.held != nil {
+			for _, n := range l.commands.NearestN(intents.TranscriptWords(tt.text), readCandidates) {
+				if strings.Join(n.Words, " ") == heldSentence {
+					t.Fatalf("%s: %q is among the sentences nearest %q: the test cannot tell it was held", tt.name, heldSentence, tt.text)
+				}
+			}
+			if !slices.ContainsFunc(r.proposed, func(s []string) bool { return strings.Join(s, " ") == heldSentence }) {
+				t.Errorf("%s: the held sentence was not weighed: %q", tt.name, r.proposed)
+			}
+		}
 		if got[0].Intent != tt.intent || r.asked != 1 || s.ReadAgain != tt.again || s.Corrected != tt.corrected {
 			t.Errorf("%s: intent %q %v (%q), read %d times, %d read again, %d corrected; want %q, read once, %d, %d",
 				tt.name, got[0].Intent, got[0].Slots, got[0].Transcript, r.asked, s.ReadAgain, s.Corrected, tt.intent, tt.again, tt.corrected)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -35,6 +36,7 @@ type Model struct {
 	mu                sync.Mutex
 	emptyPast         []ort.Value // a zero-length cache for each past input
 	pastAt, presentAt []int       // index of each past input in decIn; present output in decOut
+	own               []bool      // by cache input: the decoder's own keys and values, not the encoder's
 }
 
 // Load loads the model in dir (EncoderFile, DecoderFile, TokenizerFile
@@ -122,6 +124,7 @@ func (m *Model) bindCache() error {
 			return fmt.Errorf("moonshine: %w", err)
 		}
 		m.pastAt, m.presentAt = append(m.pastAt, i), append(m.presentAt, j)
+		m.own = append(m.own, strings.Contains(n, ".decoder."))
 		m.emptyPast = append(m.emptyPast, t)
 	}
 	if len(m.pastAt) != 4*layers || m.decOut[0] != "logits" {
@@ -245,15 +248,23 @@ func destroy(vs []ort.Value) {
 
 // logSoftmax returns the log-probability of token k in a row of logits.
 func logSoftmax(row []float32, k int) float64 {
-	mx := float32(math.Inf(-1))
+	top, logSum := normaliser(row)
+	return float64(row[k]-top) - logSum
+}
+
+// normaliser returns a row of logits' largest value and the log of the
+// sum of exp(logit - largest): a token's log-probability is
+// logit - largest - that.
+func normaliser(row []float32) (top float32, logSum float64) {
+	top = float32(math.Inf(-1))
 	for _, v := range row {
-		mx = max(mx, v)
+		top = max(top, v)
 	}
 	var sum float64
 	for _, v := range row {
-		sum += math.Exp(float64(v - mx))
+		sum += math.Exp(float64(v - top))
 	}
-	return float64(row[k]-mx) - math.Log(sum)
+	return top, math.Log(sum)
 }
 
 // Score returns the log-probability that the transcript of the audio
@@ -285,47 +296,76 @@ func (a *Audio) Score(tokens []int) (float64, error) {
 // Transcribe decodes the audio greedily: at most about six tokens a
 // second, as Moonshine's own code bounds it.
 func (a *Audio) Transcribe() (string, error) {
-	limit := int(a.Seconds*6) + 1
-	ids := []int64{bos}
+	row, past, err := a.next([]int64{bos}, nil)
+	if err != nil {
+		return "", err
+	}
+	shared := past
+	defer func() { a.free(past); destroy(a.encoderPart(shared)) }()
 	var toks []int
-	var past []ort.Value
-	defer func() { destroy(past) }()
-	for range limit {
-		logits, outs, err := a.step(ids, past)
-		if err != nil {
-			return "", err
-		}
-		data := logits.GetData()
-		v := int(logits.GetShape()[2])
-		row := data[len(data)-v:]
+	for range int(a.Seconds*6) + 1 {
 		best := 0
 		for k, x := range row {
 			if x > row[best] {
 				best = k
 			}
 		}
-		// The cache for the next step: the decoder's own keys and values
-		// grow each step; the encoder's are made on the first and kept.
-		newPast := make([]ort.Value, len(a.m.pastAt))
-		for k, j := range a.m.presentAt {
-			name := a.m.decIn[a.m.pastAt[k]]
-			if past == nil || strings.Contains(name, ".decoder.") {
-				newPast[k] = outs[j]
-				outs[j] = nil
-				if past != nil {
-					past[k].Destroy()
-				}
-			} else {
-				newPast[k] = past[k]
-			}
-		}
-		destroy(outs)
-		past = newPast
 		if best == eos {
 			break
 		}
 		toks = append(toks, best)
-		ids = []int64{int64(best)}
+		r, p, err := a.next([]int64{int64(best)}, past)
+		if err != nil {
+			return "", err
+		}
+		a.free(past)
+		row, past = r, p
 	}
 	return a.m.tok.Decode(toks), nil
+}
+
+// next runs the decoder on ids after the cache past (nil: the first step)
+// and returns the logits of the token after them and the cache after
+// them. The decoder's own keys and values grow each step and are the
+// caller's to free (Audio.free); the encoder's are made on the first step
+// and shared by every cache after it.
+func (a *Audio) next(ids []int64, past []ort.Value) (row []float32, cache []ort.Value, err error) {
+	logits, outs, err := a.step(ids, past)
+	if err != nil {
+		return nil, nil, err
+	}
+	data := logits.GetData()
+	v := int(logits.GetShape()[2])
+	row = slices.Clone(data[len(data)-v:])
+	cache = make([]ort.Value, len(a.m.pastAt))
+	for k, j := range a.m.presentAt {
+		if past == nil || a.m.own[k] {
+			cache[k], outs[j] = outs[j], nil
+		} else {
+			cache[k] = past[k]
+		}
+	}
+	destroy(outs)
+	return row, cache, nil
+}
+
+// free frees the decoder's own part of a cache.
+func (a *Audio) free(cache []ort.Value) {
+	for k, v := range cache {
+		if a.m.own[k] && v != nil {
+			v.Destroy()
+		}
+	}
+}
+
+// encoderPart is the encoder's part of a cache, shared by every cache
+// made after it.
+func (a *Audio) encoderPart(cache []ort.Value) []ort.Value {
+	var out []ort.Value
+	for k, v := range cache {
+		if !a.m.own[k] {
+			out = append(out, v)
+		}
+	}
+	return out
 }

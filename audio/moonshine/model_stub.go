@@ -2,6 +2,8 @@
 
 package moonshine
 
+import "github.com/earshot/earshot/audio/intents"
+
 // Model is unavailable in this build.
 type Model struct{ tok *Tokenizer }
 
@@ -28,3 +30,6 @@ func (a *Audio) Score([]int) (float64, error) { return 0, ErrUnavailable }
 
 // Transcribe returns ErrUnavailable.
 func (a *Audio) Transcribe() (string, error) { return "", ErrUnavailable }
+
+// Held is unavailable without cgo.
+func (a *Audio) Held(*intents.FSG, int) ([][]string, error) { return nil, ErrUnavailable }

@@ -3,6 +3,8 @@ package moonshine
 import (
 	"math"
 	"strings"
+
+	"github.com/earshot/earshot/audio/intents"
 )
 
 // Phrase scores how likely speech begins with a wake phrase (see
@@ -50,8 +52,10 @@ func (p *Phrase) Said(pcm []int16) (float64, error) {
 // Read transcribes pcm and scores what candidates proposes for the
 // transcript: for each sentence (lower-case words, as a grammar writes
 // them), the log-probability that it is the whole transcript, written as
-// a sentence is ("I'd like a latte."). The audio is heard once.
-func (m *Model) Read(pcm []int16, candidates func(transcript string) [][]string) (string, []float64, error) {
+// a sentence is ("I'd like a latte."). When g is not nil, candidates is
+// also given the beam sentences of g likeliest as the transcript
+// (Audio.Held). The audio is heard once.
+func (m *Model) Read(pcm []int16, g *intents.FSG, beam int, candidates func(transcript string, held [][]string) [][]string) (string, []float64, error) {
 	a, err := m.Hear(pcm)
 	if err != nil {
 		return "", nil, err
@@ -61,12 +65,20 @@ func (m *Model) Read(pcm []int16, candidates func(transcript string) [][]string)
 	if err != nil {
 		return "", nil, err
 	}
+	// Held to g, a transcript that is already one of its sentences is
+	// written the same; the search costs a few transcriptions.
+	var held [][]string
+	if g != nil && beam > 0 && !writes(g, text) {
+		if held, err = a.Held(g, beam); err != nil {
+			return "", nil, err
+		}
+	}
 	// One at a time: the decoder quantises what it computes with scales
 	// taken over its whole input, so in a batch a sentence's score would
 	// hang on the others' (by 0.3 for a 10-token sentence beside one
 	// other; a batch of nine took about 40 % less time).
 	var scores []float64
-	for _, s := range candidates(text) {
+	for _, s := range candidates(text, held) {
 		lp, err := a.Score(append(m.tok.Encode(written(s)), eos))
 		if err != nil {
 			return "", nil, err
@@ -87,4 +99,10 @@ func written(words []string) string {
 		out[k] = w
 	}
 	return strings.Join(out, " ") + "."
+}
+
+// writes reports whether text is a whole sentence of g.
+func writes(g *intents.FSG, text string) bool {
+	at, ok := g.Spell(g.Spelling(), text)
+	return ok && g.Spelt(at)
 }

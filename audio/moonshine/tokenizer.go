@@ -24,6 +24,7 @@ const space = "▁"
 // merges, as llama-tokenizer-js (MIT) ships them.
 type Tokenizer struct {
 	vocab []string       // by id
+	texts []string       // by id: what a token writes after others, "" for a mark or a byte
 	ids   map[string]int // by token
 	rank  map[[2]int]int // merge priority: lower merges first
 }
@@ -61,9 +62,13 @@ func newTokenizer(vocab []string, merges []byte) (*Tokenizer, error) {
 		return nil, errors.New("moonshine: tokenizer: malformed vocabulary or merges")
 	}
 	t := &Tokenizer{vocab: vocab, ids: make(map[string]int, len(vocab)), rank: make(map[[2]int]int, len(merges)/4)}
+	t.texts = make([]string, len(vocab))
 	for id, s := range vocab {
 		if _, dup := t.ids[s]; !dup {
 			t.ids[s] = id
+		}
+		if id > eos && !(strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">")) {
+			t.texts[id] = strings.ReplaceAll(s, space, " ")
 		}
 	}
 	for i := 0; i < len(merges); i += 4 {
@@ -129,4 +134,14 @@ func (t *Tokenizer) Decode(ids []int) string {
 		b = append(b, strings.ReplaceAll(s, space, " ")...)
 	}
 	return strings.TrimPrefix(string(b), " ")
+}
+
+// text is what token id writes after the tokens before it (a word mark
+// as a space), and false for the start and end marks, byte tokens and
+// ids past the vocabulary.
+func (t *Tokenizer) text(id int) (string, bool) {
+	if id < 0 || id >= len(t.texts) || t.texts[id] == "" {
+		return "", false
+	}
+	return t.texts[id], true
 }
