@@ -11,21 +11,7 @@ import (
 // TestNearest: a transcript in a recogniser's own words is read as the
 // grammar's nearest sentence, and what was said wrong costs what it should.
 func TestNearest(t *testing.T) {
-	g, err := intents.Parse([]byte(`slots:
-  size: [small, medium, large]
-  drink: [latte, cappuccino, americano, espresso]
-intents:
-  orderDrink:
-    - "(can i have | i'd like) a {size} {drink} [please]"
-  LightsOn: ["turn on the lights"]
-`), "coffee.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := g.CommandFSG()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := commandFSG(t, []string{"latte", "cappuccino", "americano", "espresso"})
 	for _, tt := range []struct {
 		text, want string
 		cost       float64
@@ -63,4 +49,26 @@ intents:
 	if got := intents.TranscriptWords("Hey, Jarvis! I’d like 2 shots—large."); !slices.Equal(got, []string{"hey", "jarvis", "i'd", "like", "two", "shots", "large"}) {
 		t.Errorf("TranscriptWords: %q", got)
 	}
+}
+
+// commandFSG is the command FSG of a small coffee grammar with these
+// drinks.
+func commandFSG(t *testing.T, drinks []string) *intents.FSG {
+	t.Helper()
+	g, err := intents.Parse([]byte(`slots:
+  size: [small, medium, large]
+  drink: [`+strings.Join(drinks, ", ")+`]
+intents:
+  orderDrink:
+    - "(can i have | i'd like) a {size} {drink} [please]"
+  LightsOn: ["turn on the lights"]
+`), "coffee.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := g.CommandFSG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

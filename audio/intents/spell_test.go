@@ -1,31 +1,13 @@
 package intents_test
 
-import (
-	"testing"
-
-	"github.com/earshot/earshot/audio/intents"
-)
+import "testing"
 
 // TestSpell: a text written a piece at a time, as a recogniser's tokens
 // write it, is followed through the grammar's sentences: case and
 // punctuation aside, every piece must go on to some sentence, and a
 // sentence ends only after its last word.
 func TestSpell(t *testing.T) {
-	g, err := intents.Parse([]byte(`slots:
-  size: [small, large]
-  drink: [latte, lemonade, americano]
-intents:
-  orderDrink:
-    - "(can i have | i'd like) a {size} {drink} [please]"
-  LightsOn: ["turn on the lights"]
-`), "coffee.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := g.CommandFSG()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := commandFSG(t, []string{"latte", "lemonade", "americano"})
 	for _, tt := range []struct {
 		pieces []string
 		ok     bool // every piece spelt
@@ -41,6 +23,7 @@ intents:
 		{[]string{" turn", " on", " the", " light"}, true, false},
 		{[]string{" Turn", " on", " the", " light", "."}, false, false},
 		{[]string{" Turn on the lights", " now"}, false, false},
+		{[]string{" I'd like a medium latte please", "."}, true, true},
 		{[]string{" I'd like a 2"}, false, false},
 	} {
 		at, ok := f.Spelling(), true
