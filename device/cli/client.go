@@ -56,9 +56,6 @@ func status(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(tw, "bytes\t%s\n", humanBytes(st.Bytes))
 	fmt.Fprintf(tw, "hub link\t%s\n", st.Hub)
 	fmt.Fprintf(tw, "frames read\t%d\n", st.FramesRead)
-	if st.FramesDropped > 0 {
-		fmt.Fprintf(tw, "frames dropped\t%d (the device could not keep up)\n", st.FramesDropped)
-	}
 	return tw.Flush()
 }
 

@@ -55,12 +55,9 @@ type Status struct {
 	Oldest     *time.Time `json:"oldest"`
 	Hub        string     `json:"hub"`         // connected | disconnected | none
 	FramesRead uint64     `json:"frames_read"` // microphone frames read since start; still while muted
-	// FramesDropped counts frames read that the listener was too far
-	// behind to take: 0 unless the device is overloaded.
-	FramesDropped uint64    `json:"frames_dropped"`
-	Listening     bool      `json:"listening"` // the capture stream is running
-	Started       time.Time `json:"started"`
-	Earcons       uint64    `json:"earcons"` // earcons played to the end since start
+	Listening  bool       `json:"listening"`   // the capture stream is running
+	Started    time.Time  `json:"started"`
+	Earcons    uint64     `json:"earcons"` // earcons played to the end since start
 }
 
 // HistoryEntry is one record of the voice history. In JSON (the socket,

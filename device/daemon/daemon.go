@@ -73,12 +73,11 @@ type Daemon struct {
 
 	started    time.Time
 	framesRead atomic.Uint64
-	// framesDropped counts frames the listener fell too far behind to
-	// take; queue is how many frames it may fall behind (see queued).
-	framesDropped atomic.Uint64
-	queue         int
-	listening     atomic.Bool
-	receipts      chan retention.Receipt // from the store's own deletions (window, size)
+	// queue is how many frames the listener may fall behind the
+	// microphone (see queued).
+	queue     int
+	listening atomic.Bool
+	receipts  chan retention.Receipt // from the store's own deletions (window, size)
 
 	mu     sync.Mutex
 	lastID string // the newest record stored, for ForgetLast

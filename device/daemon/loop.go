@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	sdaemon "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/earshot/earshot/audio"
-	"github.com/earshot/earshot/audio/capture"
 	"github.com/earshot/earshot/audio/intents"
 	"github.com/earshot/earshot/audio/listen"
 	"github.com/earshot/earshot/device/config"
@@ -53,7 +51,6 @@ const (
 // busy the listener is: frames go to listenLoop through a queue.
 func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *framePool, ping func()) error {
 	idleTick := watchdogTick(time.Second)
-	live := d.opts.Realtime || !strings.HasPrefix(d.cfg.Audio.Input, capture.FilePrefix)
 	stop := func() {
 		if d.listening.Load() {
 			if err := d.src.Stop(); err != nil {
@@ -74,8 +71,6 @@ func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *frame
 		}
 	}
 	defer stop()
-	var dropped uint64
-	var lastWarn time.Time
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -141,29 +136,17 @@ func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *frame
 			return fmt.Errorf("audio.input %s: %w", d.cfg.Audio.Input, err)
 		}
 		d.framesRead.Add(1)
-		if !live {
-			// A file read as fast as it can be: nothing is lost by
-			// waiting for the listener.
-			select {
-			case frames <- chunk{pcm: frame}:
-			case <-ctx.Done():
-				return nil
-			}
-			continue
-		}
+		// A listener more than the queue behind holds the microphone
+		// back, as it always did (a real device then overruns its own
+		// buffer, which capture counts and logs; a source faster than
+		// real time is paced), but a mute still stops it.
 		select {
 		case frames <- chunk{pcm: frame}:
-		default:
-			// The listener is more than the queue behind: the newest
-			// frame goes, and the listener hears a gap.
+		case <-changed:
 			pool.put(frame)
-			dropped++
-			d.framesDropped.Add(1)
-			if time.Since(lastWarn) >= 10*time.Second {
-				d.log.Warn("the listener fell behind the microphone; audio dropped",
-					"frames", dropped, "queued", queued)
-				dropped, lastWarn = 0, time.Now()
-			}
+		case <-ctx.Done():
+			pool.put(frame)
+			return nil
 		}
 	}
 }

@@ -25,20 +25,19 @@ func (s service) Status() control.Status {
 		}
 	}
 	return control.Status{
-		DeviceID:      d.cfg.DeviceID,
-		Muted:         muted,
-		MuteSource:    source,
-		Window:        hub.FormatWindow(st.Window),
-		Ceiling:       hub.FormatWindow(st.Ceiling),
-		Records:       st.Records,
-		Bytes:         st.Bytes,
-		Oldest:        st.Oldest,
-		Hub:           link,
-		FramesRead:    d.framesRead.Load(),
-		FramesDropped: d.framesDropped.Load(),
-		Listening:     d.listening.Load(),
-		Started:       d.started,
-		Earcons:       d.earcons.played.Load(),
+		DeviceID:   d.cfg.DeviceID,
+		Muted:      muted,
+		MuteSource: source,
+		Window:     hub.FormatWindow(st.Window),
+		Ceiling:    hub.FormatWindow(st.Ceiling),
+		Records:    st.Records,
+		Bytes:      st.Bytes,
+		Oldest:     st.Oldest,
+		Hub:        link,
+		FramesRead: d.framesRead.Load(),
+		Listening:  d.listening.Load(),
+		Started:    d.started,
+		Earcons:    d.earcons.played.Load(),
 	}
 }
 
