@@ -193,7 +193,7 @@ func (d *Daemon) listenLoop(ctx context.Context, frames <-chan chunk, pool *fram
 func (d *Daemon) listen(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := d.queue
+	n := max(1, d.queue) // room for the mute's mark (captureLoop's stop)
 	frames := make(chan chunk, n)
 	pool := &framePool{free: make(chan []int16, n+2)}
 	ping := d.watchdogPinger()
