@@ -104,7 +104,7 @@ func TranscriptWords(text string) []string {
 	for w := range strings.FieldsSeq(text) {
 		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		w = strings.Map(func(r rune) rune {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
+			if wordRune(r) {
 				return r
 			}
 			return ' '
@@ -167,3 +167,7 @@ func (q *nodeQueue) Pop() any {
 	*q = old[:len(old)-1]
 	return x
 }
+
+// wordRune reports whether r belongs in a word as the grammar writes
+// words (TranscriptWords, FSG.Spell): a letter, a digit or an apostrophe.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' }

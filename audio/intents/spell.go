@@ -30,7 +30,7 @@ func (f *FSG) Spell(at Spelling, text string) (Spelling, bool) {
 		if r == '’' {
 			r = '\''
 		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' {
+		if wordRune(r) {
 			w := at.word + string(r)
 			if !f.begins(at.state, w) {
 				return at, false
