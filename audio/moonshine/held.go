@@ -116,7 +116,7 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 		}
 		live = next
 	}
-	slices.SortFunc(done, func(x, y ended) int { return cmp.Compare(y.lp, x.lp) })
+	// done is sorted: by the last step, after the last sentence ended.
 	var out [][]string
 	seen := map[string]bool{}
 	for _, d := range done {
