@@ -49,8 +49,7 @@ const (
 // stops or reads it. Mute is checked before every frame, so a mute takes
 // effect within one frame and the stream is stopped, not ignored, however
 // busy the listener is: frames go to listenLoop through a queue.
-func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *framePool, ping func()) error {
-	idleTick := watchdogTick(time.Second)
+func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *framePool, wd *watchdog) error {
 	stop := func() {
 		if d.listening.Load() {
 			if err := d.src.Stop(); err != nil {
@@ -78,8 +77,8 @@ func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *frame
 		changed := d.mute.Changed()
 		if muted, _ := d.mute.Muted(); muted {
 			stop()
-			ping()
-			tick := time.NewTimer(idleTick)
+			wd.ping()
+			tick := time.NewTimer(wd.idle)
 			select {
 			case <-ctx.Done():
 			case <-changed:
@@ -122,13 +121,13 @@ func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *frame
 			}
 			// Still alive: keep the watchdog fed until shutdown.
 			for {
-				tick := time.NewTimer(idleTick)
+				tick := time.NewTimer(wd.idle)
 				select {
 				case <-ctx.Done():
 					tick.Stop()
 					return nil
 				case <-tick.C:
-					ping()
+					wd.ping()
 				}
 			}
 		case err != nil:
@@ -154,7 +153,7 @@ func (d *Daemon) captureLoop(ctx context.Context, frames chan chunk, pool *frame
 // listenLoop hands the microphone's frames to the listener and acts on
 // what it hears. It feeds the watchdog with every frame it takes, so a
 // listener that stops taking them is restarted by systemd.
-func (d *Daemon) listenLoop(ctx context.Context, frames <-chan chunk, pool *framePool, ping func()) error {
+func (d *Daemon) listenLoop(ctx context.Context, frames <-chan chunk, pool *framePool, wd *watchdog) error {
 	d.loopCtx = ctx
 	for {
 		var c chunk
@@ -177,7 +176,7 @@ func (d *Daemon) listenLoop(ctx context.Context, frames <-chan chunk, pool *fram
 			close(c.done)
 			continue
 		}
-		ping()
+		wd.ping()
 		u, ok, err := d.listener.Feed(c.pcm)
 		pool.put(c.pcm)
 		if err != nil {
@@ -196,10 +195,10 @@ func (d *Daemon) listen(ctx context.Context) error {
 	n := max(1, d.queue) // room for the mute's mark (captureLoop's stop)
 	frames := make(chan chunk, n)
 	pool := &framePool{free: make(chan []int16, n+2)}
-	ping := d.watchdogPinger()
+	wd := newWatchdog()
 	errs := make(chan error, 2)
-	go func() { errs <- d.captureLoop(ctx, frames, pool, ping) }()
-	go func() { errs <- d.listenLoop(ctx, frames, pool, ping) }()
+	go func() { errs <- d.captureLoop(ctx, frames, pool, wd) }()
+	go func() { errs <- d.listenLoop(ctx, frames, pool, wd) }()
 	err := <-errs
 	cancel()
 	return errors.Join(err, <-errs)
@@ -230,34 +229,35 @@ func (p *framePool) put(f []int16) {
 	}
 }
 
-// watchdogPinger returns a function that tells systemd's watchdog the
-// daemon is alive, at most every third of its interval; safe for
-// concurrent use. It does nothing when no watchdog is set.
-func (d *Daemon) watchdogPinger() func() {
-	watchdog, _ := sdaemon.SdWatchdogEnabled(false)
-	if watchdog <= 0 {
-		return func() {}
-	}
-	var mu sync.Mutex
-	var last time.Time
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) >= watchdog/3 {
-			sdaemon.SdNotify(false, sdaemon.SdNotifyWatchdog)
-			last = time.Now()
-		}
-	}
+// watchdog feeds systemd's watchdog, when one is set, at most every
+// third of its interval; ping is safe for concurrent use. idle is how
+// often a loop with no frames flowing (muted, input ended) wakes just to
+// ping: every second, or a third of the interval if that is shorter.
+type watchdog struct {
+	interval time.Duration // 0: no watchdog
+	idle     time.Duration
+	mu       sync.Mutex
+	last     time.Time
 }
 
-// watchdogTick is how often a loop with no frames flowing (muted, input
-// ended) wakes just to feed the watchdog: every tick, or a third of the
-// watchdog's interval if that is shorter.
-func watchdogTick(tick time.Duration) time.Duration {
-	if watchdog, _ := sdaemon.SdWatchdogEnabled(false); watchdog > 0 && watchdog/3 < tick {
-		return watchdog / 3
+func newWatchdog() *watchdog {
+	w := &watchdog{idle: time.Second}
+	if w.interval, _ = sdaemon.SdWatchdogEnabled(false); w.interval > 0 {
+		w.idle = min(w.idle, w.interval/3)
 	}
-	return tick
+	return w
+}
+
+func (w *watchdog) ping() {
+	if w.interval <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if time.Since(w.last) >= w.interval/3 {
+		sdaemon.SdNotify(false, sdaemon.SdNotifyWatchdog)
+		w.last = time.Now()
+	}
 }
 
 // handle acts on one complete utterance. The transcript goes only into the
