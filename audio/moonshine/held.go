@@ -4,6 +4,7 @@ package moonshine
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strings"
 
@@ -27,23 +28,16 @@ const heldReach = 20
 // the grammar's words.
 func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 	type hyp struct {
-		toks  []int
-		lp    float64
-		at    intents.Spelling
-		row   []float32
-		cache []ort.Value
+		toks []int
+		lp   float64
+		at   intents.Spelling
 	}
-	row, cache, err := a.next([]int64{bos}, nil)
+	b, err := a.beams()
 	if err != nil {
 		return nil, err
 	}
-	live := []hyp{{at: g.Spelling(), row: row, cache: cache}}
-	defer func() {
-		for _, h := range live {
-			a.free(h.cache)
-		}
-		destroy(a.encoderPart(cache))
-	}()
+	defer b.close()
+	live := []hyp{{at: g.Spelling()}}
 	type ended struct {
 		toks []int
 		lp   float64
@@ -59,10 +53,11 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 	for range int(a.Seconds*8) + 4 {
 		steps = steps[:0]
 		for i, h := range live {
-			top, logSum := normaliser(h.row)
+			row := b.rows[i]
+			top, logSum := normaliser(row)
 			found := 0
 			try := func(tok int) {
-				lp := h.lp + float64(h.row[tok]-top) - logSum
+				lp := h.lp + float64(row[tok]-top) - logSum
 				if tok == eos {
 					if g.Spelt(h.at) {
 						done = append(done, ended{h.toks, lp})
@@ -78,13 +73,13 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 					found++
 				}
 			}
-			for tok, x := range h.row {
+			for tok, x := range row {
 				if x >= top-heldReach {
 					try(tok)
 				}
 			}
 			if found < beam {
-				for tok, x := range h.row {
+				for tok, x := range row {
 					if x < top-heldReach {
 						try(tok)
 					}
@@ -99,20 +94,15 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 		if len(steps) == 0 || len(done) >= beam && done[beam-1].lp >= steps[0].lp {
 			break
 		}
-		next := make([]hyp, 0, len(steps))
-		for _, s := range steps {
+		next := make([]hyp, len(steps))
+		from, toks := make([]int, len(steps)), make([]int64, len(steps))
+		for k, s := range steps {
 			h := live[s.from]
-			row, cache, err := a.next([]int64{int64(s.tok)}, h.cache)
-			if err != nil {
-				for _, n := range next {
-					a.free(n.cache)
-				}
-				return nil, err
-			}
-			next = append(next, hyp{toks: append(slices.Clone(h.toks), s.tok), lp: s.lp, at: s.at, row: row, cache: cache})
+			next[k] = hyp{toks: append(slices.Clone(h.toks), s.tok), lp: s.lp, at: s.at}
+			from[k], toks[k] = s.from, int64(s.tok)
 		}
-		for _, h := range live {
-			a.free(h.cache)
+		if err := b.next(from, toks); err != nil {
+			return nil, err
 		}
 		live = next
 	}
@@ -127,4 +117,136 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// beams are transcripts decoded side by side, one token a step each, in
+// one decoder run a step: a batch of three cost a third more than one
+// transcript alone on the build machine, not three times as much. The
+// decoder quantises over its whole input, so a transcript's
+// log-probabilities hang a little on the others' in the batch: a search
+// may be steered by them, a sentence is scored alone (Audio.Score).
+type beams struct {
+	a *Audio
+	// rows are each transcript's logits for its next token.
+	rows [][]float32
+	// cache is the batch's: the decoder's own keys and values, one row
+	// a transcript; the encoder's, tiled for the batch.
+	cache []ort.Value
+	// hidden and encoder are the encoder's output and its part of the
+	// cache for one transcript; tiled holds them for n at tiled[n].
+	hidden  ort.Value
+	encoder []ort.Value
+	tiled   map[int][]ort.Value
+}
+
+// beams begins a batch of one transcript.
+func (a *Audio) beams() (*beams, error) {
+	row, cache, err := a.next([]int64{bos}, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &beams{a: a, rows: [][]float32{row}, cache: cache, hidden: a.hidden, encoder: a.encoderPart(cache), tiled: map[int][]ort.Value{}}
+	return b, nil
+}
+
+// next goes on with tokens[k] after transcript from[k], for each k: the
+// batch after it has len(from) transcripts, in that order.
+func (b *beams) next(from []int, tokens []int64) error {
+	a, m, n := b.a, b.a.m, len(from)
+	past := make([]ort.Value, len(b.cache))
+	defer func() {
+		for k, v := range past {
+			if m.own[k] && v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	hidden, encoder, err := b.tile(n)
+	if err != nil {
+		return err
+	}
+	e := 0
+	for k, v := range b.cache {
+		if !m.own[k] {
+			past[k] = encoder[e]
+			e++
+			continue
+		}
+		if past[k], err = gather(v, from); err != nil {
+			return err
+		}
+	}
+	ids, err := ort.NewTensor(ort.NewShape(int64(n), 1), tokens)
+	if err != nil {
+		return err
+	}
+	defer ids.Destroy()
+	logits, outs, err := a.run(ids, hidden, past)
+	if err != nil {
+		return err
+	}
+	defer destroy(outs)
+	data, v := logits.GetData(), int(logits.GetShape()[2])
+	b.rows = b.rows[:0]
+	for i := range n {
+		b.rows = append(b.rows, slices.Clone(data[i*v:(i+1)*v]))
+	}
+	for k, j := range m.presentAt {
+		if m.own[k] {
+			if b.cache[k] != nil {
+				b.cache[k].Destroy()
+			}
+			b.cache[k], outs[j] = outs[j], nil
+		}
+	}
+	return nil
+}
+
+// tile returns the encoder's output and its part of the cache for a
+// batch of n.
+func (b *beams) tile(n int) (ort.Value, []ort.Value, error) {
+	if n == 1 {
+		return b.hidden, b.encoder, nil
+	}
+	if t, ok := b.tiled[n]; ok {
+		return t[0], t[1:], nil
+	}
+	var t []ort.Value
+	for _, v := range append([]ort.Value{b.hidden}, b.encoder...) {
+		x, err := gather(v, make([]int, n))
+		if err != nil {
+			destroy(t)
+			return nil, nil, err
+		}
+		t = append(t, x)
+	}
+	b.tiled[n] = t
+	return t[0], t[1:], nil
+}
+
+// close frees the batch's cache and what was tiled for it.
+func (b *beams) close() {
+	b.a.free(b.cache)
+	destroy(b.encoder)
+	for _, t := range b.tiled {
+		destroy(t)
+	}
+}
+
+// gather returns a tensor of rows of v (its first dimension): from[k]
+// is the k-th.
+func gather(v ort.Value, from []int) (ort.Value, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, errors.New("moonshine: a tensor to batch is not float32")
+	}
+	data, shape := t.GetData(), t.GetShape()
+	size := len(data) / int(shape[0])
+	out := make([]float32, 0, size*len(from))
+	for _, i := range from {
+		out = append(out, data[i*size:(i+1)*size]...)
+	}
+	shape = slices.Clone(shape)
+	shape[0] = int64(len(from))
+	return ort.NewTensor(shape, out)
 }

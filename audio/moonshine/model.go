@@ -194,12 +194,19 @@ func (a *Audio) Close() {
 // outputs (the logits first, then the cache for the next step). The
 // caller destroys the outputs.
 func (a *Audio) step(ids []int64, past []ort.Value) (logits *ort.Tensor[float32], outs []ort.Value, err error) {
-	m := a.m
 	idT, err := ort.NewTensor(ort.NewShape(1, int64(len(ids))), ids)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer idT.Destroy()
+	return a.run(idT, a.hidden, past)
+}
+
+// run is step for a batch: ids (batch, tokens) after past, a cache of
+// the same batch (nil: the first step), attending to hidden, the
+// encoder's output for each.
+func (a *Audio) run(ids *ort.Tensor[int64], hidden ort.Value, past []ort.Value) (logits *ort.Tensor[float32], outs []ort.Value, err error) {
+	m := a.m
 	cached, err := ort.NewTensor(ort.NewShape(1), []bool{past != nil})
 	if err != nil {
 		return nil, nil, err
@@ -209,9 +216,9 @@ func (a *Audio) step(ids []int64, past []ort.Value) (logits *ort.Tensor[float32]
 	for i, n := range m.decIn {
 		switch n {
 		case "input_ids":
-			in[i] = idT
+			in[i] = ids
 		case "encoder_hidden_states":
-			in[i] = a.hidden
+			in[i] = hidden
 		case "use_cache_branch":
 			in[i] = cached
 		}
