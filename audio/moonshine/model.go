@@ -59,22 +59,11 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := ort.NewSessionOptions()
+	opts, err := sessionOptions()
 	if err != nil {
-		return nil, fmt.Errorf("moonshine: %w", err)
+		return nil, err
 	}
 	defer opts.Destroy()
-	// One thread: the device's other core keeps hearing the microphone.
-	// No arena: it keeps the largest tensor's memory for good.
-	// Weights are not repacked for the CPU's kernels: a copy of them,
-	// 45 MB, for no time measured (a 2 s candidate scored in about
-	// 170 ms either way on the build machine).
-	for _, err := range []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
-		opts.AddSessionConfigEntry("session.disable_prepacking", "1")} {
-		if err != nil {
-			return nil, fmt.Errorf("moonshine: %w", err)
-		}
-	}
 	m := &Model{tok: tok}
 	m.enc, err = ort.NewDynamicAdvancedSession(filepath.Join(dir, EncoderFile), []string{"input_values"}, []string{"last_hidden_state"}, opts)
 	if err != nil {
@@ -101,6 +90,38 @@ func Load(dir string) (*Model, error) {
 		return nil, fmt.Errorf("moonshine: %s: %w", DecoderFile, err)
 	}
 	return m, nil
+}
+
+// sessionOptions are both graphs' options.
+func sessionOptions() (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("moonshine: %w", err)
+	}
+	// One thread: the device's other core keeps hearing the microphone.
+	// No arena: it keeps the largest tensor's memory for good.
+	// The decoder's output projection (the token embedding, transposed:
+	// 288 × 32768 weights stored as 8-bit) is dequantised once, at load,
+	// not at every run: ONNX Runtime leaves a DequantizeLinear of
+	// constant weights unfolded unless its QDQ rewrites are off, and that
+	// one node was half of every decoder run's time (ORT's profiler, over
+	// a held search), with as much again in the kernel, mapping and
+	// zeroing a fresh 38 MB for its output each time. The scores are the
+	// same to the last digit; the float weights are held instead, about
+	// 14 MB more at peak.
+	// Weights are not repacked for the CPU's kernels: that holds a second
+	// copy, 20-30 MB more at peak, for a command read about a fifth
+	// sooner (BenchmarkRead 0.96 -> 0.76 s on a loaded build machine).
+	// Memory is what keeps the opinion off by default.
+	for _, err := range []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
+		opts.AddSessionConfigEntry("session.disable_prepacking", "1"),
+		opts.AddSessionConfigEntry("session.disable_quant_qdq", "1")} {
+		if err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("moonshine: %w", err)
+		}
+	}
+	return opts, nil
 }
 
 // bindCache pairs each past_key_values input with its present output and

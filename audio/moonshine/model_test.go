@@ -3,8 +3,13 @@
 package moonshine
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/earshot/earshot/audio/sphinx/sphinxtest"
 )
@@ -68,4 +73,82 @@ func TestBeams(t *testing.T) {
 			t.Errorf("%q, %d in the batch: a likely next token's log-probability %.3f off what it is alone", tok.Decode(ways[w][:3]), k, worst)
 		}
 	}
+}
+
+// The decoder's weights are dequantised when it is loaded, not at every
+// run: in ONNX Runtime's profile of a transcription, no run dequantises a
+// tensor of weights (the output projection's are 288 × 32768).
+func TestDecoderWeightsDequantisedOnce(t *testing.T) {
+	m := load(t)
+	opts, err := sessionOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opts.Destroy()
+	dir := t.TempDir()
+	if err := opts.EnableProfiling(filepath.Join(dir, "decoder")); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := ort.NewDynamicAdvancedSession(filepath.Join(modelDir(t), DecoderFile), m.decIn, m.decOut, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiled := &Model{enc: m.enc, dec: dec, decIn: m.decIn, decOut: m.decOut, tok: m.tok,
+		emptyPast: m.emptyPast, pastAt: m.pastAt, presentAt: m.presentAt, own: m.own}
+	pcm := append(sphinxtest.Speak(t, "slt", "turn on the kitchen lights", 0, 0), sphinxtest.Silence(0.3)...)
+	a, err := profiled.Hear(pcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := a.Transcribe()
+	a.Close()
+	dec.Destroy() // writes the profile
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "decoder*.json"))
+	if len(files) != 1 {
+		t.Fatalf("profiles: %q", files)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []struct {
+		Cat  string
+		Args struct {
+			Op     string             `json:"op_name"`
+			Inputs []map[string][]int `json:"input_type_shape"`
+		}
+	}
+	if err := json.Unmarshal(raw, &events); err != nil {
+		t.Fatal(err)
+	}
+	nodes := 0
+	for _, e := range events {
+		if e.Cat != "Node" {
+			continue
+		}
+		nodes++
+		if e.Args.Op != "DequantizeLinear" || len(e.Args.Inputs) == 0 {
+			continue
+		}
+		for _, shape := range e.Args.Inputs[0] {
+			if n := prod(shape); n >= 288*288 {
+				t.Errorf("a run dequantised %d weights (%v)", n, shape)
+			}
+		}
+	}
+	t.Logf("transcript %q: %d node events profiled", text, nodes)
+	if nodes == 0 {
+		t.Error("the profile holds no node")
+	}
+}
+
+func prod(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
