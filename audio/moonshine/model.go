@@ -59,7 +59,7 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := sessionOptions()
+	opts, err := sessionOptions(false)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +69,12 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("moonshine: %s: %w", EncoderFile, err)
 	}
+	decOpts, err := sessionOptions(true)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	defer decOpts.Destroy()
 	ins, outs, err := ort.GetInputOutputInfo(filepath.Join(dir, DecoderFile))
 	if err != nil {
 		m.Close()
@@ -84,7 +90,7 @@ func Load(dir string) (*Model, error) {
 		m.Close()
 		return nil, err
 	}
-	m.dec, err = ort.NewDynamicAdvancedSession(filepath.Join(dir, DecoderFile), m.decIn, m.decOut, opts)
+	m.dec, err = ort.NewDynamicAdvancedSession(filepath.Join(dir, DecoderFile), m.decIn, m.decOut, decOpts)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("moonshine: %s: %w", DecoderFile, err)
@@ -92,8 +98,9 @@ func Load(dir string) (*Model, error) {
 	return m, nil
 }
 
-// sessionOptions are both graphs' options.
-func sessionOptions() (*ort.SessionOptions, error) {
+// sessionOptions are a graph's options: the decoder's repack its weights
+// for the CPU's kernels once, at load.
+func sessionOptions(repack bool) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("moonshine: %w", err)
@@ -107,15 +114,19 @@ func sessionOptions() (*ort.SessionOptions, error) {
 	// one node was half of every decoder run's time (ORT's profiler, over
 	// a held search), with as much again in the kernel, mapping and
 	// zeroing a fresh 38 MB for its output each time. The scores are the
-	// same to the last digit; the float weights are held instead, about
-	// 14 MB more at peak.
-	// Weights are not repacked for the CPU's kernels: that holds a second
-	// copy, 20-30 MB more at peak, for a command read about a fifth
-	// sooner (BenchmarkRead 0.96 -> 0.76 s on a loaded build machine).
-	// Memory is what keeps the opinion off by default.
-	for _, err := range []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
-		opts.AddSessionConfigEntry("session.disable_prepacking", "1"),
-		opts.AddSessionConfigEntry("session.disable_quant_qdq", "1")} {
+	// same to the last digit; the float weights are held instead.
+	// The decoder runs for every token of every sentence weighed: its
+	// weights, the projection's now among them, are repacked at load (a
+	// candidate's opinion about 0.12 -> 0.07 s, a command read 1.0 ->
+	// 0.8 s on a loaded build machine; scores move by under 1e-4). The
+	// encoder runs once a candidate: its are not, a copy of them for no
+	// time measured.
+	options := []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
+		opts.AddSessionConfigEntry("session.disable_quant_qdq", "1")}
+	if !repack {
+		options = append(options, opts.AddSessionConfigEntry("session.disable_prepacking", "1"))
+	}
+	for _, err := range options {
 		if err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("moonshine: %w", err)

@@ -80,7 +80,7 @@ func TestBeams(t *testing.T) {
 // tensor of weights (the output projection's are 288 × 32768).
 func TestDecoderWeightsDequantisedOnce(t *testing.T) {
 	m := load(t)
-	opts, err := sessionOptions()
+	opts, err := sessionOptions(true)
 	if err != nil {
 		t.Fatal(err)
 	}
