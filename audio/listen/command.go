@@ -147,9 +147,8 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 const readCandidates = 8
 
 // readBeam is how many sentences the reader proposes held to the grammar
-// (moonshine.Audio.Held): its beam. The three are decoded side by side,
-// one decoder run a token for all of them: about one and a half
-// transcriptions in all.
+// (moonshine.Audio.Held): its beam, decoded side by side, one decoder
+// run a token for all of them.
 const readBeam = 3
 
 // read asks Config.Reader to weigh the command in pcm against the

@@ -119,8 +119,8 @@ func sessionOptions(repack bool) (*ort.SessionOptions, error) {
 	// weights, the projection's now among them, are repacked at load (a
 	// candidate's opinion about 0.12 -> 0.07 s, a command read 1.0 ->
 	// 0.8 s on a loaded build machine; scores move by under 1e-4). The
-	// encoder runs once a candidate: its are not, a copy of them for no
-	// time measured.
+	// encoder runs once a candidate: its weights are not, a copy of them
+	// for no time measured.
 	options := []error{opts.SetIntraOpNumThreads(1), opts.SetInterOpNumThreads(1), opts.SetCpuMemArena(false),
 		opts.AddSessionConfigEntry("session.disable_quant_qdq", "1")}
 	if !repack {
