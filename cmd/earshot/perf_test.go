@@ -9,6 +9,8 @@ package main
 // the wake word) and the ratio against pocketsphinx_continuous keyword
 // spotting on the same file, the daemon's peak RSS, the latency from end of
 // speech to the action record at a real mosquitto, and the time to READY=1.
+// With -earshot.perf-opinion it runs the daemon with wake.second_opinion
+// on, for what Moonshine adds to each.
 
 import (
 	"flag"
@@ -24,10 +26,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot/earshot/audio/embedding/embeddingtest"
 	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
-var perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
+var (
+	perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
+	perfOpinion = flag.Bool("earshot.perf-opinion", false, "BenchmarkDaemon with wake.second_opinion on (Moonshine, from `make models`)")
+)
 
 // ordinary is speech without the wake word, some of it close to commands.
 var ordinary = []string{
@@ -88,6 +94,15 @@ func buildIdleAudio(b testing.TB, dir string, minutes float64) (string, time.Dur
 	return list, time.Duration(secs * float64(time.Second))
 }
 
+// opinion adds wake.second_opinion to a config's sections when
+// -earshot.perf-opinion asks for it.
+func opinion(b *testing.B, sections map[string]string) map[string]string {
+	if *perfOpinion {
+		sections["wake"] = "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5\n  models: " + embeddingtest.Dir(b) + "\n  second_opinion: true"
+	}
+	return sections
+}
+
 // rusage returns user+system CPU and peak RSS of a finished process.
 func rusage(ps *os.ProcessState) (time.Duration, float64) {
 	ru := ps.SysUsage().(*syscall.Rusage)
@@ -125,7 +140,7 @@ func BenchmarkDaemon(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg := writeConfig(b, dir, map[string]string{"audio": "audio:\n  input: \"file:" + idle + "\""})
+		cfg := writeConfig(b, dir, opinion(b, map[string]string{"audio": "audio:\n  input: \"file:" + idle + "\""}))
 		start := time.Now()
 		d := startDaemonBin(b, bin, cfg, []string{"NOTIFY_SOCKET=" + notify}, "--realtime=false")
 		buf := make([]byte, 1024)
@@ -161,10 +176,10 @@ func BenchmarkDaemon(b *testing.B) {
 		// 3. Latency: commands in real time, action records at a real broker.
 		br := mosquittotest.Start(b)
 		sp := newSpy(b, br)
-		cfg = writeConfig(b, dir, map[string]string{
+		cfg = writeConfig(b, dir, opinion(b, map[string]string{
 			"audio": "audio:\n  input: \"file:" + cmdWav + "\"",
 			"mqtt":  "mqtt:\n  broker: " + br.URL + "\n  discovery: false",
-		})
+		}))
 		d = startDaemonBin(b, bin, cfg, nil, "--realtime=true")
 		// The file source paces from its first frame: estimate that instant.
 		t0 := time.Now()
