@@ -32,7 +32,7 @@ import (
 
 var (
 	perfMinutes = flag.Float64("earshot.perf-minutes", 10, "minutes of idle audio for BenchmarkDaemon")
-	perfOpinion = flag.Bool("earshot.perf-opinion", false, "BenchmarkDaemon with wake.second_opinion on (Moonshine, from `make models`)")
+	perfOpinion = flag.Bool("earshot.perf-opinion", false, "BenchmarkDaemon with wake.second_opinion on (Moonshine, from make models)")
 )
 
 // ordinary is speech without the wake word, some of it close to commands.
