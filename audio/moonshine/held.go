@@ -122,22 +122,21 @@ func (a *Audio) Held(g *intents.FSG, beam int) ([][]string, error) {
 // beams are transcripts decoded side by side, one token a step each, in
 // one decoder run a step: a batch of three costs far less than three
 // runs (BenchmarkHeld 0.81 s one sentence at a time, 0.51 s batched, on
-// a loaded build machine). The
-// decoder quantises over its whole input, so a transcript's
-// log-probabilities hang a little on the others' in the batch: a search
-// may be steered by them, a sentence is scored alone (Audio.Score).
+// a loaded build machine). The decoder quantises over its whole input,
+// so a transcript's log-probabilities hang a little on the others' in
+// the batch: a search may be steered by them, a sentence is scored alone
+// (Audio.Score).
 type beams struct {
 	a *Audio
 	// rows are each transcript's logits for its next token.
 	rows [][]float32
 	// cache is the batch's: the decoder's own keys and values, one row
-	// a transcript; the encoder's, tiled for the batch.
+	// a transcript; the encoder's part, one transcript's, as the first
+	// step made it.
 	cache []ort.Value
-	// hidden and encoder are the encoder's output and its part of the
-	// cache for one transcript; tiled holds them for n at tiled[n].
-	hidden  ort.Value
-	encoder []ort.Value
-	tiled   map[int][]ort.Value
+	// tiled holds the encoder's output and its part of the cache for a
+	// batch of n at tiled[n] (n > 1).
+	tiled map[int][]ort.Value
 }
 
 // beams begins a batch of one transcript.
@@ -146,8 +145,7 @@ func (a *Audio) beams() (*beams, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &beams{a: a, rows: [][]float32{row}, cache: cache, hidden: a.hidden, encoder: a.encoderPart(cache), tiled: map[int][]ort.Value{}}
-	return b, nil
+	return &beams{a: a, rows: [][]float32{row}, cache: cache, tiled: map[int][]ort.Value{}}, nil
 }
 
 // next goes on with tokens[k] after transcript from[k], for each k: the
@@ -206,14 +204,15 @@ func (b *beams) next(from []int, tokens []int64) error {
 // tile returns the encoder's output and its part of the cache for a
 // batch of n.
 func (b *beams) tile(n int) (ort.Value, []ort.Value, error) {
+	encoder := b.a.encoderPart(b.cache)
 	if n == 1 {
-		return b.hidden, b.encoder, nil
+		return b.a.hidden, encoder, nil
 	}
 	if t, ok := b.tiled[n]; ok {
 		return t[0], t[1:], nil
 	}
 	var t []ort.Value
-	for _, v := range append([]ort.Value{b.hidden}, b.encoder...) {
+	for _, v := range append([]ort.Value{b.a.hidden}, encoder...) {
 		x, err := gather(v, make([]int, n))
 		if err != nil {
 			destroy(t)
@@ -228,7 +227,7 @@ func (b *beams) tile(n int) (ort.Value, []ort.Value, error) {
 // close frees the batch's cache and what was tiled for it.
 func (b *beams) close() {
 	b.a.free(b.cache)
-	destroy(b.encoder)
+	destroy(b.a.encoderPart(b.cache))
 	for _, t := range b.tiled {
 		destroy(t)
 	}

@@ -66,7 +66,7 @@ func (m *Model) Read(pcm []int16, g *intents.FSG, beam int, candidates func(tran
 		return "", nil, err
 	}
 	// Held to g, a transcript that is already one of its sentences is
-	// written the same; the search costs a few transcriptions.
+	// written the same: the search is skipped.
 	var held [][]string
 	if g != nil && beam > 0 && !writes(g, text) {
 		if held, err = a.Held(g, beam); err != nil {
