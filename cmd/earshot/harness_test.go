@@ -179,7 +179,7 @@ func writeConfig(t testing.TB, dir string, sections map[string]string) string {
 	base := map[string]string{
 		"device_id": "device_id: test-speaker",
 		"audio":     "audio:\n  input: default\n  preroll: 1s",
-		"wake":      "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5\n  models: " + embeddingtest.Dir(t),
+		"wake":      wakeSection(t),
 		"speech":    "speech:\n  intents: " + absPath(t, "../../configs/intents.yaml") + "\n  max_utterance: 8s\n  end_silence: 700ms",
 		"retention": "retention:\n  dir: " + filepath.Join(dir, "state") + "\n  window: 1h\n  max_bytes: 64MiB",
 		"mqtt":      "mqtt:\n  broker: \"\"",
@@ -198,6 +198,12 @@ func writeConfig(t testing.TB, dir string, sections map[string]string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// wakeSection is writeConfig's wake section: hey jarvis, with the
+// models of a source tree.
+func wakeSection(t testing.TB) string {
+	return "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5\n  models: " + embeddingtest.Dir(t)
 }
 
 func absPath(t testing.TB, p string) string {

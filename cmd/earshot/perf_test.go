@@ -26,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot/earshot/audio/embedding/embeddingtest"
 	"github.com/earshot/earshot/device/hub/mosquittotest"
 )
 
@@ -98,7 +97,7 @@ func buildIdleAudio(b testing.TB, dir string, minutes float64) (string, time.Dur
 // -earshot.perf-opinion asks for it.
 func opinion(b *testing.B, sections map[string]string) map[string]string {
 	if *perfOpinion {
-		sections["wake"] = "wake:\n  phrase: hey jarvis\n  sensitivity: 0.5\n  models: " + embeddingtest.Dir(b) + "\n  second_opinion: true"
+		sections["wake"] = wakeSection(b) + "\n  second_opinion: true"
 	}
 	return sections
 }
