@@ -332,18 +332,17 @@ func (a *Audio) Score(tokens []int) (float64, error) {
 	return lp, nil
 }
 
-// Transcribe decodes the audio greedily: at most about six tokens a
-// second, as Moonshine's own code bounds it.
+// Transcribe decodes the audio greedily, as a batch of one (beams): at
+// most about six tokens a second, as Moonshine's own code bounds it.
 func (a *Audio) Transcribe() (string, error) {
-	row, past, err := a.next([]int64{bos}, nil)
+	b, err := a.beams()
 	if err != nil {
 		return "", err
 	}
-	shared := past
-	defer func() { a.free(past); destroy(a.encoderPart(shared)) }()
+	defer b.close()
 	var toks []int
 	for range int(a.Seconds*6) + 1 {
-		best := 0
+		row, best := b.rows[0], 0
 		for k, x := range row {
 			if x > row[best] {
 				best = k
@@ -353,12 +352,9 @@ func (a *Audio) Transcribe() (string, error) {
 			break
 		}
 		toks = append(toks, best)
-		r, p, err := a.next([]int64{int64(best)}, past)
-		if err != nil {
+		if err := b.next([]int{0}, []int64{int64(best)}); err != nil {
 			return "", err
 		}
-		a.free(past)
-		row, past = r, p
 	}
 	return a.m.tok.Decode(toks), nil
 }
