@@ -52,6 +52,33 @@ func accumulate(acc []float32, t *taps, act *activation) {
 	}
 }
 
+// canAccumulate4 says accumulate4 has a kernel for n values a position
+// and act.
+func canAccumulate4(n int, act *activation) bool {
+	return haveFMA4 && n%24 == 0 && n > 0 && (act == nil || act.alpha > 0 && act.alpha < 1)
+}
+
+// accumulate4 is accumulate for four positions that share their
+// weights, as neighbouring rows of a convolution's output do: position
+// p's n values are acc[p*accStep:], its inputs t.px[p*pxStep:]. Each
+// value takes the same products in the same order as from accumulate.
+// Only where canAccumulate4(n, act).
+func accumulate4(acc []float32, n, accStep int, t *taps, pxStep int, act *activation) {
+	if t.rows <= 0 || t.run <= 0 {
+		for p := range 4 {
+			if act != nil {
+				act.apply(acc[p*accStep:][:n])
+			}
+		}
+		return
+	}
+	// Bounds, once: the kernel reads and writes exactly these.
+	_ = acc[3*accStep+n-1]
+	_ = t.w[(t.rows-1)*t.wStride+t.run*n-1]
+	_ = t.px[3*pxStep+(t.rows-1)*t.pxStride+t.run-1]
+	accumulate4FMA(&acc[0], n, &t.w[0], t.wStride, &t.px[0], t.pxStride, t.rows, t.run, act, accStep, pxStep)
+}
+
 // accumulateGo is the portable kernel. Its fused multiply-add is done in
 // float64 and rounded to float32, which in rare halfway cases differs
 // from a float32 one in the last bit.

@@ -7,3 +7,9 @@ const haveFMA = false
 func accumulateFMA(*float32, int, *float32, int, *float32, int, int, int, *activation) {
 	panic("unreachable: haveFMA is false")
 }
+
+const haveFMA4 = false
+
+func accumulate4FMA(*float32, int, *float32, int, *float32, int, int, int, *activation, int, int) {
+	panic("unreachable: haveFMA4 is false")
+}

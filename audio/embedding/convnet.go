@@ -184,30 +184,43 @@ func (net *convNet) forward(mel []float32, a activations, incremental bool) []fl
 
 // conv computes output rows from.. of a convolution: each output
 // position starts from the bias and takes the products of the kernel's
-// rows that fall inside the input, in one call (see accumulate).
+// rows that fall inside the input, in one call (see accumulate); four
+// rows of a column at a time where a kernel can (see accumulate4).
 func (l *layer) conv(in, out []float32, from int) {
-	inRow := l.inW * l.cin
+	inRow, outRow := l.inW*l.cin, l.outW*l.cout
 	tap := l.cin * l.cout
+	four := canAccumulate4(l.cout, l.act)
 	var tp taps
 	tp.wStride, tp.pxStride, tp.rows = l.kw*tap, inRow, l.kh
-	for t := from; t < l.outRows; t++ {
-		for x := 0; x < l.outW; x++ {
-			acc := out[(t*l.outW+x)*l.cout : (t*l.outW+x+1)*l.cout]
-			copy(acc, l.bias)
-			// The kernel columns that fall inside the bands are
-			// neighbours in memory in every row, as are their weights.
-			lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
+	for x := 0; x < l.outW; x++ {
+		// The kernel columns that fall inside the bands are
+		// neighbours in memory in every row, as are their weights.
+		lo, hi := max(0, l.padL-x), min(l.kw, l.inW+l.padL-x)
+		xi := x + lo - l.padL
+		tp.run = (hi - lo) * l.cin
+		tp.w = l.w[lo*tap:]
+		for t := from; t < l.outRows; {
+			acc := out[t*outRow+x*l.cout:]
 			if lo >= hi {
+				copy(acc[:l.cout], l.bias)
 				if l.act != nil {
-					l.act.apply(acc)
+					l.act.apply(acc[:l.cout])
 				}
+				t++
 				continue
 			}
-			xi := x + lo - l.padL
-			tp.run = (hi - lo) * l.cin
-			tp.w = l.w[lo*tap:]
 			tp.px = in[t*inRow+xi*l.cin:]
-			accumulate(acc, &tp, l.act)
+			if four && t+4 <= l.outRows {
+				for p := range 4 {
+					copy(acc[p*outRow:][:l.cout], l.bias)
+				}
+				accumulate4(acc, l.cout, outRow, &tp, inRow, l.act)
+				t += 4
+				continue
+			}
+			copy(acc[:l.cout], l.bias)
+			accumulate(acc[:l.cout], &tp, l.act)
+			t++
 		}
 	}
 }
