@@ -35,14 +35,17 @@ const (
 
 // melFrontEnd holds the graph's constants.
 type melFrontEnd struct {
-	window  [fftSize]float64
-	melW    [bins * Bands]float32 // bins × bands, as the graph's MatMul
-	floor   float32               // Clip's minimum power
-	scale   float64               // 10/ln(10): Mul then Div
-	offset  float32               // Sub before the maximum (0)
-	topDB   float32               // Sub after the maximum (80)
-	twiddle [fftSize / 2]complex128
-	rev     [fftSize]int
+	window [fftSize]float64
+	melW   [bins * Bands]float32 // bins × bands, as the graph's MatMul
+	// melLo, melHi: bin k's weights outside bands melLo[k]..melHi[k]-1
+	// are zero (a bin feeds one or two triangular bands).
+	melLo, melHi [bins]uint8
+	floor        float32 // Clip's minimum power
+	scale        float64 // 10/ln(10): Mul then Div
+	offset       float32 // Sub before the maximum (0)
+	topDB        float32 // Sub after the maximum (80)
+	twiddle      [fftSize / 2]complex128
+	rev          [fftSize]int
 }
 
 var melOps = []string{
@@ -89,6 +92,17 @@ func loadMel(g *graph) (*melFrontEnd, error) {
 				return nil, fmt.Errorf("node %d: mel matrix %v, want [%d %d]", i+1, w.dims, bins, Bands)
 			}
 			copy(m.melW[:], w.data)
+			for k := range bins {
+				row := m.melW[k*Bands : (k+1)*Bands]
+				lo, hi := 0, Bands
+				for lo < hi && row[lo] == 0 {
+					lo++
+				}
+				for hi > lo && row[hi-1] == 0 {
+					hi--
+				}
+				m.melLo[k], m.melHi[k] = uint8(lo), uint8(hi)
+			}
 		case "Clip":
 			if m.floor == 0 {
 				lo, ok := scalar(g, input(n, 1))
@@ -186,14 +200,16 @@ func (m *melFrontEnd) chunk(pcm []int16, out []float32, s *melScratch) {
 		for b := range row {
 			row[b] = 0
 		}
+		// Only the bands a bin feeds: adding p·0 changes nothing.
 		for k := 0; k < bins; k++ {
 			p := s.power[k]
 			if p == 0 {
 				continue
 			}
-			w := m.melW[k*Bands : (k+1)*Bands]
-			for b := range row {
-				row[b] += float32(p * w[b])
+			lo, hi := int(m.melLo[k]), int(m.melHi[k])
+			w := m.melW[k*Bands+lo : k*Bands+hi]
+			for b, wb := range w {
+				row[lo+b] += float32(p * wb)
 			}
 		}
 		for b, v := range row {
