@@ -43,6 +43,9 @@ type layer struct {
 	// Sizes: rows × width × channels in and out, and the rows a window
 	// step adds to the output.
 	inRows, inW, outRows, outW, step int
+	// keep is how many rows before the new ones the next layer reads
+	// again when the window steps: only those move (see forward).
+	keep int
 }
 
 // convNet is the embedding model.
@@ -140,6 +143,18 @@ func loadConvNet(g *graph) (*convNet, error) {
 	if rows != 1 || width != 1 || ch != Dim {
 		return nil, fmt.Errorf("the graph gives %d×%d×%d, want 1×1×%d", rows, width, ch, Dim)
 	}
+	for i := range len(net.layers) - 1 {
+		l, next := &net.layers[i], &net.layers[i+1]
+		// The next layer's new rows read its input from row first on.
+		first := next.outRows - next.step
+		if next.kind == poolLayer {
+			first *= next.kh
+		}
+		l.keep = next.inRows - first - l.step
+		if l.keep < 0 || l.keep > l.outRows-l.step {
+			return nil, fmt.Errorf("layer %d: a step reads %d rows of its %d", i+1, next.inRows-first, l.outRows)
+		}
+	}
 	if s := g.tensors[input(nodes[len(nodes)-1], 1)]; len(s.ints) != 4 || s.ints[3] != Dim {
 		return nil, fmt.Errorf("the output is reshaped to %v, want [-1 1 1 %d]", s.ints, Dim)
 	}
@@ -159,8 +174,10 @@ func (net *convNet) newActivations() activations {
 
 // forward computes the layers for the window in mel (WindowFrames ×
 // Bands). With incremental set, a holds the previous window's layers,
-// StepFrames earlier: each layer drops its oldest rows and computes only
-// the new ones. The embedding is the last layer's output.
+// StepFrames earlier: each layer computes only its new rows, at the end,
+// after moving there the rows before them that the next layer's new rows
+// read (keep). Older rows are left as they were, read by nothing. The
+// embedding is the last layer's output.
 func (net *convNet) forward(mel []float32, a activations, incremental bool) []float32 {
 	in := mel
 	for i := range net.layers {
@@ -169,8 +186,8 @@ func (net *convNet) forward(mel []float32, a activations, incremental bool) []fl
 		from := 0
 		if incremental {
 			rowSize := l.outW * l.cout
-			copy(out, out[l.step*rowSize:])
 			from = l.outRows - l.step
+			copy(out[(from-l.keep)*rowSize:from*rowSize], out[(l.outRows-l.keep)*rowSize:])
 		}
 		if l.kind == convLayer {
 			l.conv(in, out, from)
