@@ -3,6 +3,7 @@ package embedding
 import (
 	"fmt"
 	"math"
+	"math/cmplx"
 	"slices"
 )
 
@@ -45,8 +46,12 @@ type melFrontEnd struct {
 	offset       float32 // Sub before the maximum (0)
 	topDB        float32 // Sub after the maximum (80)
 	twiddle      [fftSize / 2]complex128
-	rev          [fftSize]int
+	// rev is the bit-reversed order of half a frame (see chunk).
+	rev [halfFFT]int
 }
+
+// halfFFT is the size of the complex FFT that transforms a real frame.
+const halfFFT = fftSize / 2
 
 var melOps = []string{
 	"Constant", "Unsqueeze", "Conv", "Conv", "Constant", "Unsqueeze", "Transpose",
@@ -162,7 +167,7 @@ func loadMel(g *graph) (*melFrontEnd, error) {
 	}
 	for i := range m.rev {
 		r := 0
-		for b := 1; b < fftSize; b <<= 1 {
+		for b := 1; b < halfFFT; b <<= 1 {
 			r <<= 1
 			if i&b != 0 {
 				r |= 1
@@ -175,7 +180,7 @@ func loadMel(g *graph) (*melFrontEnd, error) {
 
 // melScratch is a front end's working memory.
 type melScratch struct {
-	spec  [fftSize]complex128
+	spec  [halfFFT]complex128
 	power [bins]float32
 }
 
@@ -188,12 +193,22 @@ func (m *melFrontEnd) chunk(pcm []int16, out []float32, s *melScratch) {
 	peak := float32(math.Inf(-1))
 	for f := 0; f < ChunkFrames; f++ {
 		frame := pcm[f*FrameHop : f*FrameHop+fftSize]
-		for i, v := range frame {
-			s.spec[m.rev[i]] = complex(float64(v)*m.window[i], 0)
+		// The frame is real: its even samples are the real parts and
+		// its odd ones the imaginary parts of a frame half as long,
+		// whose transform Z gives the frame's X[k] = E[k] + W^k·O[k],
+		// E and O being the transforms of the even and odd samples:
+		// E[k] = (Z[k] + Z*[halfFFT-k])/2, O[k] = -i(Z[k] - Z*[halfFFT-k])/2.
+		for i := range halfFFT {
+			s.spec[m.rev[i]] = complex(float64(frame[2*i])*m.window[2*i], float64(frame[2*i+1])*m.window[2*i+1])
 		}
 		m.fft(&s.spec)
-		for k := 0; k < bins; k++ {
-			c := s.spec[k]
+		z0 := s.spec[0]
+		s.power[0] = float32((real(z0) + imag(z0)) * (real(z0) + imag(z0)))
+		s.power[halfFFT] = float32((real(z0) - imag(z0)) * (real(z0) - imag(z0)))
+		for k := 1; k < halfFFT; k++ {
+			a, b := s.spec[k], cmplx.Conj(s.spec[halfFFT-k])
+			e, o := (a+b)/2, (a-b)*complex(0, -0.5)
+			c := e + m.twiddle[k]*o
 			s.power[k] = float32(real(c)*real(c) + imag(c)*imag(c))
 		}
 		row := out[f*Bands : (f+1)*Bands]
@@ -225,10 +240,10 @@ func (m *melFrontEnd) chunk(pcm []int16, out []float32, s *melScratch) {
 }
 
 // fft transforms x (already in bit-reversed order) in place.
-func (m *melFrontEnd) fft(x *[fftSize]complex128) {
-	for size := 2; size <= fftSize; size <<= 1 {
+func (m *melFrontEnd) fft(x *[halfFFT]complex128) {
+	for size := 2; size <= halfFFT; size <<= 1 {
 		half, step := size/2, fftSize/size
-		for start := 0; start < fftSize; start += size {
+		for start := 0; start < halfFFT; start += size {
 			for k := 0; k < half; k++ {
 				t := m.twiddle[k*step] * x[start+k+half]
 				u := x[start+k]
