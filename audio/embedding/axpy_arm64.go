@@ -1,5 +1,7 @@
 package embedding
 
+//go:generate go run axpy4_arm64_gen.go
+
 // Every ARMv8 core has NEON and its fused multiply-add.
 const haveFMA = true
 
@@ -9,9 +11,11 @@ const haveFMA = true
 //go:noescape
 func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int, act *activation)
 
-// haveFMA4: no four-position kernel here; accumulate4 is not called.
-const haveFMA4 = false
+// haveFMA4 says accumulate4FMA is there: four positions at once.
+const haveFMA4 = true
 
-func accumulate4FMA(*float32, int, *float32, int, *float32, int, int, int, *activation, int, int) {
-	panic("unreachable: haveFMA4 is false")
-}
+// accumulate4FMA is accumulate4's kernel (axpy4_arm64.s); strides are in
+// values.
+//
+//go:noescape
+func accumulate4FMA(acc *float32, n int, w *float32, wStride int, px *float32, pxStride int, rows, run int, act *activation, accStep, pxStep int)
