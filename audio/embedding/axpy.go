@@ -1,5 +1,10 @@
 package embedding
 
+// The assembly kernels that are generated (TestGeneratedKernels checks
+// they are up to date).
+//go:generate go run axpy_amd64_gen.go
+//go:generate go run axpy4_arm64_gen.go
+
 import "math"
 
 // taps describes the input of one output position of a convolution: the

@@ -1,6 +1,7 @@
 //go:build ignore
 
-// axpy4_arm64_gen writes axpy4_arm64.s: go generate (see axpy_arm64.go).
+// axpy4_arm64_gen writes axpy4_arm64.s (or the file named): go generate
+// (see axpy.go).
 //
 // accumulate4FMA for NEON: four positions, 24 channels of each (six V
 // registers) at a time, 24 accumulators in all; the six weight vectors
@@ -134,7 +135,13 @@ i:
 
 done:
 	RET`)
-	if err := os.WriteFile("axpy4_arm64.s", b.Bytes(), 0o644); err != nil {
+	// The file to write; the test that the generated file is up to date
+	// writes elsewhere.
+	path := "axpy4_arm64.s"
+	if len(os.Args) > 1 {
+		path = os.Args[1]
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

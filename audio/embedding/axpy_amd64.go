@@ -2,8 +2,6 @@ package embedding
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run axpy_amd64_gen.go
-
 var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // haveFMA4 says accumulate4FMA is there: four positions at once.

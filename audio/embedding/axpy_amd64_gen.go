@@ -1,6 +1,7 @@
 //go:build ignore
 
-// axpy_amd64_gen writes axpy_amd64.s: go generate (see axpy_amd64.go).
+// axpy_amd64_gen writes axpy_amd64.s (or the file named): go generate
+// (see axpy.go).
 //
 // The kernels are one loop body repeated for each number of Y registers
 // a block of accumulators takes, which is what a generator is for. A
@@ -27,7 +28,13 @@ func main() {
 	w("#include \"textflag.h\"")
 	wide(w)
 	tall(w)
-	if err := os.WriteFile("axpy_amd64.s", b.Bytes(), 0o644); err != nil {
+	// The file to write; the test that the generated file is up to date
+	// writes elsewhere.
+	path := "axpy_amd64.s"
+	if len(os.Args) > 1 {
+		path = os.Args[1]
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

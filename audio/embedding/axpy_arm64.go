@@ -1,7 +1,5 @@
 package embedding
 
-//go:generate go run axpy4_arm64_gen.go
-
 // Every ARMv8 core has NEON and its fused multiply-add.
 const haveFMA = true
 

@@ -1,8 +1,12 @@
 package embedding
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -113,6 +117,32 @@ func TestFourPositionsAsOne(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestGeneratedKernels: the assembly in the tree is what its generator
+// writes (go generate), so an edit to one is not lost in the other.
+func TestGeneratedKernels(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to run the generators")
+	}
+	for gen, file := range map[string]string{"axpy_amd64_gen.go": "axpy_amd64.s", "axpy4_arm64_gen.go": "axpy4_arm64.s"} {
+		out := filepath.Join(t.TempDir(), file)
+		if msg, err := exec.Command(goTool, "run", gen, out).CombinedOutput(); err != nil {
+			t.Fatalf("go run %s: %v\n%s", gen, err, msg)
+		}
+		want, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is not what %s writes: run go generate ./audio/embedding", file, gen)
 		}
 	}
 }
