@@ -3,7 +3,7 @@ package embedding
 // The assembly kernels that are generated (TestGeneratedKernels checks
 // they are up to date).
 //go:generate go run axpy_amd64_gen.go
-//go:generate go run axpy4_arm64_gen.go
+//go:generate go run axpy_arm64_gen.go
 
 import "math"
 

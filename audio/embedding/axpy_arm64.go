@@ -12,7 +12,7 @@ func accumulateFMA(acc *float32, n int, w *float32, wStride int, px *float32, px
 // haveFMA4 says accumulate4FMA is there: four positions at once.
 const haveFMA4 = true
 
-// accumulate4FMA is accumulate4's kernel (axpy4_arm64.s); strides are in
+// accumulate4FMA is accumulate4's kernel (axpy_arm64.s); strides are in
 // values.
 //
 //go:noescape

@@ -128,7 +128,7 @@ func TestGeneratedKernels(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command to run the generators")
 	}
-	for gen, file := range map[string]string{"axpy_amd64_gen.go": "axpy_amd64.s", "axpy4_arm64_gen.go": "axpy4_arm64.s"} {
+	for gen, file := range map[string]string{"axpy_amd64_gen.go": "axpy_amd64.s", "axpy_arm64_gen.go": "axpy_arm64.s"} {
 		out := filepath.Join(t.TempDir(), file)
 		if msg, err := exec.Command(goTool, "run", gen, out).CombinedOutput(); err != nil {
 			t.Fatalf("go run %s: %v\n%s", gen, err, msg)
