@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg *config.Config, corpusDir string, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
 	}
-	lc, err := listen.FromConfig(cfg, g, logger)
+	lc, err := listen.FromConfig(cfg, g, logger, listen.OpinionFirst)
 	if err != nil {
 		return Result{}, fmt.Errorf("eval: %w", err)
 	}

@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -116,6 +117,10 @@ func (l *Listener) secondOpinion(v verdict, rec []int16, decodeFrom, hitAt, spee
 	start := min(decodeFrom+speechFrom*audio.FrameSamples/2, hitAt)
 	end := min(len(rec), hitAt+frames(opinionAfter)*audio.FrameSamples)
 	said, err := l.cfg.Opinion.Said(rec[start:end])
+	if errors.Is(err, ErrNotLoaded) {
+		l.log.Debug("second opinion not loaded yet: the verifier's verdict stands")
+		return v, nil
+	}
 	if err != nil {
 		// The verifier's verdict stands.
 		l.log.Warn("second opinion failed", "err", err)
@@ -211,6 +216,10 @@ func (l *Listener) read(u *Utterance, pcm []int16) {
 	}
 	if err == nil && len(scores) != asked {
 		err = fmt.Errorf("%d scores for %d sentences", len(scores), asked)
+	}
+	if errors.Is(err, ErrNotLoaded) {
+		l.log.Debug("second opinion not loaded yet: the command is the decoder's")
+		return
 	}
 	if err != nil {
 		// What the decoder made of it stands.

@@ -1226,3 +1226,55 @@ func TestOpinionCandidates(t *testing.T) {
 		t.Errorf("candidate threshold %v with the opinion (want %v), %v without", with, want, without)
 	}
 }
+
+// opinionAndReader is a second opinion that also reads commands, as
+// Moonshine is.
+type opinionAndReader struct {
+	*opinion
+	*reader
+}
+
+// TestOpinionInBackground: until a second opinion loading in the
+// background is there, the verifier alone decides and the decoder's
+// command stands ("hey marvin" is not taken, "hey jarvis" is, nobody is
+// asked); once it is, it has its say ("hey marvin" is taken). One that
+// failed to load is never asked.
+func TestOpinionInBackground(t *testing.T) {
+	marvin := append(said(t, "slt", "hey marvin", 400*time.Millisecond, "turn on the kitchen lights"), sphinxtest.Silence(6)...)
+	jarvis := append(said(t, "slt", "hey jarvis", 400*time.Millisecond, "turn on the kitchen lights"), sphinxtest.Silence(6)...)
+	o := &opinion{said: 0}
+	r := &reader{text: "Turn on the kitchen lights."}
+	release := make(chan struct{})
+	lo := loadLate(func() (opinionReader, error) {
+		<-release
+		return opinionAndReader{o, r}, nil
+	})
+	l := newListener(t, func(c *Config) { c.Stage = &scripted{}; c.Opinion, c.Reader = lo, lo })
+	if got := feed(t, l, slices.Clone(marvin)); len(got) != 0 {
+		t.Errorf("before the opinion loaded: hey marvin woke (%q)", got[0].Intent)
+	}
+	if got := feed(t, l, slices.Clone(jarvis)); len(got) != 1 || got[0].Intent != "LightsOn" {
+		t.Errorf("before the opinion loaded: hey jarvis gave %v, want LightsOn", got)
+	}
+	if o.asked != 0 || r.asked != 0 {
+		t.Errorf("before it loaded, the opinion was asked %d times, the reader %d", o.asked, r.asked)
+	}
+	close(release)
+	if !lo.Wait() {
+		t.Fatal("not loaded")
+	}
+	if got := feed(t, l, slices.Clone(marvin)); len(got) != 1 || got[0].Intent != "LightsOn" {
+		t.Errorf("once loaded: hey marvin gave %v, want LightsOn (the opinion's say)", got)
+	}
+	if o.asked != 1 || r.asked != 1 {
+		t.Errorf("once loaded, the opinion was asked %d times, the reader %d; want once each", o.asked, r.asked)
+	}
+
+	failed := loadLate(func() (opinionReader, error) { return nil, errors.New("no model") })
+	if failed.Wait() {
+		t.Fatal("a failed load loaded")
+	}
+	if _, err := failed.Said(marvin); !errors.Is(err, ErrNotLoaded) {
+		t.Errorf("a failed load answers %v, want ErrNotLoaded", err)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,10 +42,8 @@ type Model struct {
 // and LibraryFile). ONNX Runtime is loaded once per process, from the
 // first directory given.
 func Load(dir string) (*Model, error) {
-	for _, f := range []string{EncoderFile, DecoderFile, TokenizerFile, LibraryFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return nil, fmt.Errorf("moonshine: %w (run make models)", err)
-		}
+	if err := Present(dir); err != nil {
+		return nil, err
 	}
 	envOnce.Do(func() {
 		ort.SetSharedLibraryPath(filepath.Join(dir, LibraryFile))

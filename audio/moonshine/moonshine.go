@@ -16,7 +16,12 @@
 // fetched at run time.
 package moonshine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
 
 // Files in a model directory.
 const (
@@ -34,3 +39,15 @@ const SampleRate = 16000
 // ErrUnavailable is returned by Load in a build without cgo, which
 // cannot load ONNX Runtime.
 var ErrUnavailable = errors.New("moonshine: this build has no cgo: ONNX Runtime cannot be loaded")
+
+// Present reports the first of the model's files missing from dir, as
+// Load would, without loading anything: what a caller that loads the
+// model later checks first.
+func Present(dir string) error {
+	for _, f := range []string{EncoderFile, DecoderFile, TokenizerFile, LibraryFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return fmt.Errorf("moonshine: %w (run make models)", err)
+		}
+	}
+	return nil
+}

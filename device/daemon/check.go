@@ -35,8 +35,17 @@ type Checked struct {
 // word the recogniser must know, the hub link (broker, password and TLS
 // files), a file: audio input, the wake-word head and speech embedding,
 // and the control socket's path. It reports
-// every problem in one *config.Error, as FILE:LINE: key: reason.
+// every problem in one *config.Error, as FILE:LINE: key: reason. It also
+// loads the second opinion's model, if asked for, which run loads in the
+// background once it is READY (a model there that does not load is
+// logged, and run goes on without it).
 func Check(cfg *config.Config) (*Checked, error) {
+	return check(cfg, listen.OpinionFirst)
+}
+
+// check is Check; with listen.OpinionInBackground, as New runs it, only
+// the second opinion's files are looked for: New loads it once, after.
+func check(cfg *config.Config, opinion listen.OpinionLoad) (*Checked, error) {
 	c := &Checked{}
 	var problems []string
 	g, err := intents.Load(cfg.Speech.Intents)
@@ -54,7 +63,7 @@ func Check(cfg *config.Config) (*Checked, error) {
 			c.Warnings = append(c.Warnings, largeGrammar(g.File(), c.GrammarSize))
 		}
 	}
-	if stage, warning, err := listen.CheckWake(cfg); err != nil {
+	if stage, warning, err := listen.CheckWake(cfg, opinion); err != nil {
 		key := listen.ErrorKey(err)
 		if key == "" {
 			key = "wake"

@@ -99,7 +99,8 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 		}
 	}()
 
-	checked, err := Check(cfg)
+	// Only the second opinion's files: FromConfig loads it, once.
+	checked, err := check(cfg, listen.OpinionInBackground)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,15 @@ func New(cfg *config.Config, opts Options) (d *Daemon, err error) {
 	if warn != nil {
 		log.Error("mute state", "err", warn)
 	}
-	lc, err := listen.FromConfig(cfg, g, log)
+	// The second opinion (Moonshine, seconds to load) loads after READY,
+	// while the microphone is heard; a file: input read as fast as it
+	// goes is heard with it from its first frame, as `earshot eval`
+	// hears a corpus.
+	opinion := listen.OpinionInBackground
+	if strings.HasPrefix(cfg.Audio.Input, capture.FilePrefix) && !opts.Realtime {
+		opinion = listen.OpinionFirst
+	}
+	lc, err := listen.FromConfig(cfg, g, log, opinion)
 	if err != nil {
 		return nil, err
 	}

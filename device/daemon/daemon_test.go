@@ -21,6 +21,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/earshot/earshot/audio/capture"
+	"github.com/earshot/earshot/audio/moonshine"
 	"github.com/earshot/earshot/device/config"
 	"github.com/earshot/earshot/device/control"
 	"github.com/earshot/earshot/device/hub/mosquittotest"
@@ -582,5 +583,68 @@ func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 	r.waitFor("reply to the barrier", func() bool { return r.reply("barrier") != nil })
 	if n := published(); n != 1 {
 		t.Errorf("purge receipt published %d times over two starts, want once", n)
+	}
+}
+
+// lockedBuffer is a log's destination that goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSecondOpinionLoadsAfterStart: run does not wait for Moonshine, which
+// takes seconds to load: it looks for the files and starts, and loads it
+// after. One that does not load is logged, and the daemon goes on
+// without it; check-config, which loads it, refuses it.
+func TestSecondOpinionLoadsAfterStart(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "s.wav")
+	f, _ := os.Create(wav)
+	capture.WriteWAV(f, make([]int16, 320), 16000)
+	f.Close()
+	models := filepath.Join(dir, "models")
+	os.MkdirAll(filepath.Join(models, "moonshine"), 0o755)
+	for _, f := range []string{embedding.MelFile, embedding.EmbeddingFile} {
+		os.Symlink(filepath.Join(embeddingtest.Dir(t), f), filepath.Join(models, f))
+	}
+	for _, f := range []string{moonshine.EncoderFile, moonshine.TokenizerFile, moonshine.LibraryFile} {
+		os.Symlink(filepath.Join(embeddingtest.Dir(t), "moonshine", f), filepath.Join(models, "moonshine", f))
+	}
+	// A decoder that is not one.
+	os.WriteFile(filepath.Join(models, "moonshine", moonshine.DecoderFile), []byte("not a model"), 0o644)
+	yaml := "device_id: den\nretention: {dir: " + filepath.Join(dir, "state") + "}\ncontrol: {socket: " + filepath.Join(dir, "c.sock") + "}\n" +
+		"speech: {intents: " + abs(t, "../../configs/intents.yaml") + "}\naudio: {input: \"file:" + wav + "\"}\n" +
+		"wake: {models: " + models + ", second_opinion: true}\n"
+	cfg, err := config.Parse([]byte(yaml), filepath.Join(dir, "e.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(cfg); err == nil || !strings.Contains(err.Error(), "wake.second_opinion") {
+		t.Errorf("check-config with a decoder that does not load: %v, want a wake.second_opinion problem", err)
+	}
+	var logs lockedBuffer
+	d, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Realtime: true})
+	if err != nil {
+		t.Fatalf("run refused a second opinion it loads after starting: %v", err)
+	}
+	defer d.Close()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(logs.String(), "second opinion not loaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no error logged for the decoder that does not load; logs:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
