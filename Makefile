@@ -112,7 +112,7 @@ build: deps models
 	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/earshot ./cmd/earshot
 
 vet: deps
-	@test -z "$$(gofmt -l cmd device audio retention)" || { gofmt -l cmd device audio retention; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l cmd device audio retention internal)" || { gofmt -l cmd device audio retention internal; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/earshot

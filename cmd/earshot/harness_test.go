@@ -16,13 +16,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/earshot/earshot/device/control"
 	"github.com/earshot/earshot/device/hub/mosquittotest"
+	"github.com/earshot/earshot/internal/syncbuf"
 )
 
 var binary string // built once in TestMain
@@ -151,25 +151,8 @@ type daemonProc struct {
 	dir    string
 	config string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // writeConfig writes an earshot config into dir from the shipped example,
@@ -223,7 +206,7 @@ func startDaemon(t testing.TB, config string, env []string, args ...string) *dae
 // startDaemonBin is startDaemon with another build of the binary.
 func startDaemonBin(t testing.TB, bin, config string, env []string, args ...string) *daemonProc {
 	t.Helper()
-	d := &daemonProc{t: t, dir: filepath.Dir(config), config: config, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	d := &daemonProc{t: t, dir: filepath.Dir(config), config: config, stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	d.cmd = exec.Command(bin, append([]string{"run", "--config", config}, args...)...)
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stderr = d.stderr

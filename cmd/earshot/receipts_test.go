@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/earshot/earshot/device/hub/mosquittotest"
+	"github.com/earshot/earshot/internal/syncbuf"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -42,7 +43,7 @@ func startHubExample(t *testing.T, b *mosquittotest.Broker, path string) {
 		t.Fatalf("build earshot-hub-example: %v\n%s", hubExampleErr, hubExample)
 	}
 	cmd := exec.Command(hubExample, "--broker", b.URL, "--log", path, "--client-id", "hub-"+filepath.Base(t.TempDir()))
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot/earshot/internal/syncbuf"
 	"github.com/earshot/earshot/retention"
 	"go.uber.org/goleak"
 )
@@ -347,7 +348,7 @@ func TestAcceptSurvivesRunningOutOfDescriptors(t *testing.T) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Skip(err)
 	}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	c := runServer(t, &Server{Path: filepath.Join(t.TempDir(), "c.sock"), Service: &fakeService{},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	path := c.Path
@@ -403,21 +404,4 @@ func TestAcceptSurvivesRunningOutOfDescriptors(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling for the server's backoff to end
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/earshot/earshot/device/localbroker"
 	"github.com/earshot/earshot/device/panel"
 	"github.com/earshot/earshot/device/panel/paneltest"
+	"github.com/earshot/earshot/internal/syncbuf"
 	"github.com/earshot/earshot/retention"
 )
 
@@ -586,24 +587,6 @@ func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log's destination that goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSecondOpinionLoadsAfterStart: run does not wait for Moonshine, which
 // takes seconds to load: it looks for the files and starts, and loads it
 // after. One that does not load is logged, and the daemon goes on
@@ -634,7 +617,7 @@ func TestSecondOpinionLoadsAfterStart(t *testing.T) {
 	if _, err := Check(cfg); err == nil || !strings.Contains(err.Error(), "wake.second_opinion") {
 		t.Errorf("check-config with a decoder that does not load: %v, want a wake.second_opinion problem", err)
 	}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	d, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Realtime: true})
 	if err != nil {
 		t.Fatalf("run refused a second opinion it loads after starting: %v", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot/earshot/internal/syncbuf"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
@@ -122,7 +123,7 @@ func TestEndToEndRefusesUntrustedBrokers(t *testing.T) {
 			cfg.Broker = tc.broker
 			cfg.Username, cfg.PasswordFile = "earshot", tc.passFile
 			cfg.CAFile, cfg.CertFile, cfg.KeyFile = tc.caFile, cert, key
-			logs := &lockedBuffer{}
+			logs := &syncbuf.Buffer{}
 			cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			l := runLink(t, cfg, newFakeStore(), &fakeMuter{})
 			waitUntil(t, "a refused connection", func() bool { return strings.Contains(logs.String(), "hub broker unreachable") })

@@ -18,11 +18,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/earshot/earshot/device/localbroker"
+	"github.com/earshot/earshot/internal/syncbuf"
 	"github.com/earshot/earshot/retention"
 )
 
 // pahoLogs collects paho's own warnings and errors for the whole run.
-var pahoLogs = &lockedBuffer{}
+var pahoLogs = &syncbuf.Buffer{}
 
 func TestMain(m *testing.M) {
 	RouteLogs(slog.New(slog.NewTextHandler(pahoLogs, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -370,21 +371,4 @@ func freePort(t testing.TB) string {
 
 func retentionReceipt(id string) retention.Receipt {
 	return retention.Receipt{ID: id, Time: time.Now().UTC(), Scope: retention.ScopeRecord, Records: 1, Bytes: 100}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

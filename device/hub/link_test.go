@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/earshot/earshot/internal/syncbuf"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -427,7 +428,7 @@ func TestRetainedCommandsAreIgnored(t *testing.T) {
 	obs.waitFor("the commands fanned out", func(m []message) bool {
 		return len(onTopic(m, topicCmd+"delete")) == 1 && len(onTopic(m, topicCmd+"mute")) == 1
 	})
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cfg := testConfig(addr)
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, mute := newFakeStore(), &fakeMuter{}
