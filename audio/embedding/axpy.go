@@ -2,8 +2,7 @@ package embedding
 
 // The assembly kernels that are generated (TestGeneratedKernels checks
 // they are up to date).
-//go:generate go run axpy_amd64_gen.go
-//go:generate go run axpy_arm64_gen.go
+//go:generate go run axpy_gen.go
 
 import "math"
 
