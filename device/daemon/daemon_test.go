@@ -86,15 +86,7 @@ func newRig(t *testing.T, records int, prepare ...func(cfg *config.Config)) *rig
 func newRigWith(t *testing.T, setup rigSetup) *rig {
 	t.Helper()
 	dir := t.TempDir()
-	wav := filepath.Join(dir, "silence.wav")
-	f, err := os.Create(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := capture.WriteWAV(f, make([]int16, 16000), 16000); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	wav := silence(t, filepath.Join(dir, "silence.wav"), 16000)
 
 	r := &rig{t: t, msgs: map[string][]string{}, done: make(chan error, 1)}
 	var url string
@@ -137,6 +129,7 @@ func newRigWith(t *testing.T, setup rigSetup) *rig {
 	}, "\n")
 	cfgPath := filepath.Join(dir, "earshot.yaml")
 	os.WriteFile(cfgPath, []byte(yaml), 0o600)
+	var err error
 	r.cfg, err = config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +191,33 @@ func (r *rig) start() {
 	t.Cleanup(func() { r.stop() })
 	r.waitFor("listening", func() bool { return r.status().Listening })
 	r.waitFor("hub connected", func() bool { return r.status().Hub == "connected" })
+}
+
+// silence writes n silent samples to the WAV file path.
+func silence(t *testing.T, path string, n int) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := capture.WriteWAV(f, make([]int16, n), 16000); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// link makes the folder to with links to files in from.
+func link(t *testing.T, from, to string, files ...string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.Symlink(filepath.Join(from, f), filepath.Join(to, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func abs(t *testing.T, p string) string {
@@ -413,19 +433,13 @@ func TestHubDeleteAndRetentionCommands(t *testing.T) {
 // naming the config key, releases what it opened, and never panics.
 func TestStartupErrorsNameTheProblem(t *testing.T) {
 	dir := t.TempDir()
-	wav := filepath.Join(dir, "s.wav")
-	f, _ := os.Create(wav)
-	capture.WriteWAV(f, make([]int16, 320), 16000)
-	f.Close()
+	wav := silence(t, filepath.Join(dir, "s.wav"), 320)
 	odd := filepath.Join(dir, "odd.yaml")
 	os.WriteFile(odd, []byte("intents:\n  Dance: [\"do the flibbertigibbetz\"]\n"), 0o600)
 	intents := abs(t, "../../configs/intents.yaml")
 	// The speech embedding without Moonshine beside it.
 	embeddingOnly := filepath.Join(dir, "models")
-	os.Mkdir(embeddingOnly, 0o755)
-	for _, f := range []string{embedding.MelFile, embedding.EmbeddingFile} {
-		os.Symlink(filepath.Join(embeddingtest.Dir(t), f), filepath.Join(embeddingOnly, f))
-	}
+	link(t, embeddingtest.Dir(t), embeddingOnly, embedding.MelFile, embedding.EmbeddingFile)
 	tests := []struct {
 		name, yaml string
 		pins       func(string, string) (gpio.PinIn, gpio.PinOut, error)
@@ -593,18 +607,11 @@ func TestPurgeReceiptIsPublishedAtTheNextStartOnce(t *testing.T) {
 // without it; check-config, which loads it, refuses it.
 func TestSecondOpinionLoadsAfterStart(t *testing.T) {
 	dir := t.TempDir()
-	wav := filepath.Join(dir, "s.wav")
-	f, _ := os.Create(wav)
-	capture.WriteWAV(f, make([]int16, 320), 16000)
-	f.Close()
+	wav := silence(t, filepath.Join(dir, "s.wav"), 320)
 	models := filepath.Join(dir, "models")
-	os.MkdirAll(filepath.Join(models, "moonshine"), 0o755)
-	for _, f := range []string{embedding.MelFile, embedding.EmbeddingFile} {
-		os.Symlink(filepath.Join(embeddingtest.Dir(t), f), filepath.Join(models, f))
-	}
-	for _, f := range []string{moonshine.EncoderFile, moonshine.TokenizerFile, moonshine.LibraryFile} {
-		os.Symlink(filepath.Join(embeddingtest.Dir(t), "moonshine", f), filepath.Join(models, "moonshine", f))
-	}
+	link(t, embeddingtest.Dir(t), models, embedding.MelFile, embedding.EmbeddingFile)
+	link(t, filepath.Join(embeddingtest.Dir(t), "moonshine"), filepath.Join(models, "moonshine"),
+		moonshine.EncoderFile, moonshine.TokenizerFile, moonshine.LibraryFile)
 	// A decoder that is not one.
 	os.WriteFile(filepath.Join(models, "moonshine", moonshine.DecoderFile), []byte("not a model"), 0o644)
 	yaml := "device_id: den\nretention: {dir: " + filepath.Join(dir, "state") + "}\ncontrol: {socket: " + filepath.Join(dir, "c.sock") + "}\n" +
